@@ -1,0 +1,55 @@
+// Vrijbaan: the few behaviours htmx needs from us (CSRF header, announcements, focus, errors).
+(function () {
+  "use strict";
+  const status = () => document.getElementById("status");
+  let clearTimer = null;
+
+  function announce(text) {
+    const region = status();
+    if (!region || !text) return;
+    region.textContent = "";
+    // A fresh text node after a tick is announced by screen readers even when the text repeats.
+    window.setTimeout(function () { region.textContent = text; }, 50);
+    window.clearTimeout(clearTimer);
+    clearTimer = window.setTimeout(function () { region.textContent = ""; }, 6000);
+  }
+  window.vrijbaanAnnounce = announce;
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  // Servers send {"announce": "text"} in HX-Trigger after an action.
+  document.addEventListener("announce", function (event) {
+    const detail = event.detail && (event.detail.value || event.detail);
+    announce(typeof detail === "string" ? detail : "");
+  });
+
+  // After a swap, put the focus somewhere sensible: an element marked for it, else leave it.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.elt;
+    if (!target || !target.querySelector) return;
+    const wanted = target.matches("[data-focus]") ? target : target.querySelector("[data-focus]");
+    if (wanted) {
+      if (!wanted.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(wanted.tagName)) {
+        wanted.setAttribute("tabindex", "-1");
+      }
+      wanted.focus({ preventScroll: false });
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    const code = event.detail.xhr ? event.detail.xhr.status : 0;
+    const body = document.body;
+    const messages = {
+      404: body.dataset.msgNotFound || "Niet gevonden.",
+      403: body.dataset.msgForbidden || "Geen toegang.",
+      400: body.dataset.msgBadRequest || "Dat lukte niet. Laad de pagina opnieuw.",
+    };
+    announce(messages[code] || body.dataset.msgError || "Er ging iets mis. Probeer opnieuw.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    announce(document.body.dataset.msgOffline || "Geen verbinding. Probeer opnieuw.");
+  });
+})();

@@ -1,0 +1,113 @@
+"""Vrijbaan: the application factory, and so the map of the whole app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from webapp import db
+
+HERE = Path(__file__).resolve().parent
+csrf = CSRFProtect()
+babel = Babel()
+htmx_ext = Htmx()
+
+UI_LANGUAGES = ("nl", "en")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(HERE.parent / "templates"),
+        static_folder=str(HERE.parent / "static"),
+        instance_path=os.environ.get("VRIJBAAN_INSTANCE", str(HERE.parent / "instance")),
+    )
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Browsers accept Secure cookies on http://localhost too; set 1 only for a plain-http LAN.
+        SESSION_COOKIE_SECURE=os.environ.get("VRIJBAAN_INSECURE_COOKIES") != "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="nl",
+        BABEL_DEFAULT_TIMEZONE="Europe/Brussels",
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+        PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", ""),
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(app)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx_ext.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+
+    from webapp import (
+        activities,
+        admin,
+        attendance,
+        auth,
+        cases,
+        demo,
+        errors,
+        portal,
+        referrals,
+        reports,
+        security,
+        templating,
+        today,
+        visits,
+    )
+
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    demo.init_app(app)
+    for blueprint in (
+        auth.bp,
+        today.bp,
+        cases.bp,
+        visits.bp,
+        activities.bp,
+        portal.bp,
+        attendance.bp,
+        referrals.bp,
+        reports.bp,
+        admin.bp,
+    ):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _secret_key(app: Flask) -> str:
+    """SECRET_KEY from the environment, or one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _locale() -> str:
+    """The page's own language (client and provider pages), else the browser's, else Dutch."""
+    from flask import g
+
+    page_language = getattr(g, "page_language", None)
+    if page_language:
+        return page_language
+    return request.accept_languages.best_match(UI_LANGUAGES) or "nl"

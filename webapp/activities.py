@@ -1,0 +1,15 @@
+"""activities (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+bp = Blueprint("activities", __name__, url_prefix="/activities")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Placeholder until this area is built."""
+    return render_template("activities/index.html")

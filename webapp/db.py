@@ -1,0 +1,103 @@
+"""The database: a peewee proxy, the base model, per-request connections, init-db."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse.db_url import connect
+
+database = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+def open_database(url: str | None, instance_path: str) -> object:
+    """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none."""
+    if url:
+        return connect(url, pragmas=SQLITE_PRAGMAS) if url.startswith("sqlite") else connect(url)
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return SqliteDatabase(os.path.join(instance_path, "vrijbaan.sqlite"), pragmas=SQLITE_PRAGMAS)
+
+
+def _connect() -> None:
+    # A before_request hook must return None, or Flask takes its value as the response.
+    database.connect(reuse_if_open=True)
+
+
+def _close(exc: BaseException | None) -> None:
+    if not database.is_closed():
+        database.close()
+
+
+def init_app(app: Flask) -> None:
+    database.initialize(open_database(app.config.get("DATABASE_URL"), app.instance_path))
+    app.before_request(_connect)
+    app.teardown_appcontext(_close)
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(schema_sql_command)
+
+
+def create_tables() -> None:
+    """Create every missing table and index and seed the reference rows; never drops data."""
+    from webapp import models
+
+    with database.connection_context():
+        database.create_tables(models.ALL_MODELS, safe=True)
+        models.seed_reference_data()
+
+
+def schema_sql() -> str:
+    """The SQLite DDL of the models, as kept in schema.sql."""
+    from webapp import models
+
+    db = SqliteDatabase(":memory:")
+    out = io.StringIO()
+    out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
+    with db.bind_ctx(models.ALL_MODELS):
+        for model in models.ALL_MODELS:
+            ctx = model._schema._create_table(safe=True)
+            sql, _ = ctx.query()
+            out.write(sql + ";\n")
+            for index in model._schema._create_indexes(safe=True):
+                sql, _ = index.query()
+                out.write(sql + ";\n")
+    return out.getvalue()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the tables (safe on a database that already holds data)."""
+    create_tables()
+    click.echo(f"Database ready: {describe(current_app)}")
+
+
+def describe(app: Flask) -> str:
+    url = app.config.get("DATABASE_URL")
+    if url:
+        return url.split("@")[-1]
+    return os.path.join(app.instance_path, "vrijbaan.sqlite")
+
+
+@click.command("schema-sql")
+@with_appcontext
+def schema_sql_command() -> None:
+    """Print the SQLite DDL of the models (what schema.sql holds)."""
+    click.echo(schema_sql(), nl=False)

@@ -1,0 +1,88 @@
+"""The data model, one module per part of the work; everything is importable from here."""
+
+from webapp.db import database
+from webapp.models.audit import AuditEvent
+from webapp.models.cases import (
+    CASE_SOURCES,
+    CASE_STATUSES,
+    CONTACT_TYPES,
+    DEFAULT_STEPS,
+    DOMAINS,
+    OUTCOMES,
+    STEP_STATUSES,
+    STOP_REASONS,
+    Case,
+    CaseEvent,
+    CaseStep,
+    StepDefinition,
+    Visit,
+)
+from webapp.models.links import AccessLink, token_hash
+from webapp.models.offer import (
+    ATTENDANCE,
+    COST_ARRANGEMENTS,
+    ENROLMENT_STATUSES,
+    Activity,
+    Enrolment,
+    Provider,
+    Session,
+)
+from webapp.models.people import (
+    CARD_TYPES,
+    DISTRICTS,
+    LANGUAGES,
+    ROLES,
+    SERVICES,
+    Client,
+    Throttle,
+    User,
+)
+from webapp.models.referrals import (
+    FIRST_CONTACT,
+    ORGANISATION_KINDS,
+    REFERRAL_STATUSES,
+    Referral,
+    ReferringOrganisation,
+)
+from webapp.models.thresholds import (
+    DEFAULT_THRESHOLD_CATEGORIES,
+    THRESHOLD_STATUSES,
+    CaseThreshold,
+    ThresholdCategory,
+)
+
+# In dependency order: create_tables and the schema follow it.
+ALL_MODELS = [
+    User,
+    Client,
+    Throttle,
+    Case,
+    StepDefinition,
+    CaseStep,
+    Visit,
+    CaseEvent,
+    ThresholdCategory,
+    CaseThreshold,
+    Provider,
+    Activity,
+    Enrolment,
+    Session,
+    ReferringOrganisation,
+    Referral,
+    AccessLink,
+    AuditEvent,
+]
+
+
+def seed_reference_data() -> None:
+    """The default steps and threshold categories, added only where missing."""
+    with database.atomic():
+        for position, key, label, event in DEFAULT_STEPS:
+            if not StepDefinition.select().where(StepDefinition.key == key).exists():
+                StepDefinition.create(position=position, key=key, label=label, completed_by=event)
+        for position, key, label in DEFAULT_THRESHOLD_CATEGORIES:
+            if not ThresholdCategory.select().where(ThresholdCategory.key == key).exists():
+                ThresholdCategory.create(position=position, key=key, label=label)
+
+
+__all__ = [name for name in dir() if not name.startswith("_")]

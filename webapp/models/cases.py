@@ -1,0 +1,311 @@
+"""Cases (trajecten), the A-to-Z steps they run through, their timeline and recorded visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    JOIN,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
+
+from webapp.db import BaseModel, database
+from webapp.models.people import Client, User
+from webapp.timeutil import utcnow
+
+CASE_STATUSES = {"open": "lopend", "closed": "afgerond"}
+CASE_SOURCES = {
+    "doorverwijzing": "doorverwijzing",
+    "permanentie": "permanentie",
+    "zelf": "zelf aangemeld",
+}
+DOMAINS = {"sport": "sport", "cultuur": "cultuur", "jeugd": "jeugd"}
+OUTCOMES = {
+    "independent": "neemt zelfstandig deel",
+    "stopped": "gestopt",
+    "referred": "doorverwezen",
+    "unreachable": "onbereikbaar",
+}
+STOP_REASONS = {
+    "cost": "kostprijs",
+    "health": "gezondheid",
+    "moved": "verhuisd",
+    "expectations": "niet wat verwacht",
+    "group": "de groep",
+    "schedule": "uurrooster",
+    "other": "andere reden",
+}
+CONTACT_TYPES = {
+    "huisbezoek": "huisbezoek",
+    "permanentie": "permanentie",
+    "doorverwijzer": "afspraak bij doorverwijzer",
+    "aanbieder": "afspraak bij aanbieder",
+    "telefonisch": "telefonisch",
+    "bericht": "bericht (sms / WhatsApp)",
+    "begeleiding": "begeleiding naar activiteit",
+    "groepsactiviteit": "groepsactiviteit",
+    "loket": "vrijetijdsloket / infomarkt",
+    "casusoverleg": "casusoverleg met doorverwijzer",
+    "administratie": "administratie zonder cliënt",
+}
+STEP_STATUSES = {"todo": "te doen", "done": "gedaan", "skipped": "overgeslagen"}
+
+DEFAULT_STEPS = [
+    (1, "aanmelding", "Aanmelding", "case_opened"),
+    (2, "kennismaking", "Kennismaking", "first_contact"),
+    (3, "vraagverheldering", "Vraagverheldering", ""),
+    (4, "rechten", "Rechten & budget", ""),
+    (5, "zoeken", "Zoeken & kiezen", ""),
+    (6, "inschrijving", "Inschrijving", "enrolled"),
+    (7, "eerste_keer", "Eerste keer samen", "attended"),
+    (8, "opvolging", "Opvolging", ""),
+    (9, "afronding", "Afronding", "case_closed"),
+]
+
+
+class Case(BaseModel):
+    client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
+    mediator = ForeignKeyField(User, backref="cases", index=True)
+    status = CharField(max_length=10, default="open", index=True)
+    source = CharField(max_length=20, default="doorverwijzing")
+    question = TextField(default="")
+    interests = CharField(max_length=40, default="")  # comma-separated DOMAINS keys
+    opened_at = DateTimeField(default=utcnow)
+    closed_at = DateTimeField(null=True)
+    outcome = CharField(max_length=20, default="")
+    outcome_reason = CharField(max_length=20, default="")
+    outcome_note = TextField(default="")
+    current_position = IntegerField(default=1, index=True)  # derived from the steps, kept for lists
+    updated_at = DateTimeField(default=utcnow, index=True)
+    version = IntegerField(default=1)
+
+    class Meta:
+        table_name = "cases"
+
+    @property
+    def interest_list(self) -> list[str]:
+        return [i for i in self.interests.split(",") if i]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @classmethod
+    def visible_to(cls, user: User):  # type: ignore[no-untyped-def]
+        """The cases a user may see: their own, or all of them for a coordinator."""
+        query = cls.select()
+        if not user.is_coordinator:
+            query = query.where(cls.mediator == user)
+        return query
+
+    @classmethod
+    def get_for(cls, user: User, case_id: int) -> Case:
+        """One case with its client and mediator, or 404 when the user may not see it."""
+        from flask import abort
+
+        case = (
+            cls.visible_to(user)
+            .select(cls, Client, User)
+            .join(Client)
+            .switch(cls)
+            .join(User)
+            .where(cls.id == case_id)
+            .first()
+        )
+        if case is None:
+            abort(404)
+        return case
+
+    def steps(self) -> list[CaseStep]:
+        """The case's steps in order, each with its definition and who changed it last."""
+        return list(
+            CaseStep.select(CaseStep, StepDefinition, User)
+            .join(StepDefinition)
+            .switch(CaseStep)
+            .join(User, JOIN.LEFT_OUTER)
+            .where(CaseStep.case == self)
+            .order_by(StepDefinition.position)
+        )
+
+    def refresh_position(self) -> None:
+        """Store the position of the current step: the first that is neither done nor skipped."""
+        current = (
+            StepDefinition.select(fn.MIN(StepDefinition.position))
+            .join(CaseStep)
+            .where(CaseStep.case == self, CaseStep.status == "todo")
+            .scalar()
+        )
+        total = StepDefinition.select().count()
+        self.current_position = current or total
+        Case.update(current_position=self.current_position, updated_at=utcnow()).where(
+            Case.id == self.id
+        ).execute()
+
+    def complete_step_by_event(self, event: str, by: User | None) -> CaseStep | None:
+        """Mark the step completed by this event as done, once; the timeline records it."""
+        step = (
+            CaseStep.select(CaseStep, StepDefinition)
+            .join(StepDefinition)
+            .where(
+                CaseStep.case == self,
+                StepDefinition.completed_by == event,
+                CaseStep.status == "todo",
+            )
+            .first()
+        )
+        if step is None:
+            return None
+        step.set_status("done", by, note="", automatic=True)
+        return step
+
+    def touch(self) -> None:
+        Case.update(updated_at=utcnow()).where(Case.id == self.id).execute()
+
+    def bump_version(self, expected: int) -> bool:
+        """Optimistic lock: raise the version only if nobody changed the case since `expected`."""
+        changed = (
+            Case.update(version=Case.version + 1, updated_at=utcnow())
+            .where(Case.id == self.id, Case.version == expected)
+            .execute()
+        )
+        if changed:
+            self.version = expected + 1
+        return bool(changed)
+
+    @classmethod
+    def open_for(cls, client: Client, mediator: User, by: User, **fields: object) -> Case:
+        """Open a case with all steps to do, 'Aanmelding' done, and a first timeline entry."""
+        with database.atomic():
+            case = cls.create(client=client, mediator=mediator, **fields)
+            CaseStep.insert_many(
+                [{"case": case.id, "step": d.id} for d in StepDefinition.select()]
+            ).execute()
+            CaseEvent.create(case=case, actor=by, kind="opened")
+            case.complete_step_by_event("case_opened", by)
+            case.refresh_position()
+        return case
+
+
+class StepDefinition(BaseModel):
+    position = IntegerField(unique=True)
+    key = CharField(max_length=30, unique=True)
+    label = CharField(max_length=60)
+    completed_by = CharField(max_length=30, default="")  # the event that completes it
+
+    @classmethod
+    def ordered(cls):  # type: ignore[no-untyped-def]
+        return cls.select().order_by(cls.position)
+
+
+class CaseStep(BaseModel):
+    case = ForeignKeyField(Case, backref="case_steps", on_delete="CASCADE")
+    step = ForeignKeyField(StepDefinition, index=True)
+    status = CharField(max_length=10, default="todo")
+    changed_at = DateTimeField(null=True)
+    changed_by = ForeignKeyField(User, null=True, index=True)
+    note = CharField(max_length=500, default="")
+
+    class Meta:
+        indexes = ((("case", "step"), True), (("case", "status"), False))
+
+    def set_status(self, status: str, by: User | None, note: str, automatic: bool = False) -> None:
+        """Change this step and record it on the case's timeline."""
+        previous = self.status
+        self.status, self.changed_at, self.changed_by, self.note = status, utcnow(), by, note
+        self.save()
+        kind = "step_auto" if automatic else f"step_{status}"
+        if status == "todo":
+            kind = "step_undone"
+        CaseEvent.create(
+            case=self.case_id, actor=by, kind=kind, step=self.step_id, detail=note or previous
+        )
+
+
+class Visit(BaseModel):
+    """A contact with (or about) the client, recorded afterwards or planned ahead."""
+
+    case = ForeignKeyField(Case, backref="visits", on_delete="CASCADE")
+    mediator = ForeignKeyField(User, index=True)
+    contact_type = CharField(max_length=20)
+    occurred_at = DateTimeField(index=True)
+    duration_minutes = IntegerField(default=0)
+    place = CharField(max_length=120, default="")
+    contact_made = BooleanField(default=True)
+    planned = BooleanField(default=False, index=True)
+    notes = TextField(default="")
+    next_action = CharField(max_length=200, default="")
+    next_action_due = DateField(null=True, index=True)
+    next_action_done_at = DateTimeField(null=True)
+    idempotency_key = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("case", "occurred_at"), False),)
+
+    @classmethod
+    def by_key(cls, key: str) -> Visit | None:
+        return cls.get_or_none(cls.idempotency_key == key)
+
+    @property
+    def contact_label(self) -> str:
+        return CONTACT_TYPES.get(self.contact_type, self.contact_type)
+
+    @classmethod
+    def next_action_for(cls, case: Case) -> Visit | None:
+        """The open next action of a case that is due first."""
+        return (
+            cls.select()
+            .where(
+                cls.case == case,
+                cls.next_action != "",
+                cls.next_action_done_at.is_null(),
+            )
+            .order_by(cls.next_action_due.asc(nulls="LAST"), cls.id.desc())
+            .first()
+        )
+
+
+class CaseEvent(BaseModel):
+    """One line on a case's timeline: a step change, a visit, an enrolment, an attendance …"""
+
+    case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    actor = ForeignKeyField(User, null=True, index=True)  # none: a client, provider or referrer
+    kind = CharField(max_length=30)
+    step = ForeignKeyField(StepDefinition, null=True, index=True)
+    visit = ForeignKeyField(Visit, null=True, index=True, on_delete="CASCADE")
+    detail = CharField(max_length=500, default="")
+
+    class Meta:
+        indexes = ((("case", "at"), False),)
+
+    @classmethod
+    def timeline(cls, case: Case, limit: int = 50):  # type: ignore[no-untyped-def]
+        """The newest events of a case with their actor, step and visit, in one query."""
+        return (
+            cls.select(cls, User, StepDefinition, Visit)
+            .join(User, JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(StepDefinition, JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(Visit, JOIN.LEFT_OUTER)
+            .where(cls.case == case)
+            .order_by(cls.at.desc(), cls.id.desc())
+            .limit(limit)
+        )
+
+
+def next_action_due_on_or_before(day: dt.date):  # type: ignore[no-untyped-def]
+    """A condition for open next actions due by `day`."""
+    return (
+        (Visit.next_action != "")
+        & Visit.next_action_done_at.is_null()
+        & (Visit.next_action_due <= day)
+    )

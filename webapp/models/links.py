@@ -1,0 +1,74 @@
+"""Capability links: personal URLs for clients, providers and referrers, stored only as a hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from peewee import CharField, DateTimeField, ForeignKeyField
+
+from webapp.db import BaseModel
+from webapp.models.offer import Enrolment, Session
+from webapp.models.people import Client, User
+from webapp.models.referrals import ReferringOrganisation
+from webapp.timeutil import utcnow
+
+PURPOSES = ("client", "provider", "referral")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccessLink(BaseModel):
+    purpose = CharField(max_length=10, index=True)
+    token_hash = CharField(max_length=64, unique=True)
+    client = ForeignKeyField(Client, null=True, index=True, on_delete="CASCADE")
+    enrolment = ForeignKeyField(Enrolment, null=True, index=True, on_delete="CASCADE")
+    session = ForeignKeyField(Session, null=True, index=True, on_delete="CASCADE")
+    organisation = ForeignKeyField(
+        ReferringOrganisation, null=True, index=True, on_delete="CASCADE"
+    )
+    created_by = ForeignKeyField(User, null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+    @classmethod
+    def issue(
+        cls, purpose: str, valid_for: dt.timedelta, created_by: User | None, **target: object
+    ) -> tuple[AccessLink, str]:
+        """Revoke the previous link for the same target and purpose, make a new one.
+
+        Returns the link and its token; the token is never stored, only its SHA-256.
+        """
+        assert purpose in PURPOSES
+        now = utcnow()
+        previous = cls.update(revoked_at=now).where(
+            cls.purpose == purpose, cls.revoked_at.is_null()
+        )
+        for field, value in target.items():
+            previous = previous.where(getattr(cls, field) == value)
+        previous.execute()
+        token = secrets.token_urlsafe(32)
+        link = cls.create(
+            purpose=purpose,
+            token_hash=token_hash(token),
+            created_by=created_by,
+            expires_at=now + valid_for,
+            **target,
+        )
+        return link, token
+
+    @classmethod
+    def find(cls, purpose: str, token: str) -> AccessLink | None:
+        """The link for this token and purpose, usable or not; None when it never existed."""
+        if not token or len(token) > 100:
+            return None
+        return cls.get_or_none(cls.purpose == purpose, cls.token_hash == token_hash(token))

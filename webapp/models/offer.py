@@ -1,0 +1,90 @@
+"""The leisure offer: providers, their activities, enrolments of clients and the sessions."""
+
+from __future__ import annotations
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from webapp.db import BaseModel
+from webapp.models.cases import Case
+from webapp.models.people import User
+from webapp.timeutil import utcnow
+
+COST_ARRANGEMENTS = {
+    "reduced": "kansentarief / UiTPAS",
+    "allowance": "vrijetijdstoelage",
+    "free": "gratis",
+    "full": "volle prijs",
+}
+ENROLMENT_STATUSES = {"active": "loopt", "stopped": "gestopt"}
+ATTENDANCE = {"": "nog niet bevestigd", "present": "aanwezig", "absent": "niet aanwezig"}
+
+
+class Provider(BaseModel):
+    name = CharField(max_length=120, index=True)
+    kind = CharField(max_length=60, default="")
+    contact_name = CharField(max_length=100, default="")
+    phone = CharField(max_length=30, default="")
+    email = CharField(max_length=254, default="")
+    street = CharField(max_length=120, default="")
+    postcode = CharField(max_length=4, default="")
+    district = CharField(max_length=40, default="")
+    archived = BooleanField(default=False, index=True)
+    created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)
+
+
+class Activity(BaseModel):
+    provider = ForeignKeyField(Provider, backref="activities", index=True)
+    title = CharField(max_length=120, index=True)
+    domain = CharField(max_length=10, index=True)  # sport | cultuur | jeugd
+    description = TextField(default="")
+    age_min = IntegerField(null=True)
+    age_max = IntegerField(null=True)
+    street = CharField(max_length=120, default="")
+    postcode = CharField(max_length=4, default="")
+    district = CharField(max_length=40, default="", index=True)
+    schedule = CharField(max_length=200, default="")
+    price_full_cents = IntegerField(default=0)
+    price_reduced_cents = IntegerField(null=True, index=True)  # none: no reduced rate
+    what_to_bring = CharField(max_length=300, default="")
+    accessibility = CharField(max_length=300, default="")
+    archived = BooleanField(default=False, index=True)
+    created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)
+
+
+class Enrolment(BaseModel):
+    case = ForeignKeyField(Case, backref="enrolments", index=True, on_delete="CASCADE")
+    activity = ForeignKeyField(Activity, backref="enrolments", index=True)
+    status = CharField(max_length=10, default="active", index=True)
+    cost_arrangement = CharField(max_length=12, default="reduced")
+    stop_reason = CharField(max_length=300, default="")
+    created_by = ForeignKeyField(User, null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    stopped_at = DateTimeField(null=True)
+
+
+class Session(BaseModel):
+    """One meeting of an enrolment: the client goes to the activity at a given time."""
+
+    enrolment = ForeignKeyField(Enrolment, backref="sessions", index=True, on_delete="CASCADE")
+    starts_at = DateTimeField(index=True)
+    ends_at = DateTimeField(null=True)
+    meeting_point = CharField(max_length=200, default="")
+    companion = ForeignKeyField(User, null=True, index=True)  # the mediator who goes along
+    attendance = CharField(max_length=10, default="")
+    attendance_remark = CharField(max_length=300, default="")
+    confirmed_at = DateTimeField(null=True)
+    confirmed_via = CharField(max_length=10, default="")  # provider | mediator
+    cant_come_at = DateTimeField(null=True)
+    cant_come_message = CharField(max_length=300, default="")
+
+    class Meta:
+        table_name = "activity_sessions"

@@ -1,0 +1,181 @@
+"""The people in the database: team members (users) and the clients they guide."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db import BaseModel
+from webapp.timeutil import utcnow
+
+PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
+
+ROLES = {"mediator": "bemiddelaar", "coordinator": "coördinator"}
+SERVICES = {"ocmw": "OCMW", "jeugd": "Jeugddienst", "cultuur": "Cultuur", "sport": "Sporting A"}
+LANGUAGES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ro": "Română",
+    "bg": "Български",
+    "es": "Español",
+    "prs": "دری",
+    "ps": "پښتو",
+    "so": "Soomaali",
+    "ti": "ትግርኛ",
+    "zgh": "Tamaziɣt",
+}
+DISTRICTS = [
+    "Antwerpen",
+    "Berchem",
+    "Berendrecht-Zandvliet-Lillo",
+    "Borgerhout",
+    "Deurne",
+    "Ekeren",
+    "Hoboken",
+    "Merksem",
+    "Wilrijk",
+]
+CARD_TYPES = {"": "geen", "uitpas": "UiTPAS met kansentarief", "a-kaart": "A-kaart"}
+
+
+class User(UserMixin, BaseModel):
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=100)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=20, default="mediator", index=True)
+    service = CharField(max_length=20, default="ocmw")
+    phone = CharField(max_length=30, default="")
+    active = BooleanField(default=True, index=True)
+    session_version = IntegerField(default=1)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "users"
+
+    def get_id(self) -> str:
+        # The session version is part of the id: bumping it ends every session of this user.
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return bool(self.active)
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role == "coordinator"
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split(" ")[0]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+    @classmethod
+    def from_session_id(cls, user_id: str) -> User | None:
+        pk, _, version = user_id.partition(":")
+        if not pk.isdigit() or not version.isdigit():
+            return None
+        user = cls.get_or_none(cls.id == int(pk))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+    @classmethod
+    def mediators(cls):  # type: ignore[no-untyped-def]
+        """Active team members who can own cases, by name."""
+        return cls.select().where(cls.active == True).order_by(cls.name)  # noqa: E712
+
+
+class Client(BaseModel):
+    first_name = CharField(max_length=80)
+    last_name = CharField(max_length=80)
+    birth_date = DateField(null=True)
+    phone = CharField(max_length=30, default="")
+    email = CharField(max_length=254, default="")
+    street = CharField(max_length=120, default="")
+    postcode = CharField(max_length=4, default="")
+    district = CharField(max_length=40, default="", index=True)
+    language = CharField(max_length=5, default="nl")
+    household_note = TextField(default="")
+    card_type = CharField(max_length=20, default="")
+    card_valid_until = DateField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("last_name", "first_name"), False), (("birth_date",), False))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def short_name(self) -> str:
+        """First name and initial: what a provider may see."""
+        return f"{self.first_name} {self.last_name[:1]}."
+
+    def age(self, today: dt.date | None = None) -> int | None:
+        if self.birth_date is None:
+            return None
+        today = today or dt.date.today()
+        born = self.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+    @classmethod
+    def probable_duplicates(cls, first_name: str, last_name: str, birth_date: dt.date | None):  # type: ignore[no-untyped-def]
+        """Clients with the same name and birth date, ignoring case."""
+        from peewee import fn
+
+        return cls.select().where(
+            fn.LOWER(cls.first_name) == first_name.strip().lower(),
+            fn.LOWER(cls.last_name) == last_name.strip().lower(),
+            cls.birth_date == birth_date,
+        )
+
+
+class Throttle(BaseModel):
+    """A counter per key (an account, an address, a link look-up) in a time window."""
+
+    key = CharField(max_length=64, unique=True)
+    count = IntegerField(default=0)
+    window_start = DateTimeField(default=utcnow)
+
+    @classmethod
+    def hit(cls, key: str, window: dt.timedelta) -> int:
+        """Count one more attempt for key and return how many there were in the window."""
+        now = utcnow()
+        row, _ = cls.get_or_create(key=key, defaults={"window_start": now})
+        if row.window_start < now - window:
+            row.count, row.window_start = 0, now
+        row.count += 1
+        row.save()
+        return row.count
+
+    @classmethod
+    def count_for(cls, key: str, window: dt.timedelta) -> int:
+        row = cls.get_or_none(cls.key == key)
+        if row is None or row.window_start < utcnow() - window:
+            return 0
+        return row.count
+
+    @classmethod
+    def clear(cls, key: str) -> None:
+        cls.delete().where(cls.key == key).execute()

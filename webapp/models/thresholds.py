@@ -1,0 +1,47 @@
+"""Participation thresholds (drempels) recorded per case."""
+
+from __future__ import annotations
+
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+
+from webapp.db import BaseModel
+from webapp.models.cases import Case
+from webapp.models.people import User
+from webapp.timeutil import utcnow
+
+DEFAULT_THRESHOLD_CATEGORIES = [
+    (1, "financieel", "financieel"),
+    (2, "informatie", "informatie"),
+    (3, "administratief", "administratief / digitaal"),
+    (4, "mobiliteit", "mobiliteit"),
+    (5, "taal", "taal"),
+    (6, "sociaal", "sociaal"),
+    (7, "psychologisch", "psychologisch"),
+    (8, "cultureel", "cultureel"),
+    (9, "materieel", "materieel"),
+    (10, "tijd", "tijd / kinderopvang"),
+    (11, "aanbod", "aanbod"),
+    (12, "gezondheid", "gezondheid / beperking"),
+]
+THRESHOLD_STATUSES = {"open": "open", "resolved": "opgelost", "unsolvable": "niet oplosbaar"}
+
+
+class ThresholdCategory(BaseModel):
+    position = IntegerField(unique=True)
+    key = CharField(max_length=30, unique=True)
+    label = CharField(max_length=60)
+
+
+class CaseThreshold(BaseModel):
+    case = ForeignKeyField(Case, backref="thresholds", index=True, on_delete="CASCADE")
+    category = ForeignKeyField(ThresholdCategory, index=True)
+    note = CharField(max_length=500, default="")
+    status = CharField(max_length=12, default="open", index=True)
+    resolution = CharField(max_length=500, default="")
+    signal = BooleanField(default=False, index=True)  # signal to the network
+    note_shareable = BooleanField(default=False)  # the note may travel with the signal
+    created_by = ForeignKeyField(User, null=True, index=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+    resolved_at = DateTimeField(null=True)
+    version = IntegerField(default=1)

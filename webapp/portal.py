@@ -1,0 +1,7 @@
+"""portal (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
