@@ -53,7 +53,6 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": url,
             "SESSION_COOKIE_SECURE": False,
-            "SERVER_NAME": "localhost",
         }
     )
     if postgres_database:

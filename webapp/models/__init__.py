@@ -26,6 +26,8 @@ from webapp.models.offer import (
     Enrolment,
     Provider,
     Session,
+    enrolments_for_case,
+    sessions_between,
 )
 from webapp.models.people import (
     CARD_TYPES,
@@ -43,12 +45,14 @@ from webapp.models.referrals import (
     REFERRAL_STATUSES,
     Referral,
     ReferringOrganisation,
+    referrals_waiting,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
     CaseThreshold,
     ThresholdCategory,
+    thresholds_for_case,
 )
 
 # In dependency order: create_tables and the schema follow it.

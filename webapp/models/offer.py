@@ -88,3 +88,34 @@ class Session(BaseModel):
 
     class Meta:
         table_name = "activity_sessions"
+
+
+def enrolments_for_case(case: Case) -> list[Enrolment]:
+    """The case's enrolments with their activity and provider, newest first (one query)."""
+    return list(
+        Enrolment.select(Enrolment, Activity, Provider)
+        .join(Activity)
+        .join(Provider)
+        .where(Enrolment.case == case)
+        .order_by(Enrolment.created_at.desc())
+    )
+
+
+def sessions_between(user: User | None, start: object, end: object) -> list[Session]:
+    """Sessions starting in [start, end) on the cases of `user` (all cases when None), with their
+    enrolment, activity, case and client — for Vandaag (one query)."""
+    from webapp.models.people import Client
+
+    query = (
+        Session.select(Session, Enrolment, Activity, Case, Client)
+        .join(Enrolment)
+        .join(Activity)
+        .switch(Enrolment)
+        .join(Case)
+        .join(Client)
+        .where(Session.starts_at >= start, Session.starts_at < end, Enrolment.status == "active")
+        .order_by(Session.starts_at)
+    )
+    if user is not None:
+        query = query.where(Case.mediator == user)
+    return list(query)

@@ -71,3 +71,13 @@ class Referral(BaseModel):
     submitted_at = DateTimeField(default=utcnow, index=True)
     handled_at = DateTimeField(null=True)
     handled_by = ForeignKeyField(User, null=True, index=True)
+
+
+def referrals_waiting() -> list[Referral]:
+    """Referrals not yet accepted or declined, oldest first, with their organisation."""
+    return list(
+        Referral.select(Referral, ReferringOrganisation)
+        .join(ReferringOrganisation)
+        .where(Referral.status == "new")
+        .order_by(Referral.submitted_at)
+    )

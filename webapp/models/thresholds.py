@@ -45,3 +45,13 @@ class CaseThreshold(BaseModel):
     updated_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
     version = IntegerField(default=1)
+
+
+def thresholds_for_case(case: Case) -> list[CaseThreshold]:
+    """The case's thresholds with their category, open ones first (one query)."""
+    return list(
+        CaseThreshold.select(CaseThreshold, ThresholdCategory)
+        .join(ThresholdCategory)
+        .where(CaseThreshold.case == case)
+        .order_by(CaseThreshold.status.desc(), ThresholdCategory.position)
+    )

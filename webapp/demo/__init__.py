@@ -1,0 +1,47 @@
+"""seed-demo: a realistic Antwerp team with clients, cases, offer and referrals."""
+
+from __future__ import annotations
+
+import random
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from webapp.models import Client, User, database
+
+DEMO_PASSWORD = "vrijbaan-demo-2026"  # noqa: S105 (printed for trying the demo, never for real use)
+
+
+def base_url() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+
+@click.command("seed-demo")
+@click.option("--seed", default=2026, show_default=True, help="Random seed, for repeatable data.")
+@with_appcontext
+def seed_demo_command(seed: int) -> None:
+    """Fill an empty database with demo data and print the demo logins and links."""
+    from webapp.demo import cases, offer, referrals, team
+
+    rng = random.Random(seed)
+    with database.connection_context():
+        if User.select().exists() or Client.select().exists():
+            raise click.ClickException(
+                "Deze databank bevat al gegevens; demodata komt alleen in een lege databank."
+            )
+        lines: list[str] = []
+        with database.atomic():
+            users = team.seed(rng)
+            case_list = cases.seed(rng, users)
+            lines += offer.seed(rng, users, case_list)
+            lines += referrals.seed(rng, users, case_list)
+    click.echo("Demodata aangemaakt. Aanmelden op " + base_url() + "/login met:")
+    for user in users:
+        click.echo(f"  {user.role:<12} {user.email:<36} wachtwoord: {DEMO_PASSWORD}")
+    for line in lines:
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
