@@ -62,10 +62,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         demo,
         errors,
         portal,
+        pwa,
         referrals,
         reports,
         security,
         templating,
+        thresholds,
         today,
         visits,
     )
@@ -84,8 +86,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         portal.bp,
         attendance.bp,
         referrals.bp,
+        thresholds.bp,
         reports.bp,
         admin.bp,
+        pwa.bp,
     ):
         app.register_blueprint(blueprint)
     return app

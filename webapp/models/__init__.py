@@ -8,6 +8,7 @@ from webapp.models.cases import (
     CONTACT_TYPES,
     DEFAULT_STEPS,
     DOMAINS,
+    EVENT_LABELS,
     OUTCOMES,
     STEP_STATUSES,
     STOP_REASONS,
@@ -26,8 +27,10 @@ from webapp.models.offer import (
     Enrolment,
     Provider,
     Session,
+    case_offer_context,
     enrolments_for_case,
     sessions_between,
+    today_offer_context,
 )
 from webapp.models.people import (
     CARD_TYPES,
@@ -46,12 +49,14 @@ from webapp.models.referrals import (
     Referral,
     ReferringOrganisation,
     referrals_waiting,
+    today_referral_context,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
     CaseThreshold,
     ThresholdCategory,
+    case_threshold_context,
     thresholds_for_case,
 )
 

@@ -16,6 +16,8 @@ from peewee import (
     fn,
 )
 
+from flask_babel import lazy_gettext as _l
+
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
 from webapp.timeutil import utcnow
@@ -54,6 +56,31 @@ CONTACT_TYPES = {
     "loket": "vrijetijdsloket / infomarkt",
     "casusoverleg": "casusoverleg met doorverwijzer",
     "administratie": "administratie zonder cliënt",
+}
+# What each kind of CaseEvent says on the timeline (detail adds the specifics).
+EVENT_LABELS = {
+    "opened": _l("Dossier geopend"),
+    "step_done": _l("Stap gedaan"),
+    "step_skipped": _l("Stap overgeslagen"),
+    "step_undone": _l("Stap terug open"),
+    "step_auto": _l("Stap automatisch gedaan"),
+    "visit": _l("Contact"),
+    "visit_planned": _l("Contact gepland"),
+    "action_done": _l("Volgende stap afgewerkt"),
+    "client_updated": _l("Gegevens aangepast"),
+    "assigned": _l("Toegewezen"),
+    "closed": _l("Dossier afgerond"),
+    "reopened": _l("Dossier heropend"),
+    "enrolled": _l("Ingeschreven"),
+    "enrolment_stopped": _l("Inschrijving gestopt"),
+    "attendance_present": _l("Aanwezig"),
+    "attendance_absent": _l("Niet aanwezig"),
+    "cant_come": _l("Kan niet komen"),
+    "link_created": _l("Persoonlijke link gemaakt"),
+    "link_revoked": _l("Link ingetrokken"),
+    "referral_accepted": _l("Doorverwijzing aanvaard"),
+    "threshold_added": _l("Drempel genoteerd"),
+    "threshold_updated": _l("Drempel aangepast"),
 }
 STEP_STATUSES = {"todo": "te doen", "done": "gedaan", "skipped": "overgeslagen"}
 

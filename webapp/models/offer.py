@@ -90,6 +90,16 @@ class Session(BaseModel):
         table_name = "activity_sessions"
 
 
+def case_offer_context(case: Case) -> dict[str, object]:
+    """What the case page shows of the offer (templates/activities/_case_enrolments.html)."""
+    return {"enrolments": enrolments_for_case(case)}
+
+
+def today_offer_context(user: User, start: object, end: object) -> dict[str, object]:
+    """What Vandaag shows of the offer (templates/activities/_today_sessions.html)."""
+    return {"sessions": sessions_between(None if user.is_coordinator else user, start, end)}
+
+
 def enrolments_for_case(case: Case) -> list[Enrolment]:
     """The case's enrolments with their activity and provider, newest first (one query)."""
     return list(

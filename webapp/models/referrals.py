@@ -73,6 +73,11 @@ class Referral(BaseModel):
     handled_by = ForeignKeyField(User, null=True, index=True)
 
 
+def today_referral_context(user: User) -> dict[str, object]:
+    """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
+    return {"waiting_referrals": referrals_waiting() if user.is_coordinator else []}
+
+
 def referrals_waiting() -> list[Referral]:
     """Referrals not yet accepted or declined, oldest first, with their organisation."""
     return list(

@@ -47,6 +47,11 @@ class CaseThreshold(BaseModel):
     version = IntegerField(default=1)
 
 
+def case_threshold_context(case: Case) -> dict[str, object]:
+    """What the case page shows of thresholds (templates/thresholds/_case_thresholds.html)."""
+    return {"thresholds": thresholds_for_case(case)}
+
+
 def thresholds_for_case(case: Case) -> list[CaseThreshold]:
     """The case's thresholds with their category, open ones first (one query)."""
     return list(
