@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
     BooleanField,
@@ -16,46 +17,44 @@ from peewee import (
     fn,
 )
 
-from flask_babel import lazy_gettext as _l
-
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
 from webapp.timeutil import utcnow
 
-CASE_STATUSES = {"open": "lopend", "closed": "afgerond"}
+CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
 CASE_SOURCES = {
-    "doorverwijzing": "doorverwijzing",
-    "permanentie": "permanentie",
-    "zelf": "zelf aangemeld",
+    "doorverwijzing": _l("doorverwijzing"),
+    "permanentie": _l("permanentie"),
+    "zelf": _l("zelf aangemeld"),
 }
-DOMAINS = {"sport": "sport", "cultuur": "cultuur", "jeugd": "jeugd"}
+DOMAINS = {"sport": _l("sport"), "cultuur": _l("cultuur"), "jeugd": _l("jeugd")}
 OUTCOMES = {
-    "independent": "neemt zelfstandig deel",
-    "stopped": "gestopt",
-    "referred": "doorverwezen",
-    "unreachable": "onbereikbaar",
+    "independent": _l("neemt zelfstandig deel"),
+    "stopped": _l("gestopt"),
+    "referred": _l("doorverwezen"),
+    "unreachable": _l("onbereikbaar"),
 }
 STOP_REASONS = {
-    "cost": "kostprijs",
-    "health": "gezondheid",
-    "moved": "verhuisd",
-    "expectations": "niet wat verwacht",
-    "group": "de groep",
-    "schedule": "uurrooster",
-    "other": "andere reden",
+    "cost": _l("kostprijs"),
+    "health": _l("gezondheid"),
+    "moved": _l("verhuisd"),
+    "expectations": _l("niet wat verwacht"),
+    "group": _l("de groep"),
+    "schedule": _l("uurrooster"),
+    "other": _l("andere reden"),
 }
 CONTACT_TYPES = {
-    "huisbezoek": "huisbezoek",
-    "permanentie": "permanentie",
-    "doorverwijzer": "afspraak bij doorverwijzer",
-    "aanbieder": "afspraak bij aanbieder",
-    "telefonisch": "telefonisch",
-    "bericht": "bericht (sms / WhatsApp)",
-    "begeleiding": "begeleiding naar activiteit",
-    "groepsactiviteit": "groepsactiviteit",
-    "loket": "vrijetijdsloket / infomarkt",
-    "casusoverleg": "casusoverleg met doorverwijzer",
-    "administratie": "administratie zonder cliënt",
+    "huisbezoek": _l("huisbezoek"),
+    "permanentie": _l("permanentie"),
+    "doorverwijzer": _l("afspraak bij doorverwijzer"),
+    "aanbieder": _l("afspraak bij aanbieder"),
+    "telefonisch": _l("telefonisch"),
+    "bericht": _l("bericht (sms / WhatsApp)"),
+    "begeleiding": _l("begeleiding naar activiteit"),
+    "groepsactiviteit": _l("groepsactiviteit"),
+    "loket": _l("vrijetijdsloket / infomarkt"),
+    "casusoverleg": _l("casusoverleg met doorverwijzer"),
+    "administratie": _l("administratie zonder cliënt"),
 }
 # What each kind of CaseEvent says on the timeline (detail adds the specifics).
 EVENT_LABELS = {
@@ -82,7 +81,7 @@ EVENT_LABELS = {
     "threshold_added": _l("Drempel genoteerd"),
     "threshold_updated": _l("Drempel aangepast"),
 }
-STEP_STATUSES = {"todo": "te doen", "done": "gedaan", "skipped": "overgeslagen"}
+STEP_STATUSES = {"todo": _l("te doen"), "done": _l("gedaan"), "skipped": _l("overgeslagen")}
 
 DEFAULT_STEPS = [
     (1, "aanmelding", "Aanmelding", "case_opened"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     BooleanField,
     CharField,
@@ -17,13 +18,17 @@ from webapp.models.people import User
 from webapp.timeutil import utcnow
 
 COST_ARRANGEMENTS = {
-    "reduced": "kansentarief / UiTPAS",
-    "allowance": "vrijetijdstoelage",
-    "free": "gratis",
-    "full": "volle prijs",
+    "reduced": _l("kansentarief / UiTPAS"),
+    "allowance": _l("vrijetijdstoelage"),
+    "free": _l("gratis"),
+    "full": _l("volle prijs"),
 }
-ENROLMENT_STATUSES = {"active": "loopt", "stopped": "gestopt"}
-ATTENDANCE = {"": "nog niet bevestigd", "present": "aanwezig", "absent": "niet aanwezig"}
+ENROLMENT_STATUSES = {"active": _l("loopt"), "stopped": _l("gestopt")}
+ATTENDANCE = {
+    "": _l("nog niet bevestigd"),
+    "present": _l("aanwezig"),
+    "absent": _l("niet aanwezig"),
+}
 
 
 class Provider(BaseModel):

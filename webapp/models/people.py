@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,7 +14,7 @@ from webapp.timeutil import utcnow
 
 PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
 
-ROLES = {"mediator": "bemiddelaar", "coordinator": "coördinator"}
+ROLES = {"mediator": _l("bemiddelaar"), "coordinator": _l("coördinator")}
 SERVICES = {"ocmw": "OCMW", "jeugd": "Jeugddienst", "cultuur": "Cultuur", "sport": "Sporting A"}
 LANGUAGES = {
     "nl": "Nederlands",
@@ -42,7 +43,7 @@ DISTRICTS = [
     "Merksem",
     "Wilrijk",
 ]
-CARD_TYPES = {"": "geen", "uitpas": "UiTPAS met kansentarief", "a-kaart": "A-kaart"}
+CARD_TYPES = {"": _l("geen"), "uitpas": _l("UiTPAS met kansentarief"), "a-kaart": _l("A-kaart")}
 
 
 class User(UserMixin, BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from peewee import (
     BooleanField,
     CharField,
@@ -17,21 +18,25 @@ from webapp.models.people import Client, User
 from webapp.timeutil import utcnow
 
 ORGANISATION_KINDS = {
-    "ocmw": "OCMW sociaal centrum",
-    "caw": "CAW",
-    "huis_van_het_kind": "Huis van het Kind",
-    "school": "school / CLB / OKAN-klas",
-    "atlas": "Atlas",
-    "buurtwerk": "buurtwerk / Samenlevingsopbouw",
-    "jeugdhulp": "jeugdhulp",
-    "andere": "andere",
+    "ocmw": _l("OCMW sociaal centrum"),
+    "caw": _l("CAW"),
+    "huis_van_het_kind": _l("Huis van het Kind"),
+    "school": _l("school / CLB / OKAN-klas"),
+    "atlas": _l("Atlas"),
+    "buurtwerk": _l("buurtwerk / Samenlevingsopbouw"),
+    "jeugdhulp": _l("jeugdhulp"),
+    "andere": _l("andere"),
 }
 FIRST_CONTACT = {
-    "huisbezoek": "huisbezoek",
-    "permanentie": "op de permanentie",
-    "doorverwijzer": "bij de doorverwijzer",
+    "huisbezoek": _l("huisbezoek"),
+    "permanentie": _l("op de permanentie"),
+    "doorverwijzer": _l("bij de doorverwijzer"),
 }
-REFERRAL_STATUSES = {"new": "nieuw", "accepted": "aanvaard", "declined": "niet aanvaard"}
+REFERRAL_STATUSES = {
+    "new": _l("nieuw"),
+    "accepted": _l("aanvaard"),
+    "declined": _l("niet aanvaard"),
+}
 
 
 class ReferringOrganisation(BaseModel):

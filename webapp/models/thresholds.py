@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from webapp.db import BaseModel
@@ -23,7 +24,11 @@ DEFAULT_THRESHOLD_CATEGORIES = [
     (11, "aanbod", "aanbod"),
     (12, "gezondheid", "gezondheid / beperking"),
 ]
-THRESHOLD_STATUSES = {"open": "open", "resolved": "opgelost", "unsolvable": "niet oplosbaar"}
+THRESHOLD_STATUSES = {
+    "open": _l("open"),
+    "resolved": _l("opgelost"),
+    "unsolvable": _l("niet oplosbaar"),
+}
 
 
 class ThresholdCategory(BaseModel):
