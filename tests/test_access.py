@@ -1,0 +1,78 @@
+"""Access control over every URL of the app, found from the URL map so new screens are covered.
+
+Everything needs a login except the public doors (the login page, static files, the service
+worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404 to a mediator who
+does not own the case, whatever the method; a coordinator reaches them.
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Rule
+
+from tests.conftest import HTMX, make_case
+from webapp import create_app
+
+PUBLIC_PREFIXES = ("/static/", "/login", "/sw.js", "/offline", "/p/", "/a/", "/r/", "/manifest")
+
+
+def _rules() -> list[Rule]:
+    app = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "TESTING": True})
+    return sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+
+
+def _url(rule: Rule, **values: int) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        converter = rule._converters[arg].__class__.__name__  # type: ignore[attr-defined]
+        value = values.get(arg, 1 if converter == "IntegerConverter" else "x")
+        for form in (f"<int:{arg}>", f"<string:{arg}>", f"<{arg}>", f"<path:{arg}>"):
+            path = path.replace(form, str(value))
+    return path
+
+
+def _method(rule: Rule) -> str:
+    methods = rule.methods or set()
+    return "GET" if "GET" in methods else sorted(methods - {"OPTIONS", "HEAD"})[0]
+
+
+RULES = _rules()
+PROTECTED = [r for r in RULES if not r.rule.startswith(PUBLIC_PREFIXES) and r.endpoint != "static"]
+CASE_SCOPED = [r for r in PROTECTED if "case_id" in r.arguments]
+
+
+def test_the_map_has_protected_and_case_urls() -> None:
+    # Guards the tests below against passing vacuously on an empty list.
+    assert len(PROTECTED) >= 5
+    assert any(r.endpoint == "cases.show" for r in CASE_SCOPED)
+
+
+@pytest.mark.parametrize("rule", PROTECTED, ids=lambda r: f"{r.endpoint}")
+def test_anonymous_visitor_is_sent_to_login(client, rule: Rule) -> None:
+    method = _method(rule)
+    response = client.open(_url(rule), method=method)
+    assert response.status_code in (302, 303), (rule.rule, response.status_code)
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("rule", PROTECTED, ids=lambda r: f"{r.endpoint}")
+def test_anonymous_htmx_request_redirects_the_whole_page(client, rule: Rule) -> None:
+    response = client.open(_url(rule), method=_method(rule), headers=HTMX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+@pytest.mark.parametrize("rule", CASE_SCOPED, ids=lambda r: f"{r.endpoint}")
+def test_another_mediators_case_is_not_found(client, mediator, other_mediator, rule: Rule) -> None:
+    case = make_case(mediator)
+    client.login(other_mediator)
+    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        response = client.open(_url(rule, case_id=case.id), method=method)
+        assert response.status_code == 404, (method, rule.rule, response.status_code)
+        assert "Niet gevonden" in response.get_data(as_text=True)
+
+
+def test_coordinator_opens_any_case(client, mediator, coordinator) -> None:
+    case = make_case(mediator)
+    client.login(coordinator)
+    assert client.get(f"/cases/{case.id}").status_code == 200
