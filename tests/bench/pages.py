@@ -36,7 +36,7 @@ CHUNK = 500
 
 
 def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, int]:
-    """Bulk-insert n_cases cases for 10 mediators; returns a mediator, a coordinator and a case id."""
+    """Bulk-insert n_cases cases over 10 mediators; returns a mediator, coordinator, case id."""
     cheap = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     users = [
         models.User.create(
@@ -92,7 +92,7 @@ def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, in
                     "contact_type": rng.choice(list(models.CONTACT_TYPES)),
                     "occurred_at": now - dt.timedelta(hours=rng.randrange(2000)),
                     "duration_minutes": 30,
-                    "notes": "Kennismaking bij de cliënt thuis; vraag naar zwemles voor de kinderen.",
+                    "notes": "Kennismaking bij de cliënt thuis; vraag naar zwemles.",
                     "next_action": "Bellen over inschrijving" if rng.random() < 0.3 else "",
                     "next_action_due": dt.date.today() + dt.timedelta(days=rng.randrange(-10, 10)),
                     "idempotency_key": uuid.uuid4().hex,
@@ -177,7 +177,8 @@ def main() -> None:
         print(f"{'page':<32} {'status':>6} {'gzip KB':>8} {'queries':>8} {'median ms':>10}")
         for name, r in run(n, args.postgres):
             print(
-                f"{name:<32} {r['status']:>6} {r['gzip_kb']:>8.1f} {r['queries']:>8} {r['ms']:>10.1f}"
+                f"{name:<32} {r['status']:>6} {r['gzip_kb']:>8.1f} {r['queries']:>8} "
+                f"{r['ms']:>10.1f}"
             )
 
 
