@@ -218,6 +218,130 @@ class Case(BaseModel):
             case.refresh_position()
         return case
 
+    @classmethod
+    def caseload(
+        cls,
+        user: User,
+        *,
+        q: str = "",
+        position: int | None = None,
+        status: str = "open",
+        mediator_id: int | None = None,
+    ):  # type: ignore[no-untyped-def]
+        """Cases for the caseload list, each with its client, mediator, current step and the
+        time of the last contact that took place (`last_contact`), in one query."""
+        last_contact = fn.MAX(Visit.occurred_at).python_value(Visit.occurred_at.python_value)
+        query = (
+            cls.visible_to(user)
+            .select(cls, Client, User, StepDefinition, last_contact.alias("last_contact"))
+            .join(Client)
+            .switch(cls)
+            .join(User)
+            .switch(cls)
+            .join(
+                StepDefinition,
+                JOIN.LEFT_OUTER,
+                on=(StepDefinition.position == cls.current_position),
+                attr="step",
+            )
+            .switch(cls)
+            .join(
+                Visit,
+                JOIN.LEFT_OUTER,
+                on=((Visit.case == cls.id) & (Visit.planned == False)),  # noqa: E712
+            )
+            .group_by(cls.id, Client.id, User.id, StepDefinition.id)
+            .order_by(Client.last_name, Client.first_name, cls.id)
+        )
+        if status in CASE_STATUSES:
+            query = query.where(cls.status == status)
+        if position:
+            query = query.where(cls.current_position == position)
+        if mediator_id:
+            query = query.where(cls.mediator == mediator_id)
+        for term in q.split()[:5]:
+            query = query.where(_matches(term))
+        return query
+
+    @classmethod
+    def next_actions(cls, case_ids: list[int]) -> dict[int, Visit]:
+        """The open next action due first of each of these cases (one query)."""
+        found: dict[int, Visit] = {}
+        if not case_ids:
+            return found
+        for visit in (
+            Visit.select()
+            .where(
+                Visit.case.in_(case_ids),
+                Visit.next_action != "",
+                Visit.next_action_done_at.is_null(),
+            )
+            .order_by(Visit.next_action_due.asc(nulls="LAST"), Visit.id.desc())
+        ):
+            found.setdefault(visit.case_id, visit)
+        return found
+
+    def close(self, outcome: str, reason: str, note: str, by: User) -> None:
+        """Close the case with its outcome: 'Afronding' done, on the timeline."""
+        with database.atomic():
+            self.status, self.closed_at = "closed", utcnow()
+            self.outcome, self.outcome_reason, self.outcome_note = outcome, reason, note
+            Case.update(
+                status="closed",
+                closed_at=self.closed_at,
+                outcome=outcome,
+                outcome_reason=reason if outcome == "stopped" else "",
+                outcome_note=note,
+            ).where(Case.id == self.id).execute()
+            detail = str(OUTCOMES.get(outcome, outcome))
+            if outcome == "stopped" and reason:
+                detail += f": {STOP_REASONS.get(reason, reason)}"
+            CaseEvent.create(case=self, actor=by, kind="closed", detail=detail[:500])
+            self.complete_step_by_event("case_closed", by)
+            self.refresh_position()
+
+    def reopen(self, by: User) -> None:
+        """Open a closed case again, with 'Afronding' back to do."""
+        with database.atomic():
+            self.status, self.closed_at = "open", None
+            Case.update(status="open", closed_at=None, outcome="", outcome_reason="").where(
+                Case.id == self.id
+            ).execute()
+            CaseEvent.create(case=self, actor=by, kind="reopened")
+            closing = (
+                CaseStep.select(CaseStep, StepDefinition)
+                .join(StepDefinition)
+                .where(
+                    CaseStep.case == self,
+                    StepDefinition.completed_by == "case_closed",
+                    CaseStep.status != "todo",
+                )
+            )
+            for step in closing:
+                step.set_status("todo", by, note="")
+            self.refresh_position()
+
+    def assign_to(self, mediator: User, by: User) -> None:
+        """Hand the case to another mediator, on the timeline."""
+        with database.atomic():
+            self.mediator = mediator
+            Case.update(mediator=mediator).where(Case.id == self.id).execute()
+            CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
+
+
+def _matches(term: str):  # type: ignore[no-untyped-def]
+    """A caseload search term: part of the client's name, the district, or phone digits."""
+    term = term.replace("%", "").replace("_", "").replace("\\", "")
+    pattern = f"%{term}%"
+    condition = (
+        (Client.first_name**pattern) | (Client.last_name**pattern) | (Client.district**pattern)
+    )
+    digits = "".join(c for c in term if c.isdigit())
+    if len(digits) >= 3 and len(digits) >= len(term) - 2:
+        phone = fn.REPLACE(fn.REPLACE(fn.REPLACE(Client.phone, " ", ""), ".", ""), "/", "")
+        condition |= phone ** f"%{digits}%"
+    return condition
+
 
 class StepDefinition(BaseModel):
     position = IntegerField(unique=True)

@@ -1,0 +1,423 @@
+"""Cases: the caseload, a new client with a case, the case page with its step tracker and
+timeline, editing the client, closing, reopening and (for coordinators) reassigning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from webapp import models
+from webapp.cases.forms import (
+    AssignForm,
+    ClientForm,
+    CloseForm,
+    NewCaseForm,
+    StepForm,
+    VersionForm,
+    options,
+    parse_version,
+)
+from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
+from webapp.models import (
+    CARD_TYPES,
+    CASE_STATUSES,
+    EVENT_LABELS,
+    LANGUAGES,
+    AuditEvent,
+    Case,
+    CaseEvent,
+    CaseStep,
+    Client,
+    StepDefinition,
+    User,
+    Visit,
+    database,
+)
+from webapp.timeutil import utcnow
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+PAGE_SIZE = 25
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every screen of this area is for the team only."""
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 9 else None
+
+
+@bp.get("/")
+def index() -> Response:
+    """My cases (a coordinator may look at everyone's), with search, filters and paging."""
+    user = current_user._get_current_object()
+    q = request.args.get("q", "").strip()[:100]
+    status = request.args.get("status", "open")
+    status = status if status in (*CASE_STATUSES, "all") else "open"
+    steps = list(StepDefinition.ordered())
+    position = _int_arg("step")
+    position = position if position and any(s.position == position for s in steps) else None
+    who = request.args.get("who", "mine")
+    mediators: list[User] = []
+    mediator_id: int | None = user.id
+    if user.is_coordinator:
+        mediators = list(User.mediators())
+        if who == "all":
+            mediator_id = None
+        elif who.isdigit() and any(m.id == int(who) for m in mediators):
+            mediator_id = int(who)
+        else:
+            who = "mine"
+    else:
+        who = "mine"
+    page = max(1, min(_int_arg("page") or 1, 400))
+    query = Case.caseload(user, q=q, position=position, status=status, mediator_id=mediator_id)
+    # A plain link to page n shows everything up to it; htmx asks for the next rows only.
+    rows_only = wants_fragment() and page > 1
+    offset = (page - 1) * PAGE_SIZE if rows_only else 0
+    cases = list(query.offset(offset).limit(PAGE_SIZE * (1 if rows_only else page) + 1))
+    more = len(cases) > PAGE_SIZE * (1 if rows_only else page)
+    cases = cases[: len(cases) - 1] if more else cases
+    filters = {"q": q, "status": status, "step": position or "", "who": who}
+    return render_page_or_block(
+        "cases/index.html",
+        "rows" if rows_only else "results",
+        cases=cases,
+        next_actions=Case.next_actions([c.id for c in cases]),
+        steps=steps,
+        total_steps=len(steps),
+        mediators=mediators,
+        filters=filters,
+        args={k: v for k, v in filters.items() if v and (k, v) not in DEFAULT_FILTERS},
+        page=page,
+        more=more,
+    )
+
+
+DEFAULT_FILTERS = {("status", "open"), ("who", "mine")}
+
+
+def _mediator_choices(form: NewCaseForm | AssignForm, user: User) -> None:
+    form.mediator.choices = options((m.id, m.name) for m in User.mediators())
+    if request.method == "GET" and isinstance(form, NewCaseForm):
+        form.mediator.data = user.id
+
+
+@bp.get("/new")
+def new() -> Response:
+    """The short form for a new client and their case."""
+    form = NewCaseForm()
+    return _new_page(form)
+
+
+def _new_page(form: NewCaseForm, status: int = 200, **context: Any) -> Response:
+    user = current_user._get_current_object()
+    if user.is_coordinator:
+        _mediator_choices(form, user)
+    else:
+        del form.mediator
+    return render_page_or_block("cases/new.html", "form", status, form=form, **context)
+
+
+@bp.post("/new")
+def create() -> Response:
+    """Create the client and the case; first warn about a probable duplicate."""
+    user = current_user._get_current_object()
+    form = NewCaseForm()
+    if user.is_coordinator:
+        _mediator_choices(form, user)
+    else:
+        del form.mediator
+    if not form.validate_on_submit():
+        return _new_page(form, 422)
+    fields = form.client_fields()
+    if not form.create_anyway.data:
+        duplicates = list(
+            Client.probable_duplicates(
+                fields["first_name"], fields["last_name"], fields["birth_date"]
+            )
+        )
+        if duplicates:
+            visible = list(
+                Case.visible_to(user)
+                .where(Case.client.in_([c.id for c in duplicates]))
+                .order_by(Case.opened_at.desc())
+            )
+            by_client = {
+                c.id: [case for case in visible if case.client_id == c.id] for c in duplicates
+            }
+            return _new_page(form, duplicates=duplicates, duplicate_cases=by_client)
+    mediator = user
+    if user.is_coordinator:
+        mediator = User.get_by_id(form.mediator.data)
+    with database.atomic():
+        client = Client.create(**fields)
+        case = Case.open_for(
+            client,
+            mediator,
+            by=user,
+            source=form.source.data,
+            question=form.question.data or "",
+            interests=",".join(form.interests.data or []),
+        )
+        AuditEvent.record("create", client)
+        AuditEvent.record("create", case)
+    flash(_("Dossier van %(name)s geopend.", name=client.full_name))
+    return redirect_to(url_for("cases.show", case_id=case.id))
+
+
+def _tracker_context(case: Case, **extra: Any) -> dict[str, Any]:
+    steps = case.steps()
+    current = next((s for s in steps if s.status == "todo"), None)
+    done = sum(1 for s in steps if s.status != "todo")
+    return {"case": case, "steps": steps, "current": current, "done_count": done, **extra}
+
+
+def _page_context(case: Case) -> dict[str, Any]:
+    return {
+        **_tracker_context(case),
+        "client": case.client,
+        "next_action": Visit.next_action_for(case),
+        **models.case_offer_context(case),
+        **models.case_threshold_context(case),
+        "timeline": list(CaseEvent.timeline(case)),
+        "event_labels": EVENT_LABELS,
+        "visit_url": _visit_url(case),
+    }
+
+
+def _visit_url(case: Case) -> str | None:
+    """The visits screen for this case (None while that area has no such screen)."""
+    try:
+        return url_for("visits.new", case_id=case.id)
+    except BuildError:
+        return None
+
+
+@bp.get("/<int:case_id>")
+def show(case_id: int) -> Response:
+    """The case page: who, where they are on the way, what comes next, what happened."""
+    case = Case.get_for(current_user, case_id)
+    AuditEvent.record("view", case)
+    return render_page_or_block("cases/show.html", "tracker", **_page_context(case))
+
+
+def _tracker(case: Case, status: int = 200, **extra: Any) -> Response:
+    """The step tracker alone for htmx, else the whole case page."""
+    if wants_fragment():
+        context = _tracker_context(case, **extra)
+    else:
+        context = {**_page_context(case), **extra}
+    return render_page_or_block("cases/show.html", "tracker", status, **context)
+
+
+@bp.post("/<int:case_id>/steps/<int:step_id>")
+def update_step(case_id: int, step_id: int) -> Response:
+    """Mark one step done, skipped or back to do, with an optional note."""
+    user = current_user._get_current_object()
+    case = Case.get_for(user, case_id)
+    case_step = (
+        CaseStep.select(CaseStep, StepDefinition)
+        .join(StepDefinition)
+        .where(CaseStep.case == case, CaseStep.step == step_id)
+        .first()
+    )
+    if case_step is None:
+        abort(404)
+    form = StepForm()
+    expanded = form.expanded.data == "1"
+    label = case_step.step.label
+    if not form.validate_on_submit():
+        errors = [e for field in form for e in field.errors]
+        return _tracker(case, 422, step_error=(step_id, errors[0]), expanded=True)
+    if not case.is_open:
+        return _tracker(
+            case, 409, conflict=_("Dit dossier is afgerond. Heropen het om stappen te wijzigen.")
+        )
+    if case_step.step.completed_by == "case_closed" and form.status.data == "done":
+        return _tracker(
+            case,
+            422,
+            step_error=(step_id, _("Rond het dossier af via ‘Dossier afronden’.")),
+            expanded=True,
+        )
+    with database.atomic():
+        if not case.bump_version(form.version.data):
+            conflict = _(
+                "Iemand anders wijzigde dit dossier terwijl jij keek. Dit zijn de stappen zoals "
+                "ze nu zijn; kijk na of je wijziging nog nodig is."
+            )
+            return _tracker(case, 409, conflict=conflict, expanded=expanded)
+        case_step.set_status(form.status.data, user, note=form.note.data or "")
+        case.refresh_position()
+    message = {
+        "done": _("Stap %(label)s gedaan.", label=label),
+        "skipped": _("Stap %(label)s overgeslagen.", label=label),
+        "todo": _("Stap %(label)s staat weer open.", label=label),
+    }[form.status.data]
+    if not wants_fragment():
+        flash(message)
+        return redirect_to(url_for("cases.show", case_id=case.id) + "#step-tracker")
+    response = _tracker(case, changed=step_id, expanded=expanded)
+    return with_trigger(response, "announce", message)
+
+
+def _display(name: str, value: Any) -> str:
+    """A client's field value as a person reads it, for the 'what changed' comparison."""
+    if value in (None, ""):
+        return "—"
+    if name == "language":
+        return LANGUAGES.get(value, value)
+    if name == "card_type":
+        return str(CARD_TYPES.get(value, value))
+    if hasattr(value, "strftime"):
+        return value.strftime("%d-%m-%Y")
+    return str(value)
+
+
+@bp.get("/<int:case_id>/client")
+def edit_client(case_id: int) -> Response:
+    """The client's details, to correct or complete."""
+    case = Case.get_for(current_user, case_id)
+    form = ClientForm(obj=case.client)
+    form.version.data = case.client.version
+    return render_page_or_block("cases/client.html", "form", case=case, form=form)
+
+
+@bp.post("/<int:case_id>/client")
+def update_client(case_id: int) -> Response:
+    """Save the client's details, unless someone else saved them in between (409)."""
+    user = current_user._get_current_object()
+    case = Case.get_for(user, case_id)
+    client = case.client
+    form = ClientForm()
+    if not form.validate_on_submit():
+        return render_page_or_block("cases/client.html", "form", 422, case=case, form=form)
+    values = form.values()
+    changed = [name for name in form.FIELDS if values[name] != getattr(client, name)]
+    with database.atomic():
+        saved = (
+            Client.update(**values, version=Client.version + 1, updated_at=utcnow())
+            .where(Client.id == client.id, Client.version == parse_version(form.version.data))
+            .execute()
+        )
+        if saved and changed:
+            labels = ", ".join(str(getattr(form, name).label.text).lower() for name in changed)
+            CaseEvent.create(case=case, actor=user, kind="client_updated", detail=labels[:500])
+            AuditEvent.record("update", client)
+    if not saved:
+        stored = Client.get_by_id(client.id)
+        differences = [
+            (
+                getattr(form, name).label.text,
+                _display(name, values[name]),
+                _display(name, getattr(stored, name)),
+            )
+            for name in form.FIELDS
+            if values[name] != getattr(stored, name)
+        ]
+        form.version.data = stored.version
+        if differences:
+            return render_page_or_block(
+                "cases/client.html", "form", 409, case=case, form=form, differences=differences
+            )
+    flash(_("Gegevens van %(name)s bewaard.", name=values["first_name"]))
+    return redirect_to(url_for("cases.show", case_id=case.id))
+
+
+@bp.get("/<int:case_id>/close")
+def close_form(case_id: int) -> Response:
+    """How the case ends: the outcome and a note."""
+    case = Case.get_for(current_user, case_id)
+    form = CloseForm(version=case.version)
+    return render_page_or_block("cases/close.html", "form", case=case, form=form)
+
+
+@bp.post("/<int:case_id>/close")
+def close(case_id: int) -> Response:
+    """Close the case with its outcome; 'Afronding' is then done."""
+    user = current_user._get_current_object()
+    case = Case.get_for(user, case_id)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        return render_page_or_block("cases/close.html", "form", 422, case=case, form=form)
+    if not case.is_open:
+        return _conflict(case, _("Dit dossier is al afgerond."))
+    with database.atomic():
+        if not case.bump_version(parse_version(form.version.data) or 0):
+            form.version.data = case.version
+            return render_page_or_block(
+                "cases/close.html", "form", 409, case=case, form=form, conflict=True
+            )
+        reason = form.reason.data if form.outcome.data == "stopped" else ""
+        case.close(form.outcome.data, reason, form.note.data or "", user)
+        AuditEvent.record("update", case)
+    flash(_("Dossier afgerond."))
+    return redirect_to(url_for("cases.show", case_id=case.id))
+
+
+def _conflict(case: Case, message: str) -> Response:
+    return render_page_or_block("cases/conflict.html", "content", 409, case=case, message=message)
+
+
+@bp.post("/<int:case_id>/reopen")
+def reopen(case_id: int) -> Response:
+    """Open a closed case again."""
+    user = current_user._get_current_object()
+    case = Case.get_for(user, case_id)
+    form = VersionForm()
+    if not form.validate_on_submit() or case.is_open:
+        return _conflict(case, _("Dit dossier is al heropend."))
+    with database.atomic():
+        if not case.bump_version(parse_version(form.version.data) or 0):
+            return _conflict(case, _("Iemand anders wijzigde dit dossier net. Bekijk het opnieuw."))
+        case.reopen(user)
+        AuditEvent.record("update", case)
+    flash(_("Dossier heropend."))
+    return redirect_to(url_for("cases.show", case_id=case.id))
+
+
+def _coordinator_case(case_id: int) -> Case:
+    case = Case.get_for(current_user, case_id)
+    if not current_user.is_coordinator:
+        abort(404)
+    return case
+
+
+@bp.get("/<int:case_id>/assign")
+def assign_form(case_id: int) -> Response:
+    """(Coordinator) choose another mediator for this case."""
+    case = _coordinator_case(case_id)
+    form = AssignForm(version=case.version)
+    _mediator_choices(form, current_user)
+    form.mediator.data = case.mediator_id
+    return render_page_or_block("cases/assign.html", "form", case=case, form=form)
+
+
+@bp.post("/<int:case_id>/assign")
+def assign(case_id: int) -> Response:
+    """(Coordinator) hand the case to another active mediator."""
+    user = current_user._get_current_object()
+    case = _coordinator_case(case_id)
+    form = AssignForm()
+    _mediator_choices(form, user)
+    if not form.validate_on_submit():
+        return render_page_or_block("cases/assign.html", "form", 422, case=case, form=form)
+    mediator = User.get_by_id(form.mediator.data)
+    if mediator.id == case.mediator_id:
+        flash(_("%(name)s volgt dit dossier al op.", name=mediator.name))
+        return redirect_to(url_for("cases.show", case_id=case.id))
+    with database.atomic():
+        if not case.bump_version(parse_version(form.version.data) or 0):
+            return _conflict(case, _("Iemand anders wijzigde dit dossier net. Bekijk het opnieuw."))
+        case.assign_to(mediator, user)
+        AuditEvent.record("assign", case)
+    flash(_("Dossier toegewezen aan %(name)s.", name=mediator.name))
+    return redirect_to(url_for("cases.show", case_id=case.id))
