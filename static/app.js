@@ -53,3 +53,19 @@
     announce(document.body.dataset.msgOffline || "Geen verbinding. Probeer opnieuw.");
   });
 })();
+
+// Visits: quick-choice buttons (duration, due date) fill their field; the field alone also works.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("button[data-fill]") : null;
+    if (!button) return;
+    const input = document.getElementById(button.dataset.fill);
+    if (!input) return;
+    input.value = button.dataset.value;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    button.parentElement.querySelectorAll("button[data-fill]").forEach(function (other) {
+      other.setAttribute("aria-pressed", other === button ? "true" : "false");
+    });
+  });
+})();

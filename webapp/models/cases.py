@@ -421,6 +421,55 @@ class Visit(BaseModel):
             .first()
         )
 
+    @classmethod
+    def get_for(cls, user: User, visit_id: int) -> Visit:
+        """One visit with its case and client, or 404 when the user may not see that case."""
+        from flask import abort
+
+        visit = (
+            cls.select(cls, Case, Client)
+            .join(Case)
+            .join(Client)
+            .where(cls.id == visit_id, Case.id.in_(Case.visible_to(user).select(Case.id)))
+            .first()
+        )
+        if visit is None:
+            abort(404)
+        return visit
+
+    @classmethod
+    def _on_open_cases(cls, mediator: User | None):  # type: ignore[no-untyped-def]
+        """Visits with their case, client and the case's mediator, on open cases of `mediator`
+        (of everyone when None)."""
+        query = (
+            cls.select(cls, Case, Client, User)
+            .join(Case)
+            .join(Client)
+            .switch(Case)
+            .join(User)
+            .where(Case.status == "open")
+        )
+        return query if mediator is None else query.where(Case.mediator == mediator)
+
+    @classmethod
+    def planned_between(cls, mediator: User | None, start: dt.datetime, end: dt.datetime):  # type: ignore[no-untyped-def]
+        """Planned contacts in [start, end) on open cases, earliest first (one query)."""
+        return (
+            cls._on_open_cases(mediator)
+            .where(cls.planned == True, cls.occurred_at >= start, cls.occurred_at < end)  # noqa: E712
+            .order_by(cls.occurred_at, cls.id)
+        )
+
+    @classmethod
+    def actions_due(cls, mediator: User | None, day: dt.date, limit: int = 30):  # type: ignore[no-untyped-def]
+        """Open next actions due by `day` on open cases, the oldest first (one query)."""
+        return (
+            cls._on_open_cases(mediator)
+            .where(next_action_due_on_or_before(day))
+            .order_by(cls.next_action_due, cls.id)
+            .limit(limit)
+        )
+
 
 class CaseEvent(BaseModel):
     """One line on a case's timeline: a step change, a visit, an enrolment, an attendance …"""

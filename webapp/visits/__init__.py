@@ -1,0 +1,219 @@
+"""Recording contacts with a client (contact registreren), planned ones, and next actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from peewee import IntegrityError
+
+from webapp.htmx import redirect_to, render_page_or_block, with_trigger
+from webapp.models import AuditEvent, Case, CaseEvent, Visit, database
+from webapp.timeutil import utcnow
+from webapp.visits.forms import (
+    DURATION_CHOICES,
+    VisitForm,
+    form_from_planned,
+    new_form,
+    quick_dates,
+)
+
+bp = Blueprint("visits", __name__)
+
+
+def wants_json() -> bool:
+    """The offline queue of the app asks for JSON answers."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and "text/html" not in request.accept_mimetypes.values()
+
+
+def _open_case(case_id: int) -> Case:
+    """The user's open case, or 404 (also for a closed case: nothing more to record on it)."""
+    case = Case.get_for(current_user, case_id)
+    if not case.is_open:
+        abort(404)
+    return case
+
+
+def _render_form(
+    form: VisitForm, case: Case, visit: Visit | None = None, status: int = 200
+) -> Response:
+    return render_page_or_block(
+        "visits/form.html",
+        "visit_form",
+        status=status,
+        form=form,
+        case=case,
+        visit=visit,
+        duration_choices=DURATION_CHOICES,
+        quick_dates=quick_dates(),
+    )
+
+
+def _saved(case: Case, message: str) -> Response:
+    """Back to the case page, with the message announced there."""
+    url = url_for("cases.show", case_id=case.id)
+    flash(message)
+    if request.headers.get("HX-Request") == "true":
+        return with_trigger(redirect_to(url), "announce", message)
+    return redirect_to(url)
+
+
+def _record_effects(case: Case, visit: Visit, kind: str) -> None:
+    """What a saved visit does to the case: timeline, Kennismaking, last touched."""
+    user = current_user._get_current_object()
+    CaseEvent.create(case=case, actor=user, kind=kind, visit=visit, detail=str(visit.contact_label))
+    if (
+        visit.contact_made
+        and not visit.planned
+        and case.complete_step_by_event("first_contact", user)
+    ):
+        case.refresh_position()
+    case.touch()
+
+
+def _json_refusal(case_id: int) -> tuple[Response, int] | None:
+    """The offline queue's answer when the case was closed or given to someone else since."""
+    case = Case.get_or_none(Case.id == case_id)
+    if case is None:
+        return None
+    visible = Case.visible_to(current_user).where(Case.id == case_id).exists()
+    if visible and not case.is_open:
+        message = _("Dit dossier is intussen afgerond; het contact is niet bewaard.")
+        return jsonify(status="closed", message=message), 409
+    was_mine = (
+        CaseEvent.select()
+        .where(CaseEvent.case == case_id, CaseEvent.actor == current_user.id)
+        .exists()
+    )
+    if not visible and was_mine:
+        message = _(
+            "Dit dossier is intussen aan iemand anders toegewezen; het contact is niet bewaard."
+        )
+        return jsonify(status="reassigned", message=message), 409
+    return None
+
+
+@bp.get("/cases/<int:case_id>/visits/new")
+@login_required
+def new(case_id: int) -> Response:
+    """The form to record a contact."""
+    case = _open_case(case_id)
+    return _render_form(new_form(case), case)
+
+
+@bp.post("/cases/<int:case_id>/visits")
+@login_required
+def create(case_id: int) -> Response | tuple[Response, int]:
+    """Save a contact once, however often the same form is sent."""
+    as_json = wants_json()
+    key = (request.form.get("idempotency_key") or "").strip()
+    earlier = Visit.by_key(key) if key else None
+    if earlier and earlier.case_id == case_id and earlier.mediator_id == current_user.id:
+        if as_json:
+            return jsonify(status="duplicate", visit_id=earlier.id), 200
+        return _saved(Case.get_for(current_user, case_id), _("Dit contact was al bewaard."))
+    if as_json and (refusal := _json_refusal(case_id)) is not None:
+        return refusal
+    case = _open_case(case_id)
+    form = new_form(case)
+    if not form.validate():
+        if as_json:
+            errors = {name: str(messages[0]) for name, messages in form.errors.items()}
+            return jsonify(status="invalid", errors=errors), 422
+        return _render_form(form, case, status=422)
+    user = current_user._get_current_object()
+    try:
+        with database.atomic():
+            visit = Visit.create(
+                case=case, mediator=user, idempotency_key=form.idempotency_key.data, **form.values()
+            )
+            _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
+            AuditEvent.record("create", visit)
+    except IntegrityError:
+        # The same key, sent twice at the same moment: the other request saved it.
+        if as_json:
+            return jsonify(status="duplicate"), 200
+        return _saved(case, _("Dit contact was al bewaard."))
+    if as_json:
+        return jsonify(status="created", visit_id=visit.id), 201
+    return _saved(case, _("Gepland contact bewaard.") if visit.planned else _("Contact bewaard."))
+
+
+@bp.get("/visits/<int:visit_id>/edit")
+@login_required
+def edit(visit_id: int) -> Response:
+    """Record a planned contact: the form, prefilled from the plan."""
+    visit = Visit.get_for(current_user, visit_id)
+    if not visit.planned or not visit.case.is_open:
+        abort(404)
+    return _render_form(form_from_planned(visit), visit.case, visit)
+
+
+@bp.post("/visits/<int:visit_id>")
+@login_required
+def update(visit_id: int) -> Response:
+    """Save what happened at a planned contact; the plan becomes the visit (same row)."""
+    visit = Visit.get_for(current_user, visit_id)
+    case = visit.case
+    if not case.is_open:
+        abort(404)
+    if not visit.planned:
+        # Sent twice: the first one already recorded it.
+        return _saved(case, _("Dit contact was al bewaard."))
+    form = form_from_planned(visit)
+    form.idempotency_key.data = visit.idempotency_key
+    if not form.validate():
+        return _render_form(form, case, visit, status=422)
+    with database.atomic():
+        changed = (
+            Visit.update(**form.values())
+            .where(Visit.id == visit.id, Visit.planned == True)  # noqa: E712
+            .execute()
+        )
+        if not changed:
+            return _saved(case, _("Dit contact was al bewaard."))
+        visit = Visit.get_by_id(visit.id)
+        _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
+        AuditEvent.record("update", visit)
+    return _saved(case, _("Gepland contact aangepast.") if visit.planned else _("Contact bewaard."))
+
+
+@bp.post("/visits/<int:visit_id>/action-done")
+@login_required
+def action_done(visit_id: int) -> Response:
+    """Tick off a next action; the widget shows the next open one."""
+    visit = Visit.get_for(current_user, visit_id)
+    case = visit.case
+    with database.atomic():
+        changed = (
+            Visit.update(next_action_done_at=utcnow())
+            .where(
+                Visit.id == visit.id, Visit.next_action_done_at.is_null(), Visit.next_action != ""
+            )
+            .execute()
+        )
+        if changed:
+            CaseEvent.create(
+                case=case,
+                actor=current_user._get_current_object(),
+                kind="action_done",
+                visit=visit,
+                detail=visit.next_action[:200],
+            )
+            AuditEvent.record("update", visit)
+            case.touch()
+    message = _("Volgende stap afgevinkt.")
+    if request.headers.get("HX-Request") != "true":
+        flash(message)
+        return redirect_to(url_for("cases.show", case_id=case.id))
+    context: dict[str, Any] = {
+        "case": case,
+        "next_action": Visit.next_action_for(case),
+        "focus": True,
+    }
+    response = Response(render_template("visits/_next_action.html", **context))
+    response.vary.add("HX-Request")
+    return with_trigger(response, "announce", message)
