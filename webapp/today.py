@@ -1,15 +1,72 @@
-"""today (being built)."""
+"""Vandaag: the mediator's day at a glance — planned contacts, next actions due, recent cases."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import datetime as dt
+
+from flask import Blueprint, Response, request
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+from webapp.htmx import render_page_or_block
+from webapp.models import (
+    Case,
+    Client,
+    StepDefinition,
+    User,
+    Visit,
+    today_offer_context,
+    today_referral_context,
+)
+from webapp.timeutil import local_day_bounds, local_today
 
 bp = Blueprint("today", __name__, url_prefix="")
+
+RECENT_CASES = 8
+PLANNED_LIMIT = 40
+
+
+def recent_cases(mediator: User | None) -> list[Case]:
+    """The open cases touched last, with their client and current step (one query)."""
+    query = (
+        Case.select(Case, Client, StepDefinition)
+        .join(Client)
+        .switch(Case)
+        .join(
+            StepDefinition,
+            JOIN.LEFT_OUTER,
+            on=(StepDefinition.position == Case.current_position),
+            attr="step",
+        )
+        .where(Case.status == "open")
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+        .limit(RECENT_CASES)
+    )
+    if mediator is not None:
+        query = query.where(Case.mediator == mediator)
+    return list(query)
 
 
 @bp.get("/")
 @login_required
-def index() -> str:
-    """Placeholder until this area is built."""
-    return render_template("today/index.html")
+def index() -> Response:
+    """Today's and tomorrow's contacts, what is due, and the cases worked on last."""
+    user = current_user._get_current_object()
+    team = user.is_coordinator and request.args.get("scope") == "team"
+    mediator = None if team else user
+    today = local_today()
+    start, _ = local_day_bounds(today)
+    _, end = local_day_bounds(today + dt.timedelta(days=1))
+    return render_page_or_block(
+        "today/index.html",
+        "today",
+        team=team,
+        today=today,
+        planned=list(Visit.planned_between(mediator, start, end, PLANNED_LIMIT)),
+        planned_limit=PLANNED_LIMIT,
+        actions=list(Visit.actions_due(mediator, today)),
+        recent=recent_cases(mediator),
+        total_steps=StepDefinition.select().count(),
+        **today_offer_context(user, start, end),
+        **today_referral_context(user),
+    )

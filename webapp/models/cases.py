@@ -452,12 +452,15 @@ class Visit(BaseModel):
         return query if mediator is None else query.where(Case.mediator == mediator)
 
     @classmethod
-    def planned_between(cls, mediator: User | None, start: dt.datetime, end: dt.datetime):  # type: ignore[no-untyped-def]
+    def planned_between(  # type: ignore[no-untyped-def]
+        cls, mediator: User | None, start: dt.datetime, end: dt.datetime, limit: int = 40
+    ):
         """Planned contacts in [start, end) on open cases, earliest first (one query)."""
         return (
             cls._on_open_cases(mediator)
             .where(cls.planned == True, cls.occurred_at >= start, cls.occurred_at < end)  # noqa: E712
             .order_by(cls.occurred_at, cls.id)
+            .limit(limit)
         )
 
     @classmethod
