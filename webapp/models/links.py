@@ -72,3 +72,21 @@ class AccessLink(BaseModel):
         if not token or len(token) > 100:
             return None
         return cls.get_or_none(cls.purpose == purpose, cls.token_hash == token_hash(token))
+
+    @classmethod
+    def current(cls, purpose: str):  # type: ignore[no-untyped-def]
+        """Links for a purpose that are neither revoked nor expired, newest first."""
+        return (
+            cls.select()
+            .where(cls.purpose == purpose, cls.revoked_at.is_null(), cls.expires_at > utcnow())
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
+
+    def revoke(self) -> None:
+        self.revoked_at = utcnow()
+        AccessLink.update(revoked_at=self.revoked_at).where(AccessLink.id == self.id).execute()
+
+    def mark_used(self) -> None:
+        """Stamp the last use; called only for actions (POST), never when a page is opened."""
+        self.last_used_at = utcnow()
+        AccessLink.update(last_used_at=self.last_used_at).where(AccessLink.id == self.id).execute()

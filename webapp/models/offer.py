@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+from collections import defaultdict
+
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
     TextField,
+    fn,
 )
 
-from webapp.db import BaseModel
-from webapp.models.cases import Case
-from webapp.models.people import User
-from webapp.timeutil import utcnow
+from webapp.db import BaseModel, database
+from webapp.models.cases import Case, CaseEvent, Visit
+from webapp.models.people import Client, User
+from webapp.timeutil import local_today, to_local, utcnow
 
 COST_ARRANGEMENTS = {
     "reduced": _l("kansentarief / UiTPAS"),
@@ -29,6 +36,8 @@ ATTENDANCE = {
     "present": _l("aanwezig"),
     "absent": _l("niet aanwezig"),
 }
+# The leisure allowance pays 80 % of a membership: the client pays the rest.
+ALLOWANCE_SHARE_PAID_BY_CLIENT = 0.2
 
 
 class Provider(BaseModel):
@@ -43,6 +52,24 @@ class Provider(BaseModel):
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+
+    @classmethod
+    def listed(cls, include_archived: bool = False):  # type: ignore[no-untyped-def]
+        """Providers by name with how many activities each has (one query)."""
+        query = (
+            cls.select(cls, fn.COUNT(Activity.id).alias("activity_count"))
+            .join(Activity, JOIN.LEFT_OUTER, on=(Activity.provider == cls.id))
+            .group_by(cls.id)
+            .order_by(cls.archived, cls.name)
+        )
+        if not include_archived:
+            query = query.where(cls.archived == False)  # noqa: E712
+        return query
+
+    @classmethod
+    def choices(cls) -> list[tuple[int, str]]:
+        rows = cls.select(cls.id, cls.name).where(cls.archived == False).order_by(cls.name)  # noqa: E712
+        return [(p.id, p.name) for p in rows]
 
 
 class Activity(BaseModel):
@@ -64,16 +91,182 @@ class Activity(BaseModel):
     created_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
 
+    @property
+    def address(self) -> str:
+        town = " ".join(p for p in (self.postcode, "Antwerpen" if self.postcode else "") if p)
+        return ", ".join(p for p in (self.street, town or self.district) if p)
+
+    @property
+    def ages(self) -> str:
+        if self.age_min is not None and self.age_max is not None:
+            return f"{self.age_min}–{self.age_max}"
+        if self.age_min is not None:
+            return f"{self.age_min}+"
+        if self.age_max is not None:
+            return f"–{self.age_max}"
+        return ""
+
+    @classmethod
+    def search(
+        cls,
+        text: str = "",
+        domain: str = "",
+        age: int | None = None,
+        district: str = "",
+        max_price_cents: int | None = None,
+        reduced_only: bool = False,
+        include_archived: bool = False,
+    ):  # type: ignore[no-untyped-def]
+        """Activities with their provider that fit the filters, by title (one query)."""
+        query = cls.select(cls, Provider).join(Provider)
+        if not include_archived:
+            query = query.where(cls.archived == False, Provider.archived == False)  # noqa: E712
+        if text:
+            needle = text.lower()
+            query = query.where(
+                fn.LOWER(cls.title).contains(needle)
+                | fn.LOWER(Provider.name).contains(needle)
+                | fn.LOWER(cls.description).contains(needle)
+            )
+        if domain:
+            query = query.where(cls.domain == domain)
+        if age is not None:
+            query = query.where(
+                (cls.age_min.is_null() | (cls.age_min <= age))
+                & (cls.age_max.is_null() | (cls.age_max >= age))
+            )
+        if district:
+            query = query.where(cls.district == district)
+        if reduced_only:
+            query = query.where(cls.price_reduced_cents.is_null(False))
+        if max_price_cents is not None:
+            cheapest = fn.COALESCE(cls.price_reduced_cents, cls.price_full_cents)
+            if reduced_only:
+                query = query.where(cls.price_reduced_cents <= max_price_cents)
+            else:
+                query = query.where(cheapest <= max_price_cents)
+        return query.order_by(fn.LOWER(cls.title), cls.id)
+
+    @classmethod
+    def get_with_provider(cls, activity_id: int) -> Activity:
+        activity = cls.select(cls, Provider).join(Provider).where(cls.id == activity_id).first()
+        if activity is None:
+            abort(404)
+        return activity
+
+    def price_for(self, arrangement: str) -> int:
+        """What the client pays in cents under a cost arrangement."""
+        if arrangement == "free":
+            return 0
+        if arrangement == "reduced" and self.price_reduced_cents is not None:
+            return self.price_reduced_cents
+        if arrangement == "allowance":
+            return round(self.price_full_cents * ALLOWANCE_SHARE_PAID_BY_CLIENT)
+        return self.price_full_cents
+
 
 class Enrolment(BaseModel):
     case = ForeignKeyField(Case, backref="enrolments", index=True, on_delete="CASCADE")
     activity = ForeignKeyField(Activity, backref="enrolments", index=True)
     status = CharField(max_length=10, default="active", index=True)
     cost_arrangement = CharField(max_length=12, default="reduced")
-    stop_reason = CharField(max_length=300, default="")
+    stop_reason = CharField(max_length=20, default="")  # a STOP_REASONS key
+    stop_note = CharField(max_length=200, default="")
     created_by = ForeignKeyField(User, null=True, index=True)
     created_at = DateTimeField(default=utcnow)
     stopped_at = DateTimeField(null=True)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def cost_cents(self) -> int:
+        return self.activity.price_for(self.cost_arrangement)
+
+    @classmethod
+    def get_for_case(cls, case: Case, enrolment_id: int) -> Enrolment:
+        """One enrolment of this case with its activity and provider, or 404."""
+        enrolment = (
+            cls.select(cls, Activity, Provider)
+            .join(Activity)
+            .join(Provider)
+            .where(cls.id == enrolment_id, cls.case == case)
+            .first()
+        )
+        if enrolment is None:
+            abort(404)
+        enrolment.case = case
+        return enrolment
+
+    @classmethod
+    def enrol(
+        cls,
+        case: Case,
+        activity: Activity,
+        by: User,
+        cost_arrangement: str,
+        starts: list[dt.datetime],
+        duration: dt.timedelta,
+        meeting_point: str,
+        go_along: bool,
+    ) -> Enrolment:
+        """Enrol the client with its sessions; completes 'Inschrijving' and notes it on the
+        timeline."""
+        with database.atomic():
+            enrolment = cls.create(
+                case=case, activity=activity, cost_arrangement=cost_arrangement, created_by=by
+            )
+            Session.insert_many(
+                [
+                    {
+                        "enrolment": enrolment.id,
+                        "starts_at": start,
+                        "ends_at": start + duration,
+                        "meeting_point": meeting_point,
+                        "companion": by.id if go_along and i == 0 else None,
+                    }
+                    for i, start in enumerate(starts)
+                ]
+            ).execute()
+            CaseEvent.create(
+                case=case,
+                actor=by,
+                kind="enrolled",
+                detail=f"{activity.title}, {session_label(starts[0])}",
+            )
+            case.complete_step_by_event("enrolled", by)
+            case.refresh_position()
+        return enrolment
+
+    def stop(self, by: User, reason: str, note: str) -> None:
+        """Stop the enrolment; its provider link stops working and later sessions are dropped."""
+        from webapp.models.links import AccessLink
+
+        now = utcnow()
+        with database.atomic():
+            self.status, self.stop_reason, self.stop_note, self.stopped_at = (
+                "stopped",
+                reason,
+                note,
+                now,
+            )
+            self.save()
+            Session.delete().where(
+                Session.enrolment == self, Session.starts_at > now, Session.attendance == ""
+            ).execute()
+            AccessLink.update(revoked_at=now).where(
+                AccessLink.enrolment == self, AccessLink.revoked_at.is_null()
+            ).execute()
+            from webapp.models.cases import STOP_REASONS
+
+            CaseEvent.create(
+                case=self.case,
+                actor=by,
+                kind="enrolment_stopped",
+                detail=f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}",
+            )
+            self.case.touch()
 
 
 class Session(BaseModel):
@@ -88,39 +281,202 @@ class Session(BaseModel):
     attendance_remark = CharField(max_length=300, default="")
     confirmed_at = DateTimeField(null=True)
     confirmed_via = CharField(max_length=10, default="")  # provider | mediator
-    cant_come_at = DateTimeField(null=True)
+    cant_come_at = DateTimeField(null=True, index=True)
     cant_come_message = CharField(max_length=300, default="")
 
     class Meta:
         table_name = "activity_sessions"
 
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= utcnow()
+
+    @property
+    def can_record_attendance(self) -> bool:
+        """Attendance is told on the day of the session or later, never before."""
+        return to_local(self.starts_at).date() <= local_today()
+
+    @classmethod
+    def get_for_case(cls, case: Case, session_id: int) -> Session:
+        """One session of an enrolment of this case, with enrolment, activity and provider, or
+        404."""
+        session = (
+            cls.select(cls, Enrolment, Activity, Provider)
+            .join(Enrolment)
+            .join(Activity)
+            .join(Provider)
+            .where(cls.id == session_id, Enrolment.case == case)
+            .first()
+        )
+        if session is None:
+            abort(404)
+        session.enrolment.case = case
+        return session
+
+    @classmethod
+    def upcoming_for_client(cls, client: Client, limit: int = 8) -> list[Session]:
+        """The client's coming sessions on active enrolments of open cases, with activity,
+        provider, case, mediator and companion (one query)."""
+        Companion = User.alias()
+        return list(
+            cls.select(cls, Enrolment, Activity, Provider, Case, User, Companion)
+            .join(Enrolment)
+            .join(Activity)
+            .join(Provider)
+            .switch(Enrolment)
+            .join(Case)
+            .join(User, on=(Case.mediator == User.id))
+            .switch(cls)
+            .join(Companion, JOIN.LEFT_OUTER, on=(cls.companion == Companion.id))
+            .where(
+                Case.client == client,
+                Case.status == "open",
+                Enrolment.status == "active",
+                cls.starts_at >= utcnow() - dt.timedelta(hours=2),
+            )
+            .order_by(cls.starts_at)
+            .limit(limit)
+        )
+
+    @classmethod
+    def for_provider_page(cls, enrolment: Enrolment) -> list[Session]:
+        """The sessions a provider sees: the last two weeks and the coming ones."""
+        return list(
+            cls.select()
+            .where(
+                cls.enrolment == enrolment,
+                cls.starts_at >= utcnow() - dt.timedelta(days=14),
+            )
+            .order_by(cls.starts_at)
+            .limit(12)
+        )
+
+    def record_attendance(
+        self, attendance: str, remark: str, via: str, by: User | None = None
+    ) -> bool:
+        """Store present/absent; returns False when nothing changed.
+
+        A first confirmed presence completes 'Eerste keer samen'; an absence told by the
+        provider gives the mediator a next action ("Bel Amina: afwezig op 5/12").
+        """
+        assert attendance in ("present", "absent", "")
+        if attendance == self.attendance and remark == self.attendance_remark:
+            return False
+        enrolment, case = self.enrolment, self.enrolment.case
+        changed_value = attendance != self.attendance
+        with database.atomic():
+            self.attendance, self.attendance_remark = attendance, remark
+            self.confirmed_at = utcnow() if attendance else None
+            self.confirmed_via = via if attendance else ""
+            self.save()
+            if changed_value and attendance:
+                detail = f"{enrolment.activity.title}, {session_label(self.starts_at)}"
+                if remark:
+                    detail = f"{detail}: {remark}"[:300]
+                CaseEvent.create(
+                    case=case, actor=by, kind=f"attendance_{attendance}", detail=detail
+                )
+                if attendance == "present":
+                    case.complete_step_by_event("attended", by)
+                    case.refresh_position()
+                elif via == "provider":
+                    client = Client.get_by_id(case.client_id)
+                    day = to_local(self.starts_at)
+                    Visit.create(
+                        case=case,
+                        mediator=case.mediator_id,
+                        contact_type="administratie",
+                        occurred_at=utcnow(),
+                        contact_made=False,
+                        notes="",
+                        # Stored text for the mediator, so in the team's language.
+                        next_action=f"Bel {client.first_name}: afwezig op {day.day}/{day.month}",
+                        next_action_due=local_today(),
+                        idempotency_key=str(uuid.uuid4()),
+                    )
+            case.touch()
+        return True
+
+    def record_cant_come(self, message: str) -> None:
+        """The client says they cannot come: a message for the mediator on Vandaag and the
+        timeline."""
+        with database.atomic():
+            self.cant_come_at, self.cant_come_message = utcnow(), message
+            self.save()
+            detail = f"{self.enrolment.activity.title}, {session_label(self.starts_at)}"
+            if message:
+                detail = f"{detail}: “{message}”"
+            CaseEvent.create(case=self.enrolment.case, kind="cant_come", detail=detail[:500])
+            self.enrolment.case.touch()
+
+
+def session_label(starts_at: dt.datetime) -> str:
+    """A short Dutch date and time for the timeline: 'za 5/12 10:00'."""
+    local = to_local(starts_at)
+    days = ("ma", "di", "wo", "do", "vr", "za", "zo")
+    return f"{days[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
+
 
 def case_offer_context(case: Case) -> dict[str, object]:
-    """What the case page shows of the offer (templates/activities/_case_enrolments.html)."""
-    return {"enrolments": enrolments_for_case(case)}
+    """What the case page shows of the offer (templates/activities/_case_enrolments.html):
+    enrolments, their sessions, the client's link and the provider links (four queries)."""
+    from webapp.models.links import AccessLink
+
+    enrolments = enrolments_for_case(case)
+    ids = [e.id for e in enrolments]
+    by_enrolment: dict[int, list[Session]] = defaultdict(list)
+    provider_links: dict[int, AccessLink] = {}
+    if ids:
+        query = Session.select().where(Session.enrolment.in_(ids)).order_by(Session.starts_at)
+        for session in query:
+            by_enrolment[session.enrolment_id].append(session)
+        for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
+            provider_links.setdefault(link.enrolment_id, link)
+    client_link = AccessLink.current("client").where(AccessLink.client == case.client_id).first()
+    return {
+        "enrolments": enrolments,
+        "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
+        "provider_links": provider_links,
+        "client_link": client_link,
+    }
+
+
+def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]:
+    """For the case page: the last sessions that have begun (today's included), the next ones,
+    and how many more follow."""
+    today = local_today()
+    past = [s for s in sessions if to_local(s.starts_at).date() <= today]
+    coming = [s for s in sessions if to_local(s.starts_at).date() > today]
+    return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
 
 
 def today_offer_context(user: User, start: object, end: object) -> dict[str, object]:
-    """What Vandaag shows of the offer (templates/activities/_today_sessions.html)."""
-    return {"sessions": sessions_between(None if user.is_coordinator else user, start, end)}
+    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
+    of today and tomorrow and fresh "I can't come" messages from clients."""
+    scope = None if user.is_coordinator else user
+    return {
+        "offer_sessions": sessions_between(scope, start, end),
+        "offer_messages": cant_come_messages(scope),
+    }
 
 
 def enrolments_for_case(case: Case) -> list[Enrolment]:
-    """The case's enrolments with their activity and provider, newest first (one query)."""
-    return list(
+    """The case's enrolments with their activity and provider, running ones first (one query)."""
+    enrolments = list(
         Enrolment.select(Enrolment, Activity, Provider)
         .join(Activity)
         .join(Provider)
         .where(Enrolment.case == case)
-        .order_by(Enrolment.created_at.desc())
+        .order_by(Enrolment.status, Enrolment.created_at.desc(), Enrolment.id.desc())
     )
+    for enrolment in enrolments:
+        enrolment.case = case
+    return enrolments
 
 
 def sessions_between(user: User | None, start: object, end: object) -> list[Session]:
     """Sessions starting in [start, end) on the cases of `user` (all cases when None), with their
     enrolment, activity, case and client — for Vandaag (one query)."""
-    from webapp.models.people import Client
-
     query = (
         Session.select(Session, Enrolment, Activity, Case, Client)
         .join(Enrolment)
@@ -130,6 +486,30 @@ def sessions_between(user: User | None, start: object, end: object) -> list[Sess
         .join(Client)
         .where(Session.starts_at >= start, Session.starts_at < end, Enrolment.status == "active")
         .order_by(Session.starts_at)
+    )
+    if user is not None:
+        query = query.where(Case.mediator == user)
+    return list(query)
+
+
+def cant_come_messages(user: User | None, days: int = 7, limit: int = 20) -> list[Session]:
+    """Sessions a client said they cannot come to, told in the last days and not long past,
+    newest first, with activity, case and client (one query)."""
+    now = utcnow()
+    query = (
+        Session.select(Session, Enrolment, Activity, Case, Client)
+        .join(Enrolment)
+        .join(Activity)
+        .switch(Enrolment)
+        .join(Case)
+        .join(Client)
+        .where(
+            Session.cant_come_at >= now - dt.timedelta(days=days),
+            Session.starts_at >= now - dt.timedelta(days=1),
+            Enrolment.status == "active",
+        )
+        .order_by(Session.cant_come_at.desc())
+        .limit(limit)
     )
     if user is not None:
         query = query.where(Case.mediator == user)

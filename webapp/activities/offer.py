@@ -1,0 +1,273 @@
+"""Providers and activities: the searchable list, create, edit and archive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from webapp.activities import bp
+from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
+from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
+from webapp.models import Activity, AuditEvent, Case, Provider, database
+
+PAGE = 20
+
+
+def search_results(form: SearchForm, page: int, include_archived: bool = False) -> dict[str, Any]:
+    """One page of activities (or pages 1..page for a plain request) and whether there is more."""
+    valid = form.validate()
+    data = form.data if valid else {}
+    query = Activity.search(
+        text=data.get("q") or "",
+        domain=data.get("domain") or "",
+        age=data.get("age"),
+        district=data.get("district") or "",
+        max_price_cents=data.get("max_price"),
+        reduced_only=bool(data.get("reduced")),
+        include_archived=include_archived,
+    )
+    only_this_page = wants_fragment() and page > 1
+    offset = (page - 1) * PAGE if only_this_page else 0
+    limit = PAGE if only_this_page else page * PAGE
+    rows = list(query.offset(offset).limit(limit + 1))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return {
+        "activities": rows[:limit],
+        "more_url": url_for(
+            request.endpoint or "", **request.view_args or {}, **args, page=page + 1
+        )
+        if len(rows) > limit
+        else None,
+        "search": form,
+    }
+
+
+def current_page() -> int:
+    page = request.args.get("page", "1")
+    return max(1, min(int(page), 200)) if page.isdigit() else 1
+
+
+@bp.get("/")
+@login_required
+def index() -> Response:
+    """The offer: search and filter activities at phone size."""
+    page = current_page()
+    context = search_results(SearchForm(request.args), page)
+    block = "rows" if page > 1 else "results"
+    return render_page_or_block("activities/index.html", block, case=None, **context)
+
+
+@bp.get("/cases/<int:case_id>/choose")
+@login_required
+def choose(case_id: int) -> Response:
+    """The same search, to pick an activity to enrol the client of a case in."""
+    case = Case.get_for(current_user, case_id)
+    page = current_page()
+    context = search_results(SearchForm(request.args), page)
+    block = "rows" if page > 1 else "results"
+    return render_page_or_block("activities/index.html", block, case=case, **context)
+
+
+@bp.get("/<int:activity_id>")
+@login_required
+def show(activity_id: int) -> str:
+    """One activity with all its details."""
+    return render_template("activities/show.html", activity=Activity.get_with_provider(activity_id))
+
+
+@bp.get("/new")
+@login_required
+def new() -> str:
+    """The form for a new activity."""
+    form = ActivityForm(provider=request.args.get("provider", type=int))
+    form.provider.choices = provider_choices()
+    return render_template("activities/form.html", form=form, activity=None)
+
+
+@bp.post("/")
+@login_required
+def create() -> Response | tuple[str, int]:
+    """Save a new activity."""
+    form = ActivityForm()
+    form.provider.choices = provider_choices()
+    if not form.validate_on_submit():
+        return invalid("activities/form.html", form=form, activity=None)
+    activity = Activity.create(**activity_fields(form))
+    AuditEvent.record("create", activity)
+    return redirect_to(url_for("activities.show", activity_id=activity.id))
+
+
+@bp.get("/<int:activity_id>/edit")
+@login_required
+def edit(activity_id: int) -> str:
+    """The form to change an activity."""
+    activity = Activity.get_with_provider(activity_id)
+    form = ActivityForm(
+        obj=activity,
+        provider=activity.provider_id,
+        price_full=activity.price_full_cents,
+        price_reduced=activity.price_reduced_cents,
+    )
+    form.provider.choices = provider_choices(activity.provider)
+    return render_template("activities/form.html", form=form, activity=activity)
+
+
+@bp.post("/<int:activity_id>")
+@login_required
+def update(activity_id: int) -> Response | tuple[str, int]:
+    """Save changes to an activity, unless someone else changed it first."""
+    activity = Activity.get_with_provider(activity_id)
+    form = ActivityForm()
+    form.provider.choices = provider_choices(activity.provider)
+    if not form.validate_on_submit():
+        return invalid("activities/form.html", form=form, activity=activity)
+    changed = (
+        Activity.update(**activity_fields(form), version=Activity.version + 1)
+        .where(Activity.id == activity.id, Activity.version == form.version.data)
+        .execute()
+    )
+    if not changed:
+        return stale("activities/form.html", form=form, activity=activity)
+    AuditEvent.record("update", activity)
+    return redirect_to(url_for("activities.show", activity_id=activity.id))
+
+
+@bp.post("/<int:activity_id>/archive")
+@login_required
+def archive(activity_id: int) -> Response:
+    """Take an activity out of the list, or put it back."""
+    activity = Activity.get_with_provider(activity_id)
+    Activity.update(archived=not activity.archived, version=Activity.version + 1).where(
+        Activity.id == activity.id
+    ).execute()
+    AuditEvent.record("archive" if not activity.archived else "unarchive", activity)
+    return redirect_to(url_for("activities.show", activity_id=activity.id))
+
+
+@bp.get("/providers")
+@login_required
+def providers() -> str:
+    """All providers with the number of activities each offers."""
+    return render_template(
+        "activities/providers.html", providers=list(Provider.listed(include_archived=True))
+    )
+
+
+@bp.get("/providers/new")
+@login_required
+def new_provider() -> str:
+    """The form for a new provider."""
+    return render_template("activities/provider_form.html", form=ProviderForm(), provider=None)
+
+
+@bp.post("/providers")
+@login_required
+def create_provider() -> Response | tuple[str, int]:
+    """Save a new provider, then add its first activity."""
+    form = ProviderForm()
+    if not form.validate_on_submit():
+        return invalid("activities/provider_form.html", form=form, provider=None)
+    provider = Provider.create(**provider_fields(form))
+    AuditEvent.record("create", provider)
+    return redirect_to(url_for("activities.new", provider=provider.id))
+
+
+@bp.get("/providers/<int:provider_id>/edit")
+@login_required
+def edit_provider(provider_id: int) -> str:
+    """The form to change a provider."""
+    provider = Provider.get_or_none(Provider.id == provider_id) or abort(404)
+    return render_template(
+        "activities/provider_form.html", form=ProviderForm(obj=provider), provider=provider
+    )
+
+
+@bp.post("/providers/<int:provider_id>")
+@login_required
+def update_provider(provider_id: int) -> Response | tuple[str, int]:
+    """Save changes to a provider, unless someone else changed it first."""
+    provider = Provider.get_or_none(Provider.id == provider_id) or abort(404)
+    form = ProviderForm()
+    if not form.validate_on_submit():
+        return invalid("activities/provider_form.html", form=form, provider=provider)
+    changed = (
+        Provider.update(**provider_fields(form), version=Provider.version + 1)
+        .where(Provider.id == provider.id, Provider.version == form.version.data)
+        .execute()
+    )
+    if not changed:
+        return stale("activities/provider_form.html", form=form, provider=provider)
+    AuditEvent.record("update", provider)
+    return redirect_to(url_for("activities.providers"))
+
+
+@bp.post("/providers/<int:provider_id>/archive")
+@login_required
+def archive_provider(provider_id: int) -> Response:
+    """Archive a provider with all its activities, or bring it back."""
+    provider = Provider.get_or_none(Provider.id == provider_id) or abort(404)
+    with database.atomic():
+        Provider.update(archived=not provider.archived, version=Provider.version + 1).where(
+            Provider.id == provider.id
+        ).execute()
+        if not provider.archived:
+            Activity.update(archived=True).where(Activity.provider == provider).execute()
+    AuditEvent.record("archive" if not provider.archived else "unarchive", provider)
+    response = redirect_to(url_for("activities.providers"))
+    return with_trigger(response, "announce", _("Bewaard."))
+
+
+def provider_choices(current: Provider | None = None) -> list[SelectChoice]:
+    choices = Provider.choices()
+    if current is not None and all(pk != current.id for pk, _name in choices):
+        choices.append((current.id, current.name))
+    return options(choices)
+
+
+def activity_fields(form: ActivityForm) -> dict[str, Any]:
+    return {
+        "provider": form.provider.data,
+        "title": form.title.data,
+        "domain": form.domain.data,
+        "description": form.description.data or "",
+        "age_min": form.age_min.data,
+        "age_max": form.age_max.data,
+        "street": form.street.data or "",
+        "postcode": form.postcode.data or "",
+        "district": form.district.data or "",
+        "schedule": form.schedule.data or "",
+        "price_full_cents": form.price_full.data or 0,
+        "price_reduced_cents": form.price_reduced.data,
+        "what_to_bring": form.what_to_bring.data or "",
+        "accessibility": form.accessibility.data or "",
+    }
+
+
+def provider_fields(form: ProviderForm) -> dict[str, Any]:
+    return {
+        name: (getattr(form, name).data or "")
+        for name in (
+            "name",
+            "kind",
+            "contact_name",
+            "phone",
+            "email",
+            "street",
+            "postcode",
+            "district",
+        )
+    } | {"email": (form.email.data or "").lower()}
+
+
+def invalid(template: str, **context: Any) -> tuple[str, int]:
+    """The form again with the errors next to the fields: 200 for htmx, 422 otherwise."""
+    return render_template(template, **context), 200 if wants_fragment() else 422
+
+
+def stale(template: str, **context: Any) -> tuple[str, int]:
+    """Someone saved in between: say so, keep what was typed, offer the fresh version."""
+    return render_template(template, stale=True, **context), 409
