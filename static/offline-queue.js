@@ -1,0 +1,470 @@
+// Vrijbaan offline: registers the service worker, and keeps a visit recorded without a connection
+// on the phone (IndexedDB) until the server has it — then it is deleted from the phone.
+// The server stores a visit once per idempotency key, so sending it twice is harmless.
+(function () {
+  "use strict";
+  const config = (document.currentScript && document.currentScript.dataset) || {};
+  const DB_NAME = "vrijbaan-offline";
+  const STORE = "visits";
+  const VISIT_FORM_PATH = /^\/cases\/(\d+)\/visits\/new$/;
+  const VISIT_POST_PATH = /^\/cases\/(\d+)\/visits$/;
+
+  const TEXTS = {
+    nl: {
+      title: "Nog te versturen",
+      intro: "Deze contacten staan alleen op je telefoon. Ze worden verstuurd zodra er verbinding is. Meld je niet af tot ze verstuurd zijn.",
+      pending: "nog te versturen",
+      problem: "niet verstuurd",
+      queued: "Geen verbinding. Het contact is bewaard op je telefoon en wordt verstuurd zodra er weer verbinding is.",
+      sentHere: "Het contact is verstuurd en staat in het dossier.",
+      sent: function (n) { return n === 1 ? "1 contact verstuurd." : n + " contacten verstuurd."; },
+      problems: "Een contact kon niet bewaard worden. Lees wat er mis is bij 'Nog te versturen'.",
+      sendNow: "Nu versturen",
+      another: "Nog een contact registreren",
+      backToCase: "Terug naar het dossier",
+      caseLabel: "Dossier",
+      notFound: "Dit dossier bestaat niet meer of is niet meer van jou.",
+      invalid: "Het contact is niet bewaard: controleer wat je invulde.",
+      copyLabel: "Je tekst (kopieer hem voor je verwijdert)",
+      copy: "Kopieer de tekst",
+      copied: "De tekst is gekopieerd.",
+      remove: "Verwijder van mijn telefoon",
+      removed: "Verwijderd van je telefoon.",
+      redo: "Opnieuw invullen",
+      login: "Meld je opnieuw aan: daarna worden je contacten verstuurd.",
+      failed: "Versturen lukte nu niet. Het gebeurt opnieuw zodra er verbinding is.",
+      online: "De verbinding is terug.",
+      logout: function (n) {
+        return (n === 1 ? "Er is nog 1 contact" : "Er zijn nog " + n + " contacten") +
+          " niet verstuurd. Als je nu afmeldt, worden ze van je telefoon gewist. Toch afmelden?";
+      },
+      yes: "ja",
+      no: "nee",
+      labels: {
+        contact_type: "Soort contact", occurred_at: "Wanneer", duration_minutes: "Duur (minuten)",
+        place: "Plaats", contact_made: "Contact gehad", planned: "Gepland (nog niet gebeurd)",
+        notes: "Notities", next_action: "Volgende stap", next_action_due: "Tegen wanneer",
+      },
+    },
+    en: {
+      title: "Still to send",
+      intro: "These contacts are only on your phone. They are sent as soon as there is a connection. Do not log out until they are sent.",
+      pending: "still to send",
+      problem: "not sent",
+      queued: "No connection. The contact is kept on your phone and sent as soon as the connection is back.",
+      sentHere: "The contact was sent and is on the case.",
+      sent: function (n) { return n === 1 ? "1 contact sent." : n + " contacts sent."; },
+      problems: "A contact could not be saved. Read what went wrong under 'Still to send'.",
+      sendNow: "Send now",
+      another: "Record another contact",
+      backToCase: "Back to the case",
+      caseLabel: "Case",
+      notFound: "This case no longer exists or is no longer yours.",
+      invalid: "The contact was not saved: check what you filled in.",
+      copyLabel: "Your text (copy it before you remove it)",
+      copy: "Copy the text",
+      copied: "The text was copied.",
+      remove: "Remove from my phone",
+      removed: "Removed from your phone.",
+      redo: "Fill in again",
+      login: "Log in again: then your contacts are sent.",
+      failed: "Sending did not work now. It is tried again as soon as there is a connection.",
+      online: "The connection is back.",
+      logout: function (n) {
+        return (n === 1 ? "1 contact has" : n + " contacts have") +
+          " not been sent. If you log out now, they are wiped from your phone. Log out anyway?";
+      },
+      yes: "yes",
+      no: "no",
+      labels: {
+        contact_type: "Kind of contact", occurred_at: "When", duration_minutes: "Duration (minutes)",
+        place: "Place", contact_made: "Contact made", planned: "Planned (not happened yet)",
+        notes: "Notes", next_action: "Next step", next_action_due: "By when",
+      },
+    },
+  };
+  const T = TEXTS[(document.documentElement.lang || "nl").slice(0, 2)] || TEXTS.nl;
+  let queueSize = 0;
+
+  function announce(text) {
+    if (window.vrijbaanAnnounce) window.vrijbaanAnnounce(text);
+  }
+
+  // --- IndexedDB: one store of visits, keyed by their idempotency key ----------------------------
+  function openDb() {
+    return new Promise(function (resolve, reject) {
+      const request = indexedDB.open(DB_NAME, 1);
+      request.onupgradeneeded = function () {
+        request.result.createObjectStore(STORE, { keyPath: "key" });
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function withStore(mode, work) {
+    return openDb().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        const transaction = db.transaction(STORE, mode);
+        const request = work(transaction.objectStore(STORE));
+        transaction.oncomplete = function () { db.close(); resolve(request.result); };
+        transaction.onerror = transaction.onabort = function () { db.close(); reject(transaction.error); };
+      });
+    });
+  }
+
+  const allItems = function () { return withStore("readonly", function (s) { return s.getAll(); }); };
+  const putItem = function (item) { return withStore("readwrite", function (s) { return s.put(item); }); };
+  const removeItem = function (key) { return withStore("readwrite", function (s) { return s.delete(key); }); };
+
+  // --- Small DOM helpers (text only: never HTML from stored data) --------------------------------
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    (children || []).forEach(function (child) {
+      if (child) node.append(child);
+    });
+    return node;
+  }
+
+  function localNow() {
+    const now = new Date();
+    now.setSeconds(0, 0);
+    return new Date(now.getTime() - now.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  }
+
+  function newKey() {
+    return crypto.randomUUID();
+  }
+
+  function whenLabel(value) {
+    const date = new Date(value);
+    if (isNaN(date.getTime())) return value || "";
+    return date.toLocaleString(document.documentElement.lang || "nl", {
+      weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    });
+  }
+
+  // --- Putting a visit in the queue ---------------------------------------------------------------
+  function postPath(form) {
+    const raw = form.getAttribute("hx-post") || form.getAttribute("action") || "";
+    const path = new URL(raw || location.href, location.href).pathname;
+    if (VISIT_POST_PATH.test(path)) return path;
+    const page = location.pathname.match(VISIT_FORM_PATH);
+    return page ? "/cases/" + page[1] + "/visits" : null;
+  }
+
+  function queueForm(form) {
+    const path = postPath(form);
+    if (!path) return Promise.resolve(null);
+    const keyField = form.elements.namedItem("idempotency_key");
+    if (keyField && !keyField.value) keyField.value = newKey();
+    const fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && typeof value === "string") fields.push([name, value]);
+    });
+    const checked = form.querySelector('[name="contact_type"]:checked');
+    const select = form.querySelector('select[name="contact_type"]');
+    let contactLabel = "";
+    if (checked) contactLabel = (checked.closest("label") || {}).textContent || checked.value;
+    else if (select && select.selectedOptions[0]) contactLabel = select.selectedOptions[0].textContent;
+    const item = {
+      key: keyField ? keyField.value : newKey(),
+      action: path,
+      caseId: path.match(VISIT_POST_PATH)[1],
+      fields: fields,
+      contactLabel: contactLabel.trim(),
+      queuedAt: new Date().toISOString(),
+      state: "pending",
+    };
+    return putItem(item).then(function () {
+      showQueued(form, item);
+      announce(T.queued);
+      return render();
+    }).then(function () { return item; });
+  }
+
+  function showQueued(form, item) {
+    const old = document.querySelector("[data-queued-key]");
+    if (old) old.remove();
+    const another = el("button", { type: "button", class: "button" }, [T.another]);
+    const notice = el("div", { class: "notice queued", tabindex: "-1", "data-queued-key": item.key }, [
+      el("p", { "data-queued-text": "" }, [T.queued]),
+      el("p", { class: "actions" }, [
+        el("a", { class: "button", href: "/cases/" + item.caseId }, [T.backToCase]),
+        another,
+      ]),
+    ]);
+    another.addEventListener("click", function () {
+      notice.remove();
+      form.reset();
+      const keyField = form.elements.namedItem("idempotency_key");
+      if (keyField) keyField.value = newKey();
+      const when = form.elements.namedItem("occurred_at");
+      if (when) when.value = localNow();
+      form.hidden = false;
+      const first = form.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+    form.hidden = true;
+    form.before(notice);
+    notice.focus();
+  }
+
+  // Offline at the moment of sending: keep it here instead of letting the request fail.
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.matches("form[data-offline-queue]")) return;
+    if (navigator.onLine && !form.hasAttribute("data-offline-shell")) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    queueForm(form).then(function () { return sync(); });
+  }, true);
+
+  // Online on paper, but the request did not get through (a tunnel, a basement): keep it too.
+  document.addEventListener("htmx:sendError", function (event) {
+    const elt = event.detail && event.detail.elt;
+    const form = elt && elt.closest ? elt.closest("form[data-offline-queue]") : null;
+    if (form) queueForm(form);
+  });
+
+  // --- Sending -----------------------------------------------------------------------------------
+  function pageToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const stale = document.querySelector('meta[name="vrijbaan-offline-page"]');
+    if (meta && meta.content && !stale) return Promise.resolve(meta.content);
+    return freshToken();
+  }
+
+  function freshToken() {
+    if (!config.token) return Promise.resolve("");
+    return fetch(config.token, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (data) { return data.csrf_token || ""; })
+      .catch(function () { return ""; });
+  }
+
+  function send(item, token) {
+    const body = new URLSearchParams(item.fields);
+    body.set("csrf_token", token);
+    return fetch(item.action, {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { Accept: "application/json", "X-CSRFToken": token },
+      body: body,
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        const status = response.status;
+        if ((status === 200 || status === 201) && (data.status === "created" || data.status === "duplicate")) {
+          return removeItem(item.key).then(function () { return "sent"; });
+        }
+        if (status === 409 || status === 422 || status === 404) {
+          item.state = "problem";
+          item.problem = {
+            status: status,
+            message: data.message || (status === 422 ? T.invalid : T.notFound),
+            errors: data.errors || {},
+          };
+          return putItem(item).then(function () { return "problem"; });
+        }
+        if (response.type === "opaqueredirect" || status === 401) return "login";
+        if (status === 400) return "stale";
+        return "failed";
+      });
+    }, function () { return "offline"; });
+  }
+
+  let running = null;
+  function sync() {
+    if (!running) {
+      running = syncNow().catch(function () {}).then(function (result) {
+        running = null;
+        return result;
+      });
+    }
+    return running;
+  }
+
+  async function syncNow() {
+    if (!navigator.onLine || !window.indexedDB) return;
+    const pending = (await allItems()).filter(function (item) { return item.state === "pending"; });
+    if (!pending.length) return;
+    let token = await pageToken();
+    let refreshed = false;
+    let sent = 0;
+    let problems = 0;
+    let stopped = null;
+    const sentKeys = [];
+    for (const item of pending) {
+      let outcome = await send(item, token);
+      if (outcome === "stale" && !refreshed) {
+        refreshed = true;
+        token = await freshToken();
+        outcome = await send(item, token);
+      }
+      if (outcome === "sent") {
+        sent += 1;
+        sentKeys.push(item.key);
+      } else if (outcome === "problem") {
+        problems += 1;
+      } else {
+        stopped = outcome;
+        break;
+      }
+    }
+    await render();
+    sentKeys.forEach(function (key) {
+      const notice = document.querySelector('[data-queued-key="' + key + '"] [data-queued-text]');
+      if (notice) notice.textContent = T.sentHere;
+    });
+    const messages = [];
+    if (sent) messages.push(T.sent(sent));
+    if (problems) messages.push(T.problems);
+    if (stopped === "login") messages.push(T.login);
+    else if (stopped && stopped !== "offline") messages.push(T.failed);
+    if (messages.length) announce(messages.join(" "));
+    if (sent) document.dispatchEvent(new CustomEvent("vrijbaan:visits-sent", { detail: { keys: sentKeys } }));
+  }
+
+  // --- What the mediator sees: "Nog te versturen" ------------------------------------------------
+  function copyText(item) {
+    return item.fields.filter(function (pair) { return pair[0] !== "idempotency_key" && pair[1] !== ""; })
+      .map(function (pair) {
+        const label = T.labels[pair[0]] || pair[0];
+        let value = pair[1];
+        if (pair[0] === "contact_type") value = item.contactLabel || value;
+        if (pair[0] === "contact_made" || pair[0] === "planned") value = T.yes;
+        return label + ": " + value;
+      }).join("\n");
+  }
+
+  function fieldValue(item, name) {
+    const pair = item.fields.find(function (p) { return p[0] === name; });
+    return pair ? pair[1] : "";
+  }
+
+  function renderItem(item) {
+    const title = el("span", { class: "title" }, [
+      (item.contactLabel || T.labels.contact_type) + " · " + T.caseLabel + " " + item.caseId,
+    ]);
+    const meta = el("span", { class: "meta" }, [
+      whenLabel(fieldValue(item, "occurred_at")) + " · " + (item.state === "problem" ? T.problem : T.pending),
+    ]);
+    const box = el("div", { class: "item" }, [title, meta]);
+    if (item.state === "problem") {
+      const id = "offline-text-" + item.key;
+      const errors = Object.keys(item.problem.errors || {}).map(function (name) {
+        return el("li", {}, [(T.labels[name] || name) + ": " + item.problem.errors[name]]);
+      });
+      const copy = el("button", { type: "button", class: "button small" }, [T.copy]);
+      const remove = el("button", { type: "button", class: "button small" }, [T.remove]);
+      const text = el("textarea", { id: id, readonly: "", rows: "5" }, []);
+      text.value = copyText(item);
+      copy.addEventListener("click", function () {
+        text.select();
+        const done = function () { announce(T.copied); };
+        if (navigator.clipboard) navigator.clipboard.writeText(text.value).then(done, done);
+        else done();
+      });
+      remove.addEventListener("click", function () {
+        removeItem(item.key).then(render).then(function () {
+          announce(T.removed);
+          const main = document.getElementById("main");
+          if (main) main.focus();
+        });
+      });
+      box.append(
+        el("p", { class: "error" }, [item.problem.message]),
+        errors.length ? el("ul", { class: "errors" }, errors) : null,
+        el("div", { class: "field" }, [el("label", { for: id }, [T.copyLabel]), text]),
+        el("p", { class: "actions" }, [
+          copy,
+          item.problem.status === 422
+            ? el("a", { class: "button small", href: "/cases/" + item.caseId + "/visits/new" }, [T.redo])
+            : null,
+          remove,
+        ])
+      );
+    }
+    return el("li", { class: item.state === "problem" ? "problem" : "pending" }, [box]);
+  }
+
+  async function render() {
+    if (!window.indexedDB) return;
+    const items = await allItems();
+    queueSize = items.length;
+    const main = document.getElementById("main");
+    const old = document.getElementById("offline-queue");
+    if (!items.length || !main) {
+      if (old) old.remove();
+      return;
+    }
+    const sendNow = el("button", { type: "button", class: "button small" }, [T.sendNow]);
+    sendNow.addEventListener("click", function () { sync(); });
+    const hasPending = items.some(function (item) { return item.state === "pending"; });
+    const panel = el("section", { id: "offline-queue", class: "offline-queue", "aria-labelledby": "offline-queue-title" }, [
+      el("h2", { id: "offline-queue-title" }, [T.title + " ", el("span", { class: "badge red" }, [String(items.length)])]),
+      el("p", { class: "hint" }, [T.intro]),
+      el("ul", { class: "list" }, items.map(renderItem)),
+      hasPending ? el("p", { class: "actions" }, [sendNow]) : null,
+    ]);
+    if (old) old.replaceWith(panel);
+    else main.prepend(panel);
+  }
+
+  // --- Logging out wipes the phone (Clear-Site-Data): never silently with unsent visits ---------
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !config.logout || !queueSize) return;
+    if (new URL(form.action, location.href).pathname !== config.logout) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    sync().then(render).then(function () {
+      if (!queueSize || window.confirm(T.logout(queueSize))) form.submit();
+    });
+  }, true);
+
+  // --- The generic offline visit form: the case id comes from the address ------------------------
+  function initShell() {
+    const form = document.querySelector("form[data-offline-shell]");
+    if (!form) return;
+    const match = location.pathname.match(VISIT_FORM_PATH);
+    if (!match) {
+      const missing = document.querySelector("[data-no-case]");
+      if (missing) missing.hidden = false;
+      return;
+    }
+    form.setAttribute("action", "/cases/" + match[1] + "/visits");
+    form.elements.namedItem("idempotency_key").value = newKey();
+    form.elements.namedItem("occurred_at").value = localNow();
+    document.querySelectorAll("[data-case-number]").forEach(function (node) { node.textContent = match[1]; });
+    document.querySelectorAll("[data-case-label]").forEach(function (node) { node.hidden = false; });
+    form.hidden = false;
+  }
+
+  function start() {
+    initShell();
+    if (window.indexedDB) render().then(sync).catch(function () {});
+    if ("serviceWorker" in navigator && config.sw) {
+      window.addEventListener("load", function () {
+        navigator.serviceWorker.register(config.sw, { scope: "/" }).catch(function () {});
+      });
+    }
+  }
+
+  window.addEventListener("online", function () {
+    announce(T.online);
+    sync().then(function () {
+      // The offline page has nothing to lose: show the page that was asked for.
+      if (document.querySelector("[data-offline-page]")) location.reload();
+    });
+  });
+
+  // A boosted navigation replaced <main>: show the queue again and try to send it.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (queueSize && !document.getElementById("offline-queue")) render().then(sync);
+  });
+
+  start();
+})();

@@ -1,0 +1,70 @@
+// Vrijbaan service worker: static files from a versioned cache, pages always from the network.
+// Pages hold personal data, so none is ever cached: without a connection the worker shows our own
+// offline page, or the generic offline visit form for /cases/<id>/visits/new.
+"use strict";
+// Filled in by the server (webapp/pwa.py) with this release's version and files.
+const RELEASE = {"version": "dev", "precache": [], "offline": "/offline", "offlineVisit": "/offline/visit"};
+const PREFIX = "vrijbaan-static-";
+const CACHE = PREFIX + RELEASE.version;
+const VISIT_FORM = /^\/cases\/\d+\/visits\/new$/;
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(
+    caches.open(CACHE).then(function (cache) {
+      // Fresh from the server (not the HTTP cache), and without cookies: the offline pages are
+      // rendered for nobody in particular.
+      const requests = RELEASE.precache.map(function (url) {
+        return new Request(url, { cache: "reload", credentials: "omit" });
+      });
+      return cache.addAll(requests);
+    }).then(function () { return self.skipWaiting(); })
+  );
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (name) {
+        return name.startsWith(PREFIX) && name !== CACHE;
+      }).map(function (name) { return caches.delete(name); }));
+    }).then(function () { return self.clients.claim(); })
+  );
+});
+
+function offlineFallback(url) {
+  const page = VISIT_FORM.test(url.pathname) ? RELEASE.offlineVisit : RELEASE.offline;
+  return caches.match(page, { cacheName: CACHE, ignoreVary: true }).then(function (cached) {
+    return cached || Response.error();
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  if (request.mode === "navigate") {
+    // Network first, never stored; our own page instead of the browser's error.
+    event.respondWith(fetch(request).catch(function () {
+      // A form sent as a page (POST) never gets the visit form: it shows that nothing arrived.
+      return offlineFallback(request.method === "GET" ? url : new URL(RELEASE.offline, url));
+    }));
+    return;
+  }
+  if (request.method !== "GET") return;
+
+  if (request.headers.get("HX-Boosted") === "true") {
+    // A boosted link: htmx would only say "no connection". Let the browser navigate instead, so
+    // the navigation above shows the offline page (or the offline visit form).
+    event.respondWith(fetch(request).catch(function () {
+      return new Response("", { status: 200, headers: { "HX-Redirect": url.pathname + url.search } });
+    }));
+    return;
+  }
+
+  if (RELEASE.precache.indexOf(url.pathname) !== -1 && !url.search) {
+    event.respondWith(caches.match(request, { cacheName: CACHE }).then(function (cached) {
+      return cached || fetch(request);
+    }));
+  }
+});
