@@ -79,6 +79,7 @@ def district_field() -> SelectField:
     return SelectField(
         _l("District"),
         choices=options([("", _l("— onbekend —")), *((d, d) for d in DISTRICTS)]),
+        default="",
         invalid_choice_message=INVALID_CHOICE,
     )
 
@@ -174,7 +175,10 @@ class ClientForm(FlaskForm):
         description=_l("Wie woont er mee? Geen medische gegevens."),
     )
     card_type = SelectField(
-        _l("Kansentarief"), choices=options(CARD_TYPES), invalid_choice_message=INVALID_CHOICE
+        _l("Kansentarief"),
+        choices=options(CARD_TYPES),
+        default="",
+        invalid_choice_message=INVALID_CHOICE,
     )
     card_valid_until = DateField(
         _l("Geldig tot"),
@@ -232,6 +236,7 @@ class CloseForm(FlaskForm):
     reason = SelectField(
         _l("Reden van stoppen"),
         choices=options([("", _l("— kies een reden —")), *STOP_REASONS.items()]),
+        default="",
         invalid_choice_message=INVALID_CHOICE,
     )
     note = TextAreaField(_l("Notitie"), filters=[strip], validators=[Optional(), max_length(1000)])

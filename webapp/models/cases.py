@@ -259,8 +259,12 @@ class Case(BaseModel):
             query = query.where(cls.current_position == position)
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
-        for term in q.split()[:5]:
-            query = query.where(_matches(term))
+        digits = "".join(c for c in q if c.isdigit())
+        if len(digits) >= 3 and not any(c.isalpha() for c in q):
+            query = query.where(_phone_contains(digits))  # a phone number, typed any way
+        else:
+            for term in q.split()[:5]:
+                query = query.where(_matches(term))
         return query
 
     @classmethod
@@ -336,11 +340,13 @@ def _matches(term: str):  # type: ignore[no-untyped-def]
     condition = (
         (Client.first_name**pattern) | (Client.last_name**pattern) | (Client.district**pattern)
     )
-    digits = "".join(c for c in term if c.isdigit())
-    if len(digits) >= 3 and len(digits) >= len(term) - 2:
-        phone = fn.REPLACE(fn.REPLACE(fn.REPLACE(Client.phone, " ", ""), ".", ""), "/", "")
-        condition |= phone ** f"%{digits}%"
     return condition
+
+
+def _phone_contains(digits: str):  # type: ignore[no-untyped-def]
+    """Phone numbers holding these digits, whatever spaces, dots or slashes were stored."""
+    phone = fn.REPLACE(fn.REPLACE(fn.REPLACE(Client.phone, " ", ""), ".", ""), "/", "")
+    return phone ** f"%{digits}%"
 
 
 class StepDefinition(BaseModel):

@@ -1,0 +1,807 @@
+"""The cases area: caseload, new client + case, case page, step tracker, client edit, closing,
+reopening and reassigning — as full pages and as htmx fragments, with bad input and conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import uuid
+
+import pytest
+
+from tests.conftest import HTMX, count_queries, in_db, make_case, make_client, make_user
+from webapp.models import (
+    AuditEvent,
+    Case,
+    CaseEvent,
+    Client,
+    StepDefinition,
+    Visit,
+    database,
+)
+from webapp.timeutil import utcnow
+
+
+def body(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def step_id(key: str) -> int:
+    return in_db(lambda: StepDefinition.get(StepDefinition.key == key).id)
+
+
+def reload(case: Case) -> Case:
+    return in_db(lambda: Case.get_by_id(case.id))
+
+
+def add_visit(case: Case, days_ago: int, planned: bool = False, **fields) -> Visit:  # type: ignore[no-untyped-def]
+    def create() -> Visit:
+        visit = Visit.create(
+            case=case,
+            mediator=case.mediator_id,
+            contact_type=fields.pop("contact_type", "huisbezoek"),
+            occurred_at=utcnow() - dt.timedelta(days=days_ago),
+            planned=planned,
+            idempotency_key=uuid.uuid4().hex,
+            **fields,
+        )
+        CaseEvent.create(case=case, actor=case.mediator_id, kind="visit", visit=visit)
+        return visit
+
+    return in_db(create)
+
+
+# --- Caseload -------------------------------------------------------------------------------
+
+
+def test_caseload_lists_my_open_cases_with_step_last_contact_and_next_action(
+    client, mediator, other_mediator
+) -> None:
+    mine = make_case(mediator, make_client(first_name="Youssef", last_name="El Idrissi"))
+    add_visit(
+        mine, 3, next_action="Bellen naar de voetbalclub", next_action_due=dt.date(2020, 1, 6)
+    )
+    add_visit(mine, -1, planned=True)  # a planned contact is not a last contact
+    make_case(other_mediator, make_client(first_name="Kasia", last_name="Nowak"))
+    client.login(mediator)
+    page = body(client.get("/cases/"))
+    assert "Youssef El Idrissi" in page
+    assert "Kasia" not in page
+    assert "Stap 2/9 · Kennismaking" in page
+    three_days_ago = (utcnow() - dt.timedelta(days=3)).date()
+    assert "Laatste contact: " in page and "nog geen" not in page
+    assert "Bellen naar de voetbalclub" in page
+    assert 'class="meta overdue"' in page  # due in 2020: shown as late, in red
+    assert three_days_ago  # (the date itself is formatted by Babel)
+
+
+def test_caseload_as_fragment_is_only_the_results(client, mediator) -> None:
+    make_case(mediator)
+    client.login(mediator)
+    response = client.get("/cases/?q=amina", headers=HTMX)
+    assert response.status_code == 200
+    assert "<html" not in body(response) and "Amina Bouzid" in body(response)
+    assert 'id="q"' not in body(response)  # the search box stays; only the results swap
+    assert "HX-Request" in response.headers["Vary"]
+    full = client.get("/cases/?q=amina")
+    assert "<html" in body(full) and 'value="amina"' in body(full)
+
+
+def test_search_form_is_active_search_that_works_without_javascript(client, mediator) -> None:
+    client.login(mediator)
+    page = body(client.get("/cases/"))
+    assert 'method="get"' in page and 'name="q"' in page
+    assert 'hx-trigger="input changed delay:300ms, search"' in page
+    assert 'hx-push-url="true"' in page and 'hx-target="#case-results"' in page
+
+
+@pytest.mark.parametrize(
+    "query, found",
+    [
+        ("bouz", True),  # part of the last name, any case
+        ("AMINA", True),
+        ("amina bouzid", True),  # first and last name
+        ("borgerhout", True),  # district
+        ("0486112233", True),  # phone typed without spaces
+        ("11 22", True),
+        ("nowak", False),
+        ("50%", False),  # LIKE wildcards are taken literally, not as 'anything'
+    ],
+)
+def test_search_by_name_phone_or_district(client, mediator, query: str, found: bool) -> None:
+    make_case(mediator)
+    client.login(mediator)
+    page = body(client.get("/cases/", query_string={"q": query}, headers=HTMX))
+    assert ("Amina Bouzid" in page) is found
+
+
+def test_filters_by_step_and_status(client, mediator) -> None:
+    at_step_two = make_case(mediator, make_client(first_name="Mehmet", last_name="Yilmaz"))
+    closed = make_case(mediator, make_client(first_name="Ana", last_name="Popescu"))
+    in_db(lambda: closed.close("independent", "", "", mediator))
+    client.login(mediator)
+    assert "Mehmet" in body(client.get("/cases/?step=2"))
+    assert "Mehmet" not in body(client.get("/cases/?step=3"))
+    open_page = body(client.get("/cases/"))
+    assert "Mehmet" in open_page and "Ana Popescu" not in open_page
+    closed_page = body(client.get("/cases/?status=closed"))
+    assert "Ana Popescu" in closed_page and "Mehmet" not in closed_page
+    assert "neemt zelfstandig deel" in closed_page
+    assert at_step_two.id
+    # Nonsense filters fall back to the defaults instead of failing.
+    assert client.get("/cases/?step=99&status=x&page=abc&who=7").status_code == 200
+
+
+def test_coordinator_toggles_all_cases_and_filters_by_mediator(
+    client, mediator, other_mediator, coordinator
+) -> None:
+    make_case(mediator, make_client(first_name="Fatima", last_name="Amrani"))
+    make_case(other_mediator, make_client(first_name="Ivan", last_name="Petrov"))
+    client.login(coordinator)
+    assert "Je volgt zelf geen dossiers" in body(client.get("/cases/"))
+    everyone = body(client.get("/cases/?who=all"))
+    assert "Fatima" in everyone and "Ivan" in everyone and "Tom Peeters" in everyone
+    one = body(client.get(f"/cases/?who={other_mediator.id}"))
+    assert "Ivan" in one and "Fatima" not in one
+
+
+def test_mediator_cannot_use_the_coordinators_filter(client, mediator, other_mediator) -> None:
+    make_case(other_mediator, make_client(first_name="Ivan", last_name="Petrov"))
+    client.login(mediator)
+    assert "Ivan" not in body(client.get("/cases/?who=all"))
+    assert "Ivan" not in body(client.get(f"/cases/?who={other_mediator.id}"))
+
+
+def bulk_cases(mediator, n: int, prefix: str = "Bulk") -> None:  # type: ignore[no-untyped-def]
+    """n clients with a case each and a visit on every case, inserted in a few statements."""
+
+    def insert() -> None:
+        with database.atomic():
+            Client.insert_many(
+                [
+                    {"first_name": f"{prefix}{i:05d}", "last_name": prefix, "district": "Deurne"}
+                    for i in range(n)
+                ]
+            ).execute()
+            ids = [c.id for c in Client.select(Client.id).where(Client.last_name == prefix)]
+            Case.insert_many(
+                [{"client": cid, "mediator": mediator.id, "current_position": 3} for cid in ids]
+            ).execute()
+            case_ids = [c.id for c in Case.select(Case.id).where(Case.client.in_(ids))]
+            Visit.insert_many(
+                [
+                    {
+                        "case": cid,
+                        "mediator": mediator.id,
+                        "contact_type": "telefonisch",
+                        "occurred_at": utcnow() - dt.timedelta(days=1),
+                        "next_action": "Terugbellen",
+                        "next_action_due": dt.date.today(),
+                        "idempotency_key": uuid.uuid4().hex,
+                    }
+                    for cid in case_ids
+                ]
+            ).execute()
+
+    in_db(insert)
+
+
+def test_caseload_runs_the_same_number_of_queries_for_10_and_1010_cases(
+    client, mediator, coordinator
+) -> None:
+    bulk_cases(mediator, 10, "Tien")
+    client.login(mediator)
+    counts = {}
+    for label in ("10", "1010"):
+        if label == "1010":
+            bulk_cases(mediator, 1000, "Duizend")
+        with count_queries() as small:
+            response = client.get("/cases/")
+        assert response.status_code == 200
+        with count_queries() as search:
+            client.get("/cases/?q=tien", headers=HTMX)
+        counts[label] = (len(small), len(search))
+    assert counts["10"] == counts["1010"], counts
+    assert counts["10"][0] <= 6
+    # The page shows one page of rows and a way to load more.
+    page = body(client.get("/cases/"))
+    assert page.count('class="title"') == 25 and "Meer laden" in page
+    client.login(coordinator)
+    with count_queries() as everyone:
+        assert client.get("/cases/?who=all").status_code == 200
+    assert len(everyone) <= counts["10"][0] + 1
+
+
+def test_load_more_appends_rows_and_works_as_a_plain_link(client, mediator) -> None:
+    bulk_cases(mediator, 30)
+    client.login(mediator)
+    first = body(client.get("/cases/"))
+    assert first.count('class="title"') == 25
+    assert 'hx-swap="outerHTML"' in first and "page=2" in first
+    more = client.get("/cases/?page=2", headers=HTMX)
+    rows = body(more)
+    assert rows.count('class="title"') == 5 and "<ul" not in rows and "Meer laden" not in rows
+    assert "Bulk00025" in rows and "Bulk00000" not in rows
+    plain = body(client.get("/cases/?page=2"))  # without JavaScript: the first two pages
+    assert plain.count('class="title"') == 30 and "<html" in plain
+
+
+# --- New client and case ------------------------------------------------------------------------
+
+
+def new_case_data(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "first_name": "Oksana",
+        "last_name": "Kowalczyk",
+        "birth_date": "1988-05-02",
+        "phone": "0478 55 66 77",
+        "district": "Hoboken",
+        "language": "pl",
+        "question": "Zwemles voor haar twee kinderen",
+        "interests": ["sport", "jeugd"],
+        "source": "permanentie",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_new_case_form_as_page_and_fragment(client, mediator) -> None:
+    client.login(mediator)
+    page = client.get("/cases/new")
+    assert page.status_code == 200 and "Voornaam" in body(page) and "<html" in body(page)
+    assert 'name="mediator"' not in body(page)  # a mediator opens cases for themselves
+    fragment = client.get("/cases/new", headers=HTMX)
+    assert "<html" not in body(fragment) and 'id="new-case-form"' in body(fragment)
+
+
+def test_create_client_and_case(client, mediator) -> None:
+    client.login(mediator)
+    response = client.post("/cases/new", data=new_case_data())
+    assert response.status_code == 303
+    case = in_db(lambda: Case.select().join(Client).where(Client.last_name == "Kowalczyk").get())
+    assert response.headers["Location"].endswith(f"/cases/{case.id}")
+    assert case.mediator_id == mediator.id and case.source == "permanentie"
+    assert case.interest_list == ["sport", "jeugd"] and case.current_position == 2
+    steps = in_db(lambda: {s.step.key: s.status for s in case.steps()})
+    assert steps["aanmelding"] == "done" and steps["kennismaking"] == "todo"
+    page = body(client.get(response.headers["Location"]))
+    assert "Oksana Kowalczyk" in page and "Dossier geopend" in page
+    actions = in_db(lambda: {(a.action, a.object_type) for a in AuditEvent.select()})
+    assert {("create", "client"), ("create", "case"), ("view", "case")} <= actions
+
+
+def test_create_with_htmx_sends_the_browser_to_the_case(client, mediator) -> None:
+    client.login(mediator)
+    response = client.post("/cases/new", data=new_case_data(), headers=HTMX)
+    assert response.status_code == 204
+    assert json.loads(response.headers["HX-Location"])["path"].startswith("/cases/")
+
+
+def test_coordinator_chooses_the_mediator(client, mediator, coordinator) -> None:
+    client.login(coordinator)
+    assert 'name="mediator"' in body(client.get("/cases/new"))
+    response = client.post("/cases/new", data=new_case_data(mediator=mediator.id))
+    assert response.status_code == 303
+    assert in_db(lambda: Case.select().get().mediator_id) == mediator.id
+    bad = client.post("/cases/new", data=new_case_data(mediator=99999, first_name="Other"))
+    assert bad.status_code == 422 and "Kies een van de mogelijkheden" in body(bad)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("first_name", "", "Vul de voornaam in."),
+        ("last_name", "   ", "Vul de familienaam in."),
+        ("first_name", "x" * 81, "Maximaal 80 tekens."),
+        ("birth_date", (dt.date.today() + dt.timedelta(days=3)).isoformat(), "toekomst"),
+        ("birth_date", "1800-01-01", "Deze datum kan niet kloppen."),
+        ("birth_date", "31-31-2020", "Typ een datum"),
+        ("phone", "bel me", "Een telefoonnummer heeft alleen cijfers"),
+        ("district", "Gotham", "Kies een van de mogelijkheden."),
+        ("language", "klingon", "Kies een van de mogelijkheden."),
+        ("interests", ["sport", "paardrijden"], "Kies een van de mogelijkheden."),
+        ("source", "tv", "Kies een van de mogelijkheden."),
+        ("question", "x" * 2001, "Maximaal 2000 tekens."),
+    ],
+)
+def test_new_case_rejects_bad_input_next_to_the_field(
+    client, mediator, field: str, value: object, message: str
+) -> None:
+    client.login(mediator)
+    response = client.post("/cases/new", data=new_case_data(**{field: value}))
+    assert response.status_code == 422
+    page = body(response)
+    assert message in page
+    assert f'id="{field}-error"' in page or (field == "interests" and "error" in page)
+    assert 'value="0478 55 66 77"' in page or field == "phone"  # the input is kept
+    assert in_db(lambda: Case.select().count()) == 0
+
+
+def test_probable_duplicate_warns_with_a_link_and_keeps_the_input(client, mediator) -> None:
+    existing = make_case(
+        mediator,
+        make_client(first_name="Oksana", last_name="Kowalczyk", birth_date=dt.date(1988, 5, 2)),
+    )
+    client.login(mediator)
+    response = client.post("/cases/new", data=new_case_data(first_name="oksana"))
+    assert response.status_code == 200
+    page = body(response)
+    assert "Deze cliënt bestaat misschien al" in page
+    assert f'href="/cases/{existing.id}"' in page
+    assert "Toch een nieuwe cliënt maken" in page
+    assert 'value="oksana"' in page and "Zwemles voor haar twee kinderen</textarea>" in page
+    assert in_db(lambda: Client.select().count()) == 1
+    again = client.post("/cases/new", data=new_case_data(create_anyway="y"))
+    assert again.status_code == 303
+    assert in_db(lambda: Client.select().count()) == 2
+
+
+def test_duplicate_of_a_colleague_is_named_but_not_shown(client, mediator, other_mediator) -> None:
+    theirs = make_case(
+        other_mediator,
+        make_client(first_name="Oksana", last_name="Kowalczyk", birth_date=dt.date(1988, 5, 2)),
+    )
+    client.login(mediator)
+    page = body(client.post("/cases/new", data=new_case_data()))
+    assert "bij een collega" in page and "coördinator" in page
+    assert f"/cases/{theirs.id}" not in page and "Hoboken" not in page.split("duplicate")[0]
+
+
+# --- Case page and step tracker -------------------------------------------------------------
+
+
+def test_case_page_shows_client_header_tracker_and_timeline(client, mediator, coordinator) -> None:
+    case = make_case(
+        mediator,
+        make_client(
+            card_type="uitpas",
+            card_valid_until=dt.date(2020, 12, 31),
+            birth_date=dt.date(1990, 1, 1),
+        ),
+    )
+    add_visit(
+        case,
+        2,
+        contact_type="permanentie",
+        place="Sociaal huis Borgerhout",
+        notes="Kent de buurt goed",
+    )
+    client.login(mediator)
+    page = body(client.get(f"/cases/{case.id}"))
+    assert "Amina Bouzid" in page and "Borgerhout" in page and "العربية" in page
+    assert 'href="tel:0486112233"' in page
+    assert "UiTPAS met kansentarief" in page and "verlopen" in page
+    assert "Stap 2/9 · Kennismaking" in page and "<details" in page
+    assert page.index("Stap 2/9") < page.index('id="case-timeline"')
+    assert (
+        "permanentie" in page and "Sociaal huis Borgerhout" in page and "Kent de buurt goed" in page
+    )
+    assert "Dossier geopend" in page and "Sara El Amrani" in page
+    assert f"/cases/{case.id}/assign" not in page  # only a coordinator reassigns
+    views = in_db(
+        lambda: (
+            AuditEvent.select()
+            .where(AuditEvent.action == "view", AuditEvent.object_id == case.id)
+            .count()
+        )
+    )
+    assert views == 1
+    client.login(coordinator)
+    assert f"/cases/{case.id}/assign" in body(client.get(f"/cases/{case.id}"))
+
+
+def test_case_page_as_fragment_is_the_tracker(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.get(f"/cases/{case.id}", headers=HTMX)
+    page = body(response)
+    assert response.status_code == 200 and "<html" not in page
+    assert page.lstrip().startswith('<section id="step-tracker"')
+    assert 'hx-target="this"' in page and 'hx-swap="outerHTML"' in page
+
+
+def test_mark_step_done_swaps_the_tracker_and_announces(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}",
+        data={"version": 1, "status": "done", "note": "Thuis bij het gezin"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    page = body(response)
+    assert "<html" not in page and "Stap 3/9 · Vraagverheldering" in page
+    assert "data-focus" in page
+    assert "Kennismaking gedaan" in json.loads(response.headers["HX-Trigger"])["announce"]
+    stored = reload(case)
+    assert stored.version == 2 and stored.current_position == 3
+    event = in_db(lambda: CaseEvent.select().order_by(CaseEvent.id.desc()).first())
+    assert event.kind == "step_done" and event.detail == "Thuis bij het gezin"
+
+
+def test_mark_step_without_javascript_redirects_to_the_case(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}",
+        data={"version": 1, "status": "skipped"},
+    )
+    assert response.status_code == 303 and f"/cases/{case.id}" in response.headers["Location"]
+    page = body(client.get(f"/cases/{case.id}"))
+    assert "Stap Kennismaking overgeslagen" in page and "Stap 3/9" in page
+
+
+def test_stale_step_change_is_a_409_with_the_current_tracker(client, mediator, case) -> None:
+    client.login(mediator)
+    url = f"/cases/{case.id}/steps/{step_id('kennismaking')}"
+    assert client.post(url, data={"version": 1, "status": "done"}, headers=HTMX).status_code == 200
+    stale = client.post(
+        f"/cases/{case.id}/steps/{step_id('vraagverheldering')}",
+        data={"version": 1, "status": "skipped"},
+        headers=HTMX,
+    )
+    assert stale.status_code == 409
+    page = body(stale)
+    assert "Iemand anders wijzigde dit dossier" in page and "Stap 3/9 · Vraagverheldering" in page
+    assert 'name="version" value="2"' in page  # trying again works from the current state
+    assert reload(case).current_position == 3
+    plain = client.post(
+        f"/cases/{case.id}/steps/{step_id('vraagverheldering')}",
+        data={"version": 1, "status": "done"},
+    )
+    assert plain.status_code == 409 and "<html" in body(plain)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"version": 1, "status": "finished"}, "Kies een van de mogelijkheden."),
+        ({"version": 1, "status": "done", "note": "x" * 501}, "Maximaal 500 tekens."),
+        ({"status": "done"}, "Dit veld is vereist."),
+    ],
+)
+def test_bad_step_change_is_refused_in_the_tracker(client, mediator, case, data, message) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}", data=data, headers=HTMX
+    )
+    assert response.status_code == 422 and message in body(response)
+    assert reload(case).version == 1
+
+
+def test_unknown_step_is_404(client, mediator, case) -> None:
+    client.login(mediator)
+    assert (
+        client.post(
+            f"/cases/{case.id}/steps/999", data={"version": 1, "status": "done"}
+        ).status_code
+        == 404
+    )
+
+
+def test_afronding_is_done_only_by_closing(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('afronding')}",
+        data={"version": 1, "status": "done"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422 and "Dossier afronden" in body(response)
+    assert reload(case).status == "open"
+
+
+# --- Client details ---------------------------------------------------------------------------
+
+
+def client_data(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "version": 1,
+        "first_name": "Amina",
+        "last_name": "Bouzid",
+        "birth_date": "2012-03-14",
+        "phone": "0486 11 22 33",
+        "email": "",
+        "street": "Turnhoutsebaan 120",
+        "postcode": "2140",
+        "district": "Borgerhout",
+        "language": "ar",
+        "household_note": "Woont met mama en twee broers",
+        "card_type": "a-kaart",
+        "card_valid_until": "2026-12-31",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_edit_client_page_and_fragment(client, mediator, case) -> None:
+    client.login(mediator)
+    page = body(client.get(f"/cases/{case.id}/client"))
+    assert "<html" in page and 'value="Bouzid"' in page and 'name="version"' in page
+    assert "rijksregister" not in page.lower() and "diagnose" not in page.lower()
+    fragment = body(client.get(f"/cases/{case.id}/client", headers=HTMX))
+    assert "<html" not in fragment and 'id="client-form"' in fragment
+
+
+def test_save_client_details(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(f"/cases/{case.id}/client", data=client_data())
+    assert response.status_code == 303
+    stored = in_db(lambda: Client.get_by_id(case.client_id))
+    assert stored.street == "Turnhoutsebaan 120" and stored.version == 2
+    assert stored.card_valid_until == dt.date(2026, 12, 31)
+    event = in_db(lambda: CaseEvent.get(CaseEvent.kind == "client_updated"))
+    assert "straat" in event.detail.lower() and "Turnhoutsebaan" not in event.detail
+    assert (
+        in_db(
+            lambda: (
+                AuditEvent.select()
+                .where(AuditEvent.action == "update", AuditEvent.object_type == "client")
+                .count()
+            )
+        )
+        == 1
+    )
+
+
+def test_stale_client_save_is_409_keeping_input_and_showing_what_changed(
+    client, mediator, coordinator, case
+) -> None:
+    client.login(coordinator)
+    assert (
+        client.post(f"/cases/{case.id}/client", data=client_data(phone="0499 00 00 00")).status_code
+        == 303
+    )
+    client.login(mediator)
+    response = client.post(f"/cases/{case.id}/client", data=client_data(phone="0477 77 77 77"))
+    assert response.status_code == 409
+    page = body(response)
+    assert "Iemand anders bewaarde deze gegevens" in page
+    assert "0477 77 77 77" in page and "0499 00 00 00" in page  # mine and the stored value
+    assert 'value="0477 77 77 77"' in page  # my input is still in the form
+    assert 'name="version" type="hidden" value="2"' in page or 'value="2"' in page
+    assert "Toch mijn versie bewaren" in page and "weggooien" in page
+    assert in_db(lambda: Client.get_by_id(case.client_id).phone) == "0499 00 00 00"
+    again = client.post(
+        f"/cases/{case.id}/client", data=client_data(phone="0477 77 77 77", version=2)
+    )
+    assert again.status_code == 303
+    assert in_db(lambda: Client.get_by_id(case.client_id).phone) == "0477 77 77 77"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("first_name", "", "Vul de voornaam in."),
+        ("street", "x" * 121, "Maximaal 120 tekens."),
+        ("postcode", "20000", "Een postcode heeft 4 cijfers."),
+        ("email", "amina@", "Dit is geen e-mailadres."),
+        ("birth_date", "2999-01-01", "toekomst"),
+        ("birth_date", "1800-02-02", "Deze datum kan niet kloppen."),
+        ("language", "xx", "Kies een van de mogelijkheden."),
+        ("card_type", "goldcard", "Kies een van de mogelijkheden."),
+        ("card_valid_until", "morgen", "Typ een datum"),
+    ],
+)
+def test_client_edit_rejects_bad_input(client, mediator, case, field, value, message) -> None:
+    client.login(mediator)
+    response = client.post(f"/cases/{case.id}/client", data=client_data(**{field: value}))
+    assert response.status_code == 422
+    page = body(response)
+    assert message in page and f'id="{field}-error"' in page
+    assert 'value="Turnhoutsebaan 120"' in page or field == "street"
+    assert in_db(lambda: Client.get_by_id(case.client_id).version) == 1
+
+
+# --- Closing, reopening, reassigning ----------------------------------------------------------
+
+
+def test_close_form_page_and_fragment(client, mediator, case) -> None:
+    client.login(mediator)
+    assert "Hoe loopt het af?" in body(client.get(f"/cases/{case.id}/close"))
+    fragment = body(client.get(f"/cases/{case.id}/close", headers=HTMX))
+    assert "<html" not in fragment and 'id="close-form"' in fragment
+
+
+def test_close_with_an_outcome_and_reopen(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/close",
+        data={
+            "version": 1,
+            "outcome": "stopped",
+            "reason": "schedule",
+            "note": "Werkt nu 's avonds",
+        },
+    )
+    assert response.status_code == 303
+    closed = reload(case)
+    assert closed.status == "closed" and closed.closed_at and closed.outcome_reason == "schedule"
+    assert in_db(lambda: {s.step.key: s.status for s in closed.steps()})["afronding"] == "done"
+    page = body(client.get(f"/cases/{case.id}"))
+    assert "Dossier afgerond" in page and "uurrooster" in page and "Dossier heropenen" in page
+    assert "Contact registreren" not in page
+    reopened = client.post(f"/cases/{case.id}/reopen", data={"version": closed.version})
+    assert reopened.status_code == 303
+    case = reload(case)
+    assert case.status == "open" and case.closed_at is None
+    assert in_db(lambda: {s.step.key: s.status for s in case.steps()})["afronding"] == "todo"
+    kinds = in_db(lambda: [e.kind for e in CaseEvent.timeline(case)])
+    assert kinds[:2] == ["step_undone", "reopened"] and "closed" in kinds
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"version": 1}, "Kies hoe het dossier afloopt."),
+        ({"version": 1, "outcome": "vanished"}, "Kies een van de mogelijkheden."),
+        ({"version": 1, "outcome": "stopped"}, "Kies waarom de cliënt stopte."),
+        (
+            {"version": 1, "outcome": "stopped", "reason": "boredom"},
+            "Kies een van de mogelijkheden.",
+        ),
+        ({"version": 1, "outcome": "referred", "note": "x" * 1001}, "Maximaal 1000 tekens."),
+    ],
+)
+def test_close_rejects_bad_input(client, mediator, case, data, message) -> None:
+    client.login(mediator)
+    response = client.post(f"/cases/{case.id}/close", data=data)
+    assert response.status_code == 422 and message in body(response)
+    assert reload(case).status == "open"
+
+
+def test_stale_close_and_reopen_are_409(client, mediator, case) -> None:
+    client.login(mediator)
+    client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}", data={"version": 1, "status": "done"}
+    )
+    stale = client.post(
+        f"/cases/{case.id}/close",
+        data={"version": 1, "outcome": "unreachable", "note": "3x gebeld"},
+    )
+    assert stale.status_code == 409
+    page = body(stale)
+    assert "Iemand anders wijzigde dit dossier" in page and "3x gebeld" in page
+    assert 'value="2"' in page and reload(case).status == "open"
+    assert (
+        client.post(
+            f"/cases/{case.id}/close", data={"version": 2, "outcome": "unreachable"}
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/cases/{case.id}/close", data={"version": 3, "outcome": "unreachable"}
+        ).status_code
+        == 409
+    )
+    assert client.post(f"/cases/{case.id}/reopen", data={"version": 1}).status_code == 409
+    assert reload(case).status == "closed"
+
+
+def test_steps_of_a_closed_case_cannot_change(client, mediator, case) -> None:
+    in_db(lambda: case.close("referred", "", "", mediator))
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}",
+        data={"version": reload(case).version, "status": "done"},
+        headers=HTMX,
+    )
+    assert response.status_code == 409 and "Heropen" in body(response)
+
+
+def test_coordinator_reassigns_a_case(client, mediator, other_mediator, coordinator, case) -> None:
+    client.login(coordinator)
+    form = client.get(f"/cases/{case.id}/assign")
+    assert form.status_code == 200 and "Tom Peeters" in body(form)
+    assert "<html" not in body(client.get(f"/cases/{case.id}/assign", headers=HTMX))
+    response = client.post(
+        f"/cases/{case.id}/assign", data={"version": 1, "mediator": other_mediator.id}
+    )
+    assert response.status_code == 303
+    assert reload(case).mediator_id == other_mediator.id
+    event = in_db(lambda: CaseEvent.get(CaseEvent.kind == "assigned"))
+    assert event.detail == "Tom Peeters" and event.actor_id == coordinator.id
+    assert in_db(lambda: AuditEvent.get(AuditEvent.action == "assign").object_id) == case.id
+    client.login(mediator)
+    assert client.get(f"/cases/{case.id}").status_code == 404  # no longer theirs
+
+
+def test_reassign_refuses_an_inactive_or_unknown_mediator(
+    client, mediator, coordinator, case
+) -> None:
+    gone = make_user("old@vrijbaan.test", "Oud Lid", active=False)
+    client.login(coordinator)
+    for value in (gone.id, 9999, "abc"):
+        response = client.post(f"/cases/{case.id}/assign", data={"version": 1, "mediator": value})
+        assert response.status_code == 422 and "error" in body(response)
+    assert reload(case).mediator_id == mediator.id
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+
+CASE_URLS = [
+    ("GET", "/cases/{id}"),
+    ("GET", "/cases/{id}/client"),
+    ("POST", "/cases/{id}/client"),
+    ("GET", "/cases/{id}/close"),
+    ("POST", "/cases/{id}/close"),
+    ("POST", "/cases/{id}/reopen"),
+    ("POST", "/cases/{id}/steps/{step}"),
+    ("GET", "/cases/{id}/assign"),
+    ("POST", "/cases/{id}/assign"),
+]
+
+
+@pytest.mark.parametrize("method, url", CASE_URLS)
+def test_another_mediators_case_urls_are_404(client, mediator, other_mediator, method, url) -> None:
+    case = make_case(other_mediator)
+    client.login(mediator)
+    target = url.format(id=case.id, step=step_id("kennismaking"))
+    response = client.open(target, method=method, data={"version": 1, "status": "done"})
+    assert response.status_code == 404
+    assert reload(case).version == 1
+
+
+@pytest.mark.parametrize("method, url", CASE_URLS)
+def test_coordinator_reaches_every_case_url(client, mediator, coordinator, method, url) -> None:
+    case = make_case(mediator)
+    client.login(coordinator)
+    target = url.format(id=case.id, step=step_id("kennismaking"))
+    response = client.open(target, method=method, data={})
+    assert response.status_code in (200, 409, 422), (target, response.status_code)
+
+
+def test_a_mediator_cannot_reassign_even_their_own_case(
+    client, mediator, other_mediator, case
+) -> None:
+    client.login(mediator)
+    assert client.get(f"/cases/{case.id}/assign").status_code == 404
+    response = client.post(
+        f"/cases/{case.id}/assign", data={"version": 1, "mediator": other_mediator.id}
+    )
+    assert response.status_code == 404 and reload(case).mediator_id == mediator.id
+
+
+def test_post_without_csrf_token_is_refused(client, mediator, case) -> None:
+    client.login(mediator)
+    response = client.post(
+        f"/cases/{case.id}/steps/{step_id('kennismaking')}",
+        data={"version": 1, "status": "done"},
+        csrf=False,
+    )
+    assert response.status_code == 400 and reload(case).version == 1
+
+
+# --- Budgets --------------------------------------------------------------------------------
+
+
+def test_case_page_is_small_and_runs_constant_queries(client, mediator, case) -> None:
+    for n in range(30):
+        add_visit(
+            case,
+            n + 1,
+            contact_type=("huisbezoek", "telefonisch", "permanentie")[n % 3],
+            duration_minutes=45,
+            place="Bij de cliënt thuis, Turnhoutsebaan",
+            notes="Gesprek over zwemles voor de kinderen; mama wil eerst het zwembad zien. " * 2,
+            next_action="Inschrijving zwemclub nakijken",
+            next_action_due=dt.date.today(),
+        )
+    client.login(mediator)
+    with count_queries() as queries:
+        response = client.get(f"/cases/{case.id}")
+    size = len(gzip.compress(response.get_data()))
+    assert response.get_data(as_text=True).count("Gesprek over zwemles") >= 30
+    assert size <= 14 * 1024, size
+    bulk_cases(mediator, 1000)
+    for n in range(20):
+        add_visit(case, n + 40)
+    with count_queries() as more:
+        client.get(f"/cases/{case.id}")
+    assert len(more) == len(queries)
+
+
+def test_caseload_page_is_small(client, mediator) -> None:
+    bulk_cases(mediator, 60)
+    client.login(mediator)
+    response = client.get("/cases/")
+    assert len(gzip.compress(response.get_data())) <= 14 * 1024
