@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from peewee import (
     BooleanField,
@@ -12,9 +14,10 @@ from peewee import (
     TextField,
 )
 
-from webapp.db import BaseModel
-from webapp.models.cases import Case
+from webapp.db import BaseModel, database
+from webapp.models.cases import Case, CaseEvent
 from webapp.models.people import Client, User
+from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
 ORGANISATION_KINDS = {
@@ -48,6 +51,17 @@ class ReferringOrganisation(BaseModel):
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
 
+    @property
+    def kind_label(self) -> str:
+        return str(ORGANISATION_KINDS.get(self.kind, self.kind))
+
+    @classmethod
+    def listed(cls, include_archived: bool = False):  # type: ignore[no-untyped-def]
+        query = cls.select()
+        if not include_archived:
+            query = query.where(cls.archived == False)  # noqa: E712
+        return query.order_by(cls.archived, cls.name)
+
 
 class Referral(BaseModel):
     organisation = ForeignKeyField(ReferringOrganisation, backref="referrals", index=True)
@@ -64,7 +78,8 @@ class Referral(BaseModel):
     language = CharField(max_length=5, default="nl")
     district = CharField(max_length=40, default="")
     household = TextField(default="")
-    domains = CharField(max_length=40, default="")
+    domains = CharField(max_length=40, default="")  # comma-separated DOMAINS keys
+    interests = CharField(max_length=200, default="")
     question = TextField(default="")
     known_thresholds = CharField(max_length=200, default="")  # comma-separated category keys
     first_contact = CharField(max_length=20, default="")
@@ -77,17 +92,159 @@ class Referral(BaseModel):
     handled_at = DateTimeField(null=True)
     handled_by = ForeignKeyField(User, null=True, index=True)
 
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def domain_list(self) -> list[str]:
+        return [d for d in self.domains.split(",") if d]
+
+    @property
+    def threshold_keys(self) -> list[str]:
+        return [k for k in self.known_thresholds.split(",") if k]
+
+    @property
+    def is_new(self) -> bool:
+        return self.status == "new"
+
+    @classmethod
+    def by_key(cls, key: str) -> Referral | None:
+        return cls.get_or_none(cls.idempotency_key == key)
+
+    @classmethod
+    def submit(cls, organisation: ReferringOrganisation, **fields: object) -> Referral:
+        """Store a referral and give it its reference number, e.g. VB-2026-0042."""
+        with database.atomic():
+            referral = cls.create(
+                organisation=organisation, reference=uuid.uuid4().hex[:20], **fields
+            )
+            referral.reference = f"VB-{referral.submitted_at.year}-{referral.id:04d}"
+            cls.update(reference=referral.reference).where(cls.id == referral.id).execute()
+        return referral
+
+    @classmethod
+    def get_with_organisation(cls, referral_id: int) -> Referral | None:
+        return (
+            cls.select(cls, ReferringOrganisation)
+            .join(ReferringOrganisation)
+            .where(cls.id == referral_id)
+            .first()
+        )
+
+    @classmethod
+    def for_case(cls, case: Case) -> Referral | None:
+        """The referral a case was opened from, with its organisation (one query)."""
+        return (
+            cls.select(cls, ReferringOrganisation)
+            .join(ReferringOrganisation)
+            .where(cls.case == case)
+            .order_by(cls.id)
+            .first()
+        )
+
+    @classmethod
+    def recently_handled(cls, limit: int = 20) -> list[Referral]:
+        return list(
+            cls.select(cls, ReferringOrganisation)
+            .join(ReferringOrganisation)
+            .where(cls.status != "new")
+            .order_by(cls.handled_at.desc(), cls.id.desc())
+            .limit(limit)
+        )
+
+    def candidates(self) -> list[Client]:
+        """Existing clients with the same first name, last name and birth date."""
+        if self.birth_date is None:
+            return []
+        return list(
+            Client.probable_duplicates(self.first_name, self.last_name, self.birth_date).order_by(
+                Client.id
+            )
+        )
+
+    def _claim(self, by: User, **fields: object) -> bool:
+        """Mark the referral handled, only if nobody else handled it first."""
+        now = utcnow()
+        changed = (
+            Referral.update(handled_at=now, handled_by=by, **fields)
+            .where(Referral.id == self.id, Referral.status == "new")
+            .execute()
+        )
+        if changed:
+            self.handled_at, self.handled_by = now, by
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(changed)
+
+    def accept(self, by: User, mediator: User, client: Client | None) -> Case | None:
+        """Open a case at 'Aanmelding' for the referred person, for an existing client or a new
+        one, with the thresholds the referrer already knew. None when it was already handled."""
+        with database.atomic():
+            if not self._claim(by, status="accepted"):
+                return None
+            if client is None:
+                client = Client.create(
+                    first_name=self.first_name,
+                    last_name=self.last_name,
+                    birth_date=self.birth_date,
+                    phone=self.phone,
+                    district=self.district,
+                    language=self.language,
+                    household_note=self.household,
+                )
+            question = self.question
+            if self.interests:
+                question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
+            case = Case.open_for(
+                client,
+                mediator,
+                by=by,
+                source="doorverwijzing",
+                question=question,
+                interests=self.domains,
+            )
+            Referral.update(client=client.id, case=case.id).where(Referral.id == self.id).execute()
+            self.client, self.case = client, case
+            CaseEvent.create(
+                case=case,
+                actor=by,
+                kind="referral_accepted",
+                detail=f"{self.organisation.name} · {self.reference}"[:500],
+            )
+            keys = self.threshold_keys
+            if keys:
+                categories = ThresholdCategory.select().where(ThresholdCategory.key.in_(keys))
+                CaseThreshold.insert_many(
+                    [
+                        {
+                            "case": case.id,
+                            "category": c.id,
+                            "note": str(_l("Gemeld door de doorverwijzer")),
+                            "created_by": by.id,
+                        }
+                        for c in categories
+                    ]
+                ).execute()
+        return case
+
+    def decline(self, by: User, reason: str) -> bool:
+        return self._claim(by, status="declined", decline_reason=reason)
+
 
 def today_referral_context(user: User) -> dict[str, object]:
     """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
     return {"waiting_referrals": referrals_waiting() if user.is_coordinator else []}
 
 
-def referrals_waiting() -> list[Referral]:
+def referrals_waiting(limit: int | None = None) -> list[Referral]:
     """Referrals not yet accepted or declined, oldest first, with their organisation."""
-    return list(
+    query = (
         Referral.select(Referral, ReferringOrganisation)
         .join(ReferringOrganisation)
         .where(Referral.status == "new")
-        .order_by(Referral.submitted_at)
+        .order_by(Referral.submitted_at, Referral.id)
     )
+    if limit:
+        query = query.limit(limit)
+    return list(query)

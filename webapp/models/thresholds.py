@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import Case as SQLCase
 
 from webapp.db import BaseModel
 from webapp.models.cases import Case
@@ -51,10 +52,57 @@ class CaseThreshold(BaseModel):
     resolved_at = DateTimeField(null=True)
     version = IntegerField(default=1)
 
+    @property
+    def status_label(self) -> str:
+        return str(THRESHOLD_STATUSES.get(self.status, self.status))
+
+    @classmethod
+    def get_for_case(cls, case: Case, threshold_id: int) -> CaseThreshold:
+        """One threshold of this case with its category, or 404."""
+        from flask import abort
+
+        threshold = (
+            cls.select(cls, ThresholdCategory)
+            .join(ThresholdCategory)
+            .where(cls.id == threshold_id, cls.case == case)
+            .first()
+        )
+        if threshold is None:
+            abort(404)
+        return threshold
+
+    def save_if_unchanged(self, expected_version: int) -> bool:
+        """Optimistic lock: save the edits only if nobody saved since `expected_version`."""
+        now = utcnow()
+        if self.status == "resolved" and self.resolved_at is None:
+            self.resolved_at = now
+        elif self.status != "resolved":
+            self.resolved_at = None
+        changed = (
+            CaseThreshold.update(
+                note=self.note,
+                status=self.status,
+                resolution=self.resolution,
+                signal=self.signal,
+                note_shareable=self.note_shareable,
+                resolved_at=self.resolved_at,
+                updated_at=now,
+                version=CaseThreshold.version + 1,
+            )
+            .where(CaseThreshold.id == self.id, CaseThreshold.version == expected_version)
+            .execute()
+        )
+        if changed:
+            self.version, self.updated_at = expected_version + 1, now
+        return bool(changed)
+
 
 def case_threshold_context(case: Case) -> dict[str, object]:
-    """What the case page shows of thresholds (templates/thresholds/_case_thresholds.html)."""
-    return {"thresholds": thresholds_for_case(case)}
+    """What the case page shows of thresholds and of the referral it came from
+    (templates/thresholds/_case_thresholds.html): two queries."""
+    from webapp.models.referrals import Referral
+
+    return {"thresholds": thresholds_for_case(case), "referral": Referral.for_case(case)}
 
 
 def thresholds_for_case(case: Case) -> list[CaseThreshold]:
@@ -63,5 +111,9 @@ def thresholds_for_case(case: Case) -> list[CaseThreshold]:
         CaseThreshold.select(CaseThreshold, ThresholdCategory)
         .join(ThresholdCategory)
         .where(CaseThreshold.case == case)
-        .order_by(CaseThreshold.status.desc(), ThresholdCategory.position)
+        .order_by(
+            SQLCase(None, [(CaseThreshold.status == "open", 0)], 1),
+            ThresholdCategory.position,
+            CaseThreshold.id,
+        )
     )

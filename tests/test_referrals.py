@@ -1,0 +1,413 @@
+"""The front door: organisations and their form link, the public referral form, intake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from urllib.parse import unquote
+
+import pytest
+
+from tests.conftest import HTMX, count_queries, in_db, make_client, make_user
+from webapp import models
+from webapp.models import database
+from webapp.timeutil import utcnow
+
+
+def make_organisation(**fields) -> models.ReferringOrganisation:
+    values = {"name": "CAW Antwerpen", "kind": "caw", "email": "onthaal@caw.test"}
+    values.update(fields)
+    with database.connection_context():
+        return models.ReferringOrganisation.create(**values)
+
+
+def issue_link(organisation, by=None) -> str:
+    with database.connection_context():
+        _link, token = models.AccessLink.issue(
+            "referral", valid_for=dt.timedelta(days=365), created_by=by, organisation=organisation
+        )
+    return token
+
+
+def form_data(**overrides) -> dict:
+    data = {
+        "referrer_name": "Lies Verbruggen",
+        "referrer_role": "maatschappelijk werker",
+        "referrer_email": "Lies.Verbruggen@caw.test",
+        "referrer_phone": "03 123 45 67",
+        "first_name": "Yusuf",
+        "last_name": "Demir",
+        "birth_date": "2013-05-02",
+        "phone": "0477 12 34 56",
+        "language": "tr",
+        "district": "Deurne",
+        "household": "mama en drie kinderen (6, 9 en 12)",
+        "domains": ["sport"],
+        "interests": "voetbal",
+        "question": "Yusuf wil graag bij een voetbalclub.",
+        "known_thresholds": ["financieel", "taal"],
+        "first_contact": "huisbezoek",
+        "consent": "y",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def organisation(app):
+    return make_organisation()
+
+
+@pytest.fixture
+def token(organisation):
+    return issue_link(organisation)
+
+
+def make_referral(organisation, **fields) -> models.Referral:
+    values = {
+        "idempotency_key": str(uuid.uuid4()),
+        "referrer_name": "Lies Verbruggen",
+        "referrer_email": "lies@caw.test",
+        "first_name": "Yusuf",
+        "last_name": "Demir",
+        "birth_date": dt.date(2013, 5, 2),
+        "district": "Deurne",
+        "domains": "sport",
+        "question": "Zoekt een voetbalclub",
+        "known_thresholds": "financieel,taal",
+        "first_contact": "huisbezoek",
+        "consent_text": "akkoord",
+    }
+    values.update(fields)
+    with database.connection_context():
+        return models.Referral.submit(organisation, **values)
+
+
+# The public form -------------------------------------------------------------------------------
+
+
+def test_form_opens_anonymously_with_private_headers(client, token) -> None:
+    response = client.get(f"/r/{token}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "CAW Antwerpen" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
+    assert re.search(r"<title>Doorverwijzen · Vrijbaan</title>", page)
+    assert 'name="csrf_token"' in page and 'name="idempotency_key"' in page
+    # The exact consent statement is on the page, next to its box.
+    assert "gaat ermee akkoord" in page
+
+
+def test_opening_the_form_changes_nothing(client, token) -> None:
+    client.get(f"/r/{token}")
+    assert in_db(lambda: models.AccessLink.get().last_used_at) is None
+    assert in_db(lambda: models.Referral.select().count()) == 0
+
+
+def test_unknown_token_is_404_and_failed_lookups_are_limited(client, app) -> None:
+    assert client.get("/r/not-a-token").status_code == 404
+    for _ in range(25):
+        client.get("/r/still-not-a-token")
+    response = client.get("/r/another-guess")
+    assert response.status_code == 429
+    assert "Even geduld" in response.get_data(as_text=True)
+
+
+def test_revoked_or_expired_link_is_410(client, organisation, token) -> None:
+    new_token = issue_link(organisation)  # issuing a new link revokes the old one
+    response = client.get(f"/r/{token}")
+    assert response.status_code == 410
+    assert "werkt niet meer" in response.get_data(as_text=True)
+    assert client.get(f"/r/{new_token}").status_code == 200
+    in_db(lambda: models.AccessLink.update(expires_at=utcnow() - dt.timedelta(days=1)).execute())
+    assert client.get(f"/r/{new_token}").status_code == 410
+    assert client.post(f"/r/{new_token}", data=form_data()).status_code == 410
+
+
+def test_empty_form_shows_errors_next_to_fields(client, token) -> None:
+    response = client.post(f"/r/{token}", data={"idempotency_key": str(uuid.uuid4())})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for message in (
+        "Vul je naam in.",
+        "Vul je e-mailadres in.",
+        "Vul de voornaam in.",
+        "Vul de achternaam in.",
+        "Vul de geboortedatum in.",
+        "Beschrijf kort de vraag.",
+        "Kies hoe we de persoon het best eerst ontmoeten.",
+        "Zonder akkoord van de persoon kunnen we niet verder.",
+    ):
+        assert message in page
+    assert 'id="first_name-error"' in page and 'aria-invalid="true"' in page
+    assert in_db(lambda: models.Referral.select().count()) == 0
+
+
+def test_invalid_input_is_kept(client, token) -> None:
+    data = form_data(referrer_email="geen-adres", birth_date="2099-01-01", consent="")
+    response = client.post(f"/r/{token}", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Dit is geen e-mailadres." in page
+    assert "Deze datum ligt in de toekomst." in page
+    assert 'value="Yusuf"' in page and "Yusuf wil graag bij een voetbalclub." in page
+    assert 'value="geen-adres"' in page
+    assert data["idempotency_key"] in page  # the same key stays, so a retry is still one referral
+
+
+def test_submit_stores_once_and_confirms_with_reference_only(client, token, organisation) -> None:
+    data = form_data()
+    response = client.post(f"/r/{token}", data=data)
+    assert response.status_code == 303
+    confirmation = client.get(response.headers["Location"])
+    page = confirmation.get_data(as_text=True)
+    referral = in_db(lambda: models.Referral.get())
+    assert re.fullmatch(r"VB-\d{4}-\d{4}", referral.reference)
+    assert referral.reference in page
+    assert "Yusuf" not in page and "Demir" not in page and "voetbal" not in page
+    assert confirmation.headers["Cache-Control"] == "no-store"
+    # Reloading the confirmation still shows no data.
+    assert "Yusuf" not in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert referral.referrer_email == "lies.verbruggen@caw.test"
+    assert referral.known_thresholds == "financieel,taal"
+    assert referral.domains == "sport"
+    assert referral.birth_date == dt.date(2013, 5, 2)
+    assert "gaat ermee akkoord" in referral.consent_text
+    assert referral.organisation_id == organisation.id
+    assert in_db(lambda: models.AccessLink.get().last_used_at) is not None
+    audit = in_db(lambda: models.AuditEvent.get(models.AuditEvent.object_type == "referral"))
+    assert audit.action == "create" and audit.link is not None
+
+
+def test_double_submit_is_one_referral_with_the_same_confirmation(client, token) -> None:
+    data = form_data()
+    first = client.post(f"/r/{token}", data=data)
+    second = client.post(f"/r/{token}", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert in_db(lambda: models.Referral.select().count()) == 1
+
+
+def test_post_without_csrf_token_is_refused(client, token) -> None:
+    response = client.post(f"/r/{token}", data=form_data(), csrf=False)
+    assert response.status_code == 400
+    assert in_db(lambda: models.Referral.select().count()) == 0
+
+
+def test_confirmation_of_another_organisation_is_not_found(client, token) -> None:
+    other = make_organisation(name="Atlas", kind="atlas")
+    referral = make_referral(other)
+    assert client.get(f"/r/{token}/ontvangen/{referral.reference}").status_code == 404
+
+
+# Organisations and their links -------------------------------------------------------------------
+
+
+def test_coordinator_adds_an_organisation_and_makes_its_link(client, coordinator) -> None:
+    client.login(coordinator)
+    response = client.post(
+        "/referrals/organisations",
+        data={"name": "Huis van het Kind Borgerhout", "kind": "huis_van_het_kind", "email": ""},
+    )
+    assert response.status_code == 303
+    org = in_db(lambda: models.ReferringOrganisation.get())
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Er is geen werkende link." in page
+    made = client.post(f"/referrals/organisations/{org.id}/link", headers=HTMX)
+    assert made.status_code == 200
+    fragment = made.get_data(as_text=True)
+    assert "<html" not in fragment
+    url = re.search(r'value="(http[^"]+/r/[^"]+)"', fragment).group(1)
+    token = url.rsplit("/", 1)[1]
+    assert in_db(lambda: models.AccessLink.get().token_hash) == models.token_hash(token)
+    assert token not in client.get(f"/referrals/organisations/{org.id}").get_data(as_text=True)
+    assert client.get(f"/r/{token}").status_code == 200
+    client.post(f"/referrals/organisations/{org.id}/link/revoke")
+    assert client.get(f"/r/{token}").status_code == 410
+
+
+def test_organisation_form_validates(client, coordinator) -> None:
+    client.login(coordinator)
+    response = client.post("/referrals/organisations", data={"name": "", "email": "x"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Vul de naam in." in page and "Dit is geen e-mailadres." in page
+
+
+def test_archived_organisation_form_stops_working(client, coordinator, organisation, token) -> None:
+    client.login(coordinator)
+    response = client.post(
+        f"/referrals/organisations/{organisation.id}",
+        data={"name": organisation.name, "kind": "caw", "archived": "y"},
+    )
+    assert response.status_code == 200
+    assert client.get(f"/r/{token}").status_code == 410
+
+
+# Intake -----------------------------------------------------------------------------------------
+
+
+COORDINATOR_URLS = [
+    ("GET", "/referrals/"),
+    ("GET", "/referrals/organisations"),
+    ("GET", "/referrals/{rid}"),
+    ("POST", "/referrals/{rid}/accept"),
+    ("POST", "/referrals/{rid}/decline"),
+    ("GET", "/referrals/organisations/{oid}"),
+    ("POST", "/referrals/organisations/{oid}/link"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), COORDINATOR_URLS)
+def test_intake_is_for_coordinators_only(client, mediator, organisation, method, url) -> None:
+    referral = make_referral(organisation)
+    client.login(mediator)
+    response = client.open(url.format(rid=referral.id, oid=organisation.id), method=method)
+    assert response.status_code == 403
+    assert in_db(lambda: models.Referral.get().status) == "new"
+
+
+def test_wrong_ids_are_not_found(client, coordinator) -> None:
+    client.login(coordinator)
+    assert client.get("/referrals/999").status_code == 404
+    assert client.post("/referrals/999/accept").status_code == 404
+    assert client.get("/referrals/organisations/999").status_code == 404
+
+
+def test_waiting_referrals_are_listed_for_the_coordinator(client, coordinator, organisation):
+    make_referral(organisation)
+    client.login(coordinator)
+    page = client.get("/referrals/").get_data(as_text=True)
+    assert "Yusuf Demir" in page and "CAW Antwerpen" in page
+    context = in_db(lambda: models.today_referral_context(coordinator))
+    assert [r.first_name for r in context["waiting_referrals"]] == ["Yusuf"]
+    assert (
+        in_db(lambda: models.today_referral_context(make_user("m@x.test", "M")))[
+            "waiting_referrals"
+        ]
+        == []
+    )
+
+
+def test_accept_opens_a_case_for_a_new_client(client, coordinator, mediator, organisation):
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "Nieuwe cliënt aanmaken" in page and "al een cliënt" not in page
+    response = client.post(
+        f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": "new"}
+    )
+    assert response.status_code == 303
+    referral = in_db(lambda: models.Referral.get_by_id(referral.id))
+    assert referral.status == "accepted" and referral.handled_by_id == coordinator.id
+    case = in_db(lambda: models.Case.get_by_id(referral.case_id))
+    assert case.mediator_id == mediator.id and case.source == "doorverwijzing"
+    assert case.interests == "sport" and "voetbalclub" in case.question
+    assert case.current_position == 2  # "Aanmelding" done
+    client_row = in_db(lambda: models.Client.get_by_id(case.client_id))
+    assert (client_row.first_name, client_row.birth_date) == ("Yusuf", dt.date(2013, 5, 2))
+    kinds = in_db(
+        lambda: [e.kind for e in models.CaseEvent.select().where(models.CaseEvent.case == case)]
+    )
+    assert "referral_accepted" in kinds
+    categories = in_db(
+        lambda: sorted(
+            t.category.key
+            for t in models.CaseThreshold.select().where(models.CaseThreshold.case == case)
+        )
+    )
+    assert categories == ["financieel", "taal"]
+    shown = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    mailto = re.search(r'href="(mailto:[^"]+)"', shown).group(1)
+    assert mailto.startswith("mailto:lies%40caw.test?subject=")
+    assert "aanvaard" in unquote(mailto) and "Yusuf" not in unquote(mailto)
+    assert mediator.name in unquote(mailto)
+
+
+def test_accept_offers_matching_client_and_links_when_chosen(
+    client, coordinator, mediator, organisation
+):
+    existing = make_client(first_name="yusuf", last_name="DEMIR", birth_date=dt.date(2013, 5, 2))
+    make_client(first_name="Yusuf", last_name="Demir", birth_date=dt.date(2014, 5, 2))
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "Er is al een cliënt met deze naam en geboortedatum" in page
+    assert f'value="{existing.id}"' in page
+    # Nothing is chosen for the coordinator when there is a match.
+    refused = client.post(f"/referrals/{referral.id}/accept", data={"mediator": mediator.id})
+    assert refused.status_code == 422
+    assert "Kies: een bestaande cliënt of een nieuwe." in refused.get_data(as_text=True)
+    response = client.post(
+        f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": existing.id}
+    )
+    assert response.status_code == 303
+    referral = in_db(lambda: models.Referral.get_by_id(referral.id))
+    assert referral.client_id == existing.id
+    assert in_db(lambda: models.Client.select().count()) == 2
+
+
+def test_accept_refuses_a_client_that_does_not_match(client, coordinator, mediator, organisation):
+    stranger = make_client(first_name="Anna", last_name="Nowak")
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    response = client.post(
+        f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": stranger.id}
+    )
+    assert response.status_code == 422
+    assert in_db(lambda: models.Referral.get_by_id(referral.id).status) == "new"
+
+
+def test_accept_twice_is_a_conflict(client, coordinator, mediator, organisation):
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    data = {"mediator": mediator.id, "client": "new"}
+    assert client.post(f"/referrals/{referral.id}/accept", data=data).status_code == 303
+    again = client.post(f"/referrals/{referral.id}/accept", data=data)
+    assert again.status_code == 409
+    assert "Iemand anders heeft deze doorverwijzing net behandeld" in again.get_data(as_text=True)
+    assert in_db(lambda: models.Case.select().count()) == 1
+
+
+def test_decline_needs_a_reason_and_prefills_the_mail(client, coordinator, organisation):
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    refused = client.post(f"/referrals/{referral.id}/decline", data={"reason": ""})
+    assert refused.status_code == 422
+    assert "Schrijf kort waarom." in refused.get_data(as_text=True)
+    response = client.post(
+        f"/referrals/{referral.id}/decline",
+        data={"reason": "Woont buiten Antwerpen; we verwezen door naar de gemeente Schoten."},
+    )
+    assert response.status_code == 303
+    referral = in_db(lambda: models.Referral.get_by_id(referral.id))
+    assert referral.status == "declined" and referral.case_id is None
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    mailto = unquote(re.search(r'href="(mailto:[^"]+)"', page).group(1))
+    assert "Woont buiten Antwerpen" in mailto
+
+
+def test_the_referral_shows_on_the_case(client, coordinator, mediator, organisation):
+    referral = make_referral(organisation)
+    client.login(coordinator)
+    client.post(f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": "new"})
+    case_id = in_db(lambda: models.Referral.get_by_id(referral.id).case_id)
+    context = in_db(lambda: models.case_threshold_context(models.Case.get_by_id(case_id)))
+    assert context["referral"].organisation.name == "CAW Antwerpen"
+    page = client.get(f"/cases/{case_id}/thresholds/").get_data(as_text=True)
+    assert "Doorverwezen door Lies Verbruggen (CAW Antwerpen)" in page
+
+
+def test_intake_list_runs_a_fixed_number_of_queries(client, coordinator, organisation):
+    client.login(coordinator)
+    make_referral(organisation)
+    with count_queries() as few:
+        client.get("/referrals/")
+    for i in range(30):
+        make_referral(organisation, first_name=f"Persoon{i}")
+    with count_queries() as many:
+        client.get("/referrals/")
+    assert len(few) == len(many)

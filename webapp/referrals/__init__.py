@@ -1,0 +1,21 @@
+"""The front door: referring organisations, their form links, the public referral form, intake."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+# No URL prefix: the public form lives at /r/<token>, the team's pages under /referrals/.
+bp = Blueprint("referrals", __name__)
+
+from webapp.referrals import intake, organisations, public  # noqa: E402, F401  (they add the views)
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    from webapp.models import FIRST_CONTACT, ORGANISATION_KINDS, REFERRAL_STATUSES
+
+    return {
+        "FIRST_CONTACT": FIRST_CONTACT,
+        "ORGANISATION_KINDS": ORGANISATION_KINDS,
+        "REFERRAL_STATUSES": REFERRAL_STATUSES,
+    }

@@ -1,0 +1,177 @@
+"""The forms of the front door: the public referral form, intake decisions, organisations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.forms import EmailAddress, NotInFuture, Plausible, max_length, phone_number
+from webapp.models import DISTRICTS, DOMAINS, FIRST_CONTACT, LANGUAGES, ORGANISATION_KINDS
+
+# What the referrer declares; the exact text shown is stored with the referral.
+CONSENT_TEXT = _l(
+    "De persoon weet van deze doorverwijzing en gaat ermee akkoord dat het team vrije tijd "
+    "deze gegevens gebruikt om contact op te nemen en hem of haar te begeleiden."
+)
+
+
+def clean(value: Any) -> str:
+    """Trimmed text; a field left out of the request counts as empty."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def options(pairs: Any) -> list[SelectChoice]:
+    """Choices for a select, radio or check-box group from (value, label) pairs or a dict."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(str(value), label) for value, label in items]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of check boxes (rendered by the `radios` macro as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ReferralForm(FlaskForm):
+    referrer_name = StringField(
+        _l("Jouw naam"),
+        filters=[clean],
+        validators=[DataRequired(_l("Vul je naam in.")), max_length(100)],
+    )
+    referrer_role = StringField(
+        _l("Jouw functie"), filters=[clean], validators=[Optional(), max_length(100)]
+    )
+    referrer_email = EmailField(
+        _l("Jouw e-mailadres"),
+        filters=[clean],
+        validators=[DataRequired(_l("Vul je e-mailadres in.")), EmailAddress(), max_length(254)],
+    )
+    referrer_phone = TelField(
+        _l("Jouw telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()]
+    )
+    first_name = StringField(
+        _l("Voornaam"),
+        filters=[clean],
+        validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
+    )
+    last_name = StringField(
+        _l("Achternaam"),
+        filters=[clean],
+        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(80)],
+    )
+    birth_date = DateField(
+        _l("Geboortedatum"),
+        validators=[
+            InputRequired(_l("Vul de geboortedatum in.")),
+            NotInFuture(),
+            Plausible(dt.date(1900, 1, 1)),
+        ],
+    )
+    phone = TelField(_l("Telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()])
+    language = SelectField(_l("Taal"), choices=options(LANGUAGES), default="nl")
+    district = SelectField(
+        _l("District"),
+        choices=options(
+            [("", _l("— kies —")), *[(d, d) for d in DISTRICTS], ("buiten", _l("buiten Antwerpen"))]
+        ),
+        default="",
+    )
+    household = TextAreaField(
+        _l("Gezin"), filters=[clean], validators=[Optional(), max_length(500)]
+    )
+    domains = MultiCheckboxField(
+        _l("Waar zoekt de persoon iets in?"), choices=options(DOMAINS), validators=[Optional()]
+    )
+    interests = StringField(
+        _l("Interesses"), filters=[clean], validators=[Optional(), max_length(200)]
+    )
+    question = TextAreaField(
+        _l("De vraag"),
+        filters=[clean],
+        validators=[DataRequired(_l("Beschrijf kort de vraag.")), max_length(2000)],
+    )
+    known_thresholds = MultiCheckboxField(
+        _l("Drempels die je al kent"), choices=[], validators=[Optional()]
+    )
+    first_contact = RadioField(
+        _l("Hoe maken we het best een eerste afspraak?"),
+        choices=options(FIRST_CONTACT),
+        validators=[InputRequired(_l("Kies hoe we de persoon het best eerst ontmoeten."))],
+    )
+    consent = BooleanField(
+        CONSENT_TEXT,
+        validators=[DataRequired(_l("Zonder akkoord van de persoon kunnen we niet verder."))],
+    )
+    idempotency_key = HiddenField()
+
+    def __init__(self, *args: Any, categories: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.known_thresholds.choices = options(categories)
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = str(uuid.uuid4())
+
+    def validate_idempotency_key(self, field: HiddenField) -> None:
+        try:
+            uuid.UUID(field.data or "")
+        except ValueError:
+            raise ValidationError(_l("Laad het formulier opnieuw.")) from None
+
+
+class AcceptForm(FlaskForm):
+    mediator = SelectField(
+        _l("Bemiddelaar"), validators=[InputRequired(_l("Kies een bemiddelaar."))]
+    )
+    client = RadioField(
+        _l("Cliënt"), validators=[InputRequired(_l("Kies: een bestaande cliënt of een nieuwe."))]
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Waarom niet?"),
+        filters=[clean],
+        validators=[DataRequired(_l("Schrijf kort waarom."))],
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if len(field.data or "") > 300:
+            raise ValidationError(_l("Maximaal %(max)d tekens.", max=300))
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Naam"),
+        filters=[clean],
+        validators=[DataRequired(_l("Vul de naam in.")), max_length(120)],
+    )
+    kind = SelectField(_l("Soort"), choices=options(ORGANISATION_KINDS), default="ocmw")
+    district = SelectField(
+        _l("District"),
+        choices=options([("", _l("— kies —")), *[(d, d) for d in DISTRICTS]]),
+        default="",
+    )
+    email = EmailField(
+        _l("E-mailadres"), filters=[clean], validators=[Optional(), EmailAddress(), max_length(254)]
+    )
+    phone = TelField(_l("Telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()])
+    archived = BooleanField(_l("Gearchiveerd (stuurt geen doorverwijzingen meer)"))

@@ -1,0 +1,160 @@
+"""Reports for the network: figures over a period, as tables with bars and as CSV; signals."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import Blueprint, Response, abort, make_response, request
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from webapp.htmx import render_page_or_block
+from webapp.models import DISTRICTS
+from webapp.reports import figures
+from webapp.reports.figures import MAX_MONTHS, SMALL, Period, Table, all_tables
+from webapp.timeutil import local_today, utcnow
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SIGNALS_ON_PAGE = 300
+
+
+def safe_cell(value: object) -> str:
+    """A spreadsheet cell that cannot run as a formula (OWASP: CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def masked(value: object, kind: str, basis: int | None) -> object:
+    """Counts of fewer than five people leave the team only as '<5'."""
+    if kind == "count" and isinstance(value, int) and 0 < value < SMALL:
+        return "<5"
+    if kind == "percent" and basis is not None and 0 < basis < SMALL:
+        return "<5"
+    return value
+
+
+def period_from_args() -> tuple[Period, dict[str, str]]:
+    """The period asked for in the query string (default: this year up to today), and errors."""
+    today = local_today()
+    errors: dict[str, str] = {}
+    values: dict[str, dt.date] = {}
+    defaults = {"start": today.replace(month=1, day=1), "end": today}
+    for name, default in defaults.items():
+        raw = (request.args.get(name) or "").strip()
+        if not raw:
+            values[name] = default
+            continue
+        try:
+            values[name] = dt.date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = _("Dit is geen datum.")
+            values[name] = default
+            continue
+        if not dt.date(2000, 1, 1) <= values[name] <= dt.date(today.year + 1, 12, 31):
+            errors[name] = _("Deze datum kan niet kloppen.")
+            values[name] = default
+    period = Period(values["start"], values["end"])
+    if not errors and period.start > period.end:
+        errors["end"] = _("Het einde ligt voor het begin.")
+    elif not errors and len(period.months()) > MAX_MONTHS:
+        errors["end"] = _("Kies een periode van hoogstens %(n)d maanden.", n=MAX_MONTHS)
+    if errors:
+        period = Period(defaults["start"], defaults["end"])
+    return period, errors
+
+
+def csv_response(filename: str, header: list[str], rows: list[list[object]]) -> Response:
+    """A CSV for spreadsheets in Flanders: semicolons, UTF-8 with a byte order mark."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _tables(period: Period) -> list[Table]:
+    return all_tables(period, utcnow(), DISTRICTS)
+
+
+@bp.get("/")
+@login_required
+def index() -> Response:
+    """The figures of a period; the period form swaps only the figures."""
+    period, errors = period_from_args()
+    return render_page_or_block(
+        "reports/index.html",
+        "report",
+        period=period,
+        errors=errors,
+        raw=request.args,
+        tables=_tables(period),
+    )
+
+
+@bp.get("/export/<key>.csv")
+@login_required
+def export(key: str) -> Response:
+    """One table as CSV, with small counts masked for the network."""
+    period, errors = period_from_args()
+    if errors:
+        abort(400)
+    table = next((t for t in _tables(period) if t.key == key), None)
+    if table is None:
+        abort(404)
+    rows = [
+        [row.label]
+        + [masked(v, c.kind, row.basis) for v, c in zip(row.values, table.columns[1:], strict=True)]
+        for row in table.rows
+    ]
+    name = f"vrijbaan-{table.key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return csv_response(name, [c.label for c in table.columns], rows)
+
+
+@bp.get("/signals")
+@login_required
+def signals() -> Response:
+    """The thresholds marked for the network, anonymised."""
+    period, errors = period_from_args()
+    found = figures.signals(period)
+    return render_page_or_block(
+        "reports/signals.html",
+        "report",
+        period=period,
+        errors=errors,
+        raw=request.args,
+        signals=found[:SIGNALS_ON_PAGE],
+        total=len(found),
+    )
+
+
+@bp.get("/signals.csv")
+@login_required
+def signals_csv() -> Response:
+    """The signals as CSV: category, district, age group, domain, month, shareable note."""
+    period, errors = period_from_args()
+    if errors:
+        abort(400)
+    header = [
+        _("Maand"),
+        _("Drempel"),
+        _("District"),
+        _("Leeftijd"),
+        _("Domein"),
+        _("Stand"),
+        _("Notitie"),
+    ]
+    rows = [
+        [s.month, s.category, s.district, s.age_group, s.domains, s.status, s.note]
+        for s in figures.signals(period)
+    ]
+    name = f"vrijbaan-signalen-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return csv_response(name, header, rows)
