@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
 from webapp.forms import max_length
 from webapp.htmx import render_page_or_block, wants_fragment, with_trigger
@@ -35,9 +35,7 @@ class ThresholdForm(FlaskForm):
     note = TextAreaField(
         _l("Wat houdt de persoon tegen?"), filters=[clean], validators=[max_length(500)]
     )
-    resolution = TextAreaField(
-        _l("Hoe opgelost?"), filters=[clean], validators=[Optional(), max_length(500)]
-    )
+    resolution = TextAreaField(_l("Hoe opgelost?"), filters=[clean], validators=[max_length(500)])
     signal = BooleanField(_l("Signaleren aan het netwerk"))
     note_shareable = BooleanField(_l("De notitie mag mee met het signaal (zonder namen)"))
 
