@@ -1,7 +1,0 @@
-"""admin (being built)."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")

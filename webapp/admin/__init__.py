@@ -1,0 +1,127 @@
+"""Managing the team (coordinators only): add people, change their role, deactivate them."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, flash, make_response, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from webapp.admin.forms import EditUserForm, NewUserForm
+from webapp.htmx import redirect_to, render_page_or_block
+from webapp.models import AuditEvent, User, database
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def coordinators_only() -> None:
+    """Every admin URL is 'not found' for a mediator, as another mediator's case is."""
+    if not current_user.is_coordinator:
+        abort(404)
+
+
+def _user(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+def index() -> Response:
+    """The team, with how many open cases each person has."""
+    return render_page_or_block("admin/index.html", "users", users=list(User.team()))
+
+
+@bp.get("/users/new")
+def new() -> Response:
+    """The form for a new team member."""
+    return render_page_or_block("admin/new.html", "user_form", form=NewUserForm())
+
+
+@bp.post("/users")
+def create() -> Response:
+    """Add a team member with a typed or generated first password."""
+    form = NewUserForm()
+    if not form.validate():
+        return render_page_or_block("admin/new.html", "user_form", status=422, form=form)
+    password = secrets.token_urlsafe(12) if form.generate.data else form.password.data
+    with database.atomic():
+        user = User(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            service=form.service.data,
+            phone=form.phone.data or "",
+        )
+        user.set_password(password)
+        user.save()
+        AuditEvent.record("create", user)
+    if form.generate.data:
+        # Shown once, never stored in clear and never sent back again.
+        response = make_response(
+            render_template("admin/created.html", user=user, password=password), 201
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    flash(_("%(name)s kan nu aanmelden.", name=user.name))
+    return redirect_to(url_for("admin.index"))
+
+
+@bp.get("/users/<int:user_id>/edit")
+def edit(user_id: int) -> Response:
+    """Change someone's name, role, service or phone; deactivate or reactivate them."""
+    user = _user(user_id)
+    form = EditUserForm(obj=user, editing=user, by=current_user._get_current_object())
+    return render_page_or_block("admin/edit.html", "user_form", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>")
+def update(user_id: int) -> Response:
+    """Save the changes to a team member."""
+    user = _user(user_id)
+    form = EditUserForm(editing=user, by=current_user._get_current_object())
+    if not form.validate():
+        return render_page_or_block(
+            "admin/edit.html", "user_form", status=422, form=form, user=user
+        )
+    User.update(
+        name=form.name.data,
+        role=form.role.data,
+        service=form.service.data,
+        phone=form.phone.data or "",
+    ).where(User.id == user.id).execute()
+    AuditEvent.record("update", user)
+    flash(_("Gegevens van %(name)s bewaard.", name=form.name.data))
+    return redirect_to(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def deactivate(user_id: int) -> Response:
+    """Close someone's account: they are logged out everywhere and cannot log in again."""
+    user = _user(user_id)
+    if user == current_user:
+        flash(_("Je kan je eigen account niet afsluiten."))
+        return redirect_to(url_for("admin.edit", user_id=user.id))
+    with database.atomic():
+        User.update(active=False).where(User.id == user.id).execute()
+        user.end_sessions()
+        AuditEvent.record("deactivate", user)
+    flash(_("%(name)s kan niet meer aanmelden.", name=user.name))
+    return redirect_to(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def reactivate(user_id: int) -> Response:
+    """Open a closed account again (with the password it had)."""
+    user = _user(user_id)
+    with database.atomic():
+        User.update(active=True, failed_logins=0, locked_until=None).where(
+            User.id == user.id
+        ).execute()
+        AuditEvent.record("reactivate", user)
+    flash(_("%(name)s kan weer aanmelden.", name=user.name))
+    return redirect_to(url_for("admin.index"))

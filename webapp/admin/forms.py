@@ -1,0 +1,92 @@
+"""Forms for managing the team: new user, changes to role, service and phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from webapp.auth import MIN_PASSWORD_LENGTH
+from webapp.forms import EmailAddress, max_length, phone_number, strip
+from webapp.models import ROLES, SERVICES, User
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _known_role(form: Any, field: Any) -> None:
+    if field.data not in ROLES:
+        raise ValidationError(_l("Kies een rol uit de lijst."))
+
+
+def _known_service(form: Any, field: Any) -> None:
+    if field.data not in SERVICES:
+        raise ValidationError(_l("Kies een dienst uit de lijst."))
+
+
+class EditUserForm(FlaskForm):
+    name = StringField(
+        _l("Naam"),
+        filters=[strip],
+        validators=[DataRequired(_l("Vul de naam in.")), max_length(100)],
+    )
+    role = RadioField(
+        _l("Rol"),
+        choices=[SelectChoice(k, v) for k, v in ROLES.items()],
+        validate_choice=False,
+        validators=[_known_role],
+    )
+    service = SelectField(
+        _l("Dienst"),
+        choices=[SelectChoice(k, v) for k, v in SERVICES.items()],
+        validate_choice=False,
+        validators=[_known_service],
+    )
+    phone = StringField(
+        _l("Telefoon"), filters=[strip], validators=[Optional(), phone_number(), max_length(30)]
+    )
+
+    def __init__(self, *args: Any, editing: User | None = None, by: User | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.editing, self.by = editing, by
+
+    def validate_role(self, field: Any) -> None:
+        # A coordinator who demotes themselves could lock the team out of this screen.
+        if self.editing is not None and self.editing == self.by and field.data != "coordinator":
+            raise ValidationError(_l("Je kan je eigen rol niet afnemen."))
+
+
+class NewUserForm(EditUserForm):
+    email = EmailField(
+        _l("E-mailadres"),
+        filters=[_lower],
+        validators=[DataRequired(_l("Vul het e-mailadres in.")), EmailAddress(), max_length(254)],
+    )
+    generate = BooleanField(_l("Maak een wachtwoord voor mij"))
+    password = PasswordField(
+        _l("Beginwachtwoord"), validators=[Length(max=200, message=_l("Maximaal 200 tekens."))]
+    )
+    password_again = PasswordField(_l("Beginwachtwoord nog eens"))
+
+    def validate_email(self, field: Any) -> None:
+        if field.data and User.by_email(field.data) is not None:
+            raise ValidationError(_l("Er is al iemand met dit e-mailadres."))
+
+    def validate_password(self, field: Any) -> None:
+        if self.generate.data:
+            return
+        if not field.data:
+            raise ValidationError(_l("Typ een wachtwoord, of laat er een maken."))
+        if len(field.data) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(
+                _l("Een wachtwoord heeft minstens %(n)d tekens.", n=MIN_PASSWORD_LENGTH)
+            )
+
+    def validate_password_again(self, field: Any) -> None:
+        if not self.generate.data and self.password.data and field.data != self.password.data:
+            raise ValidationError(_l("De twee wachtwoorden verschillen."))
