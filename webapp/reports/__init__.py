@@ -24,6 +24,8 @@ SIGNALS_ON_PAGE = 300
 
 def safe_cell(value: object) -> str:
     """A spreadsheet cell that cannot run as a formula (OWASP: CSV injection)."""
+    if isinstance(value, float):
+        value = f"{value:g}".replace(".", ",")  # the decimal comma, as the semicolons suggest
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 

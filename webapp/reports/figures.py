@@ -343,7 +343,7 @@ def contacts(period: Period) -> Table:
     rows = []
     for key, label in CONTACT_TYPES.items():
         n, minutes = found.pop(key, (0, 0))
-        rows.append(Row(str(label), [n, round(minutes / 60, 1)]))
+        rows.append(Row(str(label), [n, round(minutes / 60, 1) if minutes else 0]))
     return Table(
         "contacten",
         _("Contacten per soort en bestede tijd"),

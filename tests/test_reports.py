@@ -1,0 +1,370 @@
+"""Reports: every figure on a fixture with known counts, CSV safety and masking, signals, access,
+and a fixed number of queries whatever the number of cases."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+
+import pytest
+
+from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
+from webapp import models
+from webapp.models import database
+from webapp.reports import masked, safe_cell
+
+YEAR = "start=2025-01-01&end=2025-12-31"
+
+
+def at(day: str, hour: int = 10) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour)
+
+
+def case_with(mediator, born, district, opened, position, interests="", **fields):
+    client = make_client(
+        first_name="Persoon", last_name=uuid.uuid4().hex[:8], birth_date=born, district=district
+    )
+    case = make_case(mediator, client, interests=interests)
+    values = {"opened_at": at(opened), "current_position": position, **fields}
+    in_db(lambda: models.Case.update(**values).where(models.Case.id == case.id).execute())
+    return case
+
+
+def refer(case, kind: str) -> None:
+    def run() -> None:
+        org = models.ReferringOrganisation.create(name=f"Org {kind}", kind=kind)
+        models.Referral.submit(
+            org,
+            idempotency_key=str(uuid.uuid4()),
+            referrer_name="R",
+            first_name="X",
+            last_name="Y",
+            case=case.id,
+            status="accepted",
+        )
+
+    in_db(run)
+
+
+def threshold(case, key, status, created, signal=False, shareable=False, note=""):
+    def run() -> None:
+        category = models.ThresholdCategory.get(models.ThresholdCategory.key == key)
+        models.CaseThreshold.create(
+            case=case,
+            category=category,
+            status=status,
+            created_at=at(created),
+            signal=signal,
+            note_shareable=shareable,
+            note=note,
+        )
+
+    in_db(run)
+
+
+@pytest.fixture
+def network(app, mediator, other_mediator):
+    """Six cases, of which four ran in 2025 (A, B, C, E), with exact known figures."""
+    a = case_with(mediator, dt.date(2015, 6, 1), "Borgerhout", "2025-01-15", 2, "sport")
+    b = case_with(
+        mediator,
+        dt.date(2010, 1, 1),
+        "Deurne",
+        "2025-02-10",
+        9,
+        "sport,cultuur",
+        source="permanentie",
+        status="closed",
+        closed_at=at("2025-03-20"),
+        outcome="independent",
+    )
+    c = case_with(other_mediator, dt.date(1950, 5, 5), "Borgerhout", "2024-11-01", 5)
+    d = case_with(
+        other_mediator,
+        None,
+        "",
+        "2024-06-01",
+        9,
+        "jeugd",
+        status="closed",
+        closed_at=at("2024-12-01"),
+        outcome="unreachable",
+    )
+    e = case_with(
+        mediator,
+        dt.date(2000, 3, 3),
+        "Deurne",
+        "2025-03-05",
+        9,
+        source="zelf",
+        status="closed",
+        closed_at=at("2025-03-06"),
+        outcome="stopped",
+    )
+    case_with(other_mediator, dt.date(2001, 1, 1), "Hoboken", "2026-01-10", 1)
+    refer(a, "caw")
+    refer(c, "ocmw")
+
+    def offer() -> None:
+        provider = models.Provider.create(name="KFC Borgerhout")
+        sport = models.Activity.create(provider=provider, title="Voetbal U11", domain="sport")
+        culture = models.Activity.create(provider=provider, title="Tekenles", domain="cultuur")
+        enrol_a = models.Enrolment.create(case=a, activity=sport)
+        enrol_b = models.Enrolment.create(case=b, activity=culture)
+        for day, attendance in [
+            ("2025-02-01", "present"),
+            ("2025-02-08", "present"),
+            ("2025-02-15", "present"),
+            ("2025-02-22", "absent"),
+            ("2025-03-01", ""),
+            ("2024-12-01", "present"),
+        ]:
+            models.Session.create(enrolment=enrol_a, starts_at=at(day), attendance=attendance)
+        models.Session.create(enrolment=enrol_b, starts_at=at("2025-02-12"), attendance="present")
+        for case, kind, day, minutes, planned in [
+            (a, "huisbezoek", "2025-01-20", 60, False),
+            (b, "huisbezoek", "2025-02-11", 30, False),
+            (b, "telefonisch", "2025-02-12", 30, False),
+            (a, "huisbezoek", "2025-12-20", 45, True),
+            (c, "telefonisch", "2024-11-02", 10, False),
+        ]:
+            models.Visit.create(
+                case=case,
+                mediator=case.mediator_id,
+                contact_type=kind,
+                occurred_at=at(day),
+                duration_minutes=minutes,
+                planned=planned,
+                idempotency_key=str(uuid.uuid4()),
+            )
+
+    in_db(offer)
+    threshold(
+        a,
+        "financieel",
+        "open",
+        "2025-03-03",
+        signal=True,
+        shareable=True,
+        note="Clubgeld €240 te duur",
+    )
+    threshold(a, "taal", "resolved", "2025-03-04")
+    threshold(c, "mobiliteit", "open", "2025-05-05", signal=True, note="Naam in de notitie")
+    threshold(b, "financieel", "unsolvable", "2025-02-20")
+    threshold(d, "sociaal", "open", "2024-07-01", signal=True, shareable=True, note="oud")
+    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+
+
+def figures(client, query=YEAR) -> dict[str, dict[str, list]]:
+    """The report page read back: table key → row label → cell texts."""
+    import re
+
+    page = client.get(f"/reports/?{query}").get_data(as_text=True)
+    out: dict[str, dict[str, list]] = {}
+    for key, body in re.findall(r'<h2 id="fig-([a-z]+)">.*?<tbody>(.*?)</tbody>', page, re.S):
+        rows = {}
+        for label, cells in re.findall(
+            r'<th scope="row">(.*?)</th>(.*?)<td class="chart-col">', body, re.S
+        ):
+            rows[label] = re.findall(r'<td class="num">(.*?)</td>', cells)
+        out[key] = rows
+    return out
+
+
+def test_every_figure_has_the_known_counts(client, coordinator, network) -> None:
+    client.login(coordinator)
+    f = figures(client)
+    months = f["maanden"]
+    assert months["2025-01"] == ["1", "2"]
+    assert months["2025-02"] == ["1", "3"]
+    assert months["2025-03"] == ["1", "4"]
+    assert months["2025-04"] == ["0", "2"]
+    assert months["2025-12"] == ["0", "2"] and len(months) == 12
+    assert f["diensten"]["OCMW"] == ["3"] and f["diensten"]["Sporting A"] == ["1"]
+    assert f["diensten"]["Cultuur"] == ["0"]
+    referrers = f["doorverwijzers"]
+    assert referrers["CAW"] == ["1"] and referrers["OCMW sociaal centrum"] == ["1"]
+    assert referrers["permanentie"] == ["1"] and referrers["zelf aangemeld"] == ["1"]
+    assert referrers["Atlas"] == ["0"]
+    assert f["districten"]["Borgerhout"] == ["2"] and f["districten"]["Deurne"] == ["2"]
+    assert f["districten"]["Hoboken"] == ["0"]
+    ages = f["leeftijden"]
+    assert [ages[g][0] for g in ("0–5", "6–11", "12–17", "18–25", "26–64", "65+", "onbekend")] == [
+        "0",
+        "1",
+        "1",
+        "1",
+        "0",
+        "1",
+        "0",
+    ]
+    assert f["domeinen"] == {
+        "sport": ["2"],
+        "cultuur": ["1"],
+        "jeugd": ["0"],
+        "nog geen domein": ["2"],
+    }
+    steps = [v[0] for v in f["stappen"].values()]
+    assert steps == ["4", "4", "3", "3", "3", "2", "2", "2", "2"]
+    assert next(iter(f["stappen"])) == "1. Aanmelding"
+    assert f["afloop"]["neemt zelfstandig deel"] == ["1"] and f["afloop"]["gestopt"] == ["1"]
+    assert f["afloop"]["onbereikbaar"] == ["0"]
+    assert f["aanwezigheid"]["sport"] == ["3", "1", "1", "75 %"]
+    assert f["aanwezigheid"]["cultuur"] == ["1", "0", "0", "100 %"]
+    assert f["aanwezigheid"]["jeugd"] == ["0", "0", "0", "–"]
+    assert f["contacten"]["huisbezoek"] == ["2", "1,5"]
+    assert f["contacten"]["telefonisch"] == ["1", "0,5"]
+    assert f["contacten"]["permanentie"] == ["0", "0"]
+    assert f["drempels"]["financieel"] == ["1", "0", "1", "1"]
+    assert f["drempels"]["taal"] == ["0", "1", "0", "0"]
+    assert f["drempels"]["mobiliteit"] == ["1", "0", "0", "1"]
+    assert f["drempels"]["sociaal"] == ["0", "0", "0", "0"]
+
+
+def test_reports_hold_no_names(client, mediator, network) -> None:
+    client.login(mediator)
+    page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
+    names = in_db(lambda: [c.last_name for c in models.Client.select()])
+    assert names and not any(name in page for name in names)
+    assert "Sara El Amrani" not in page.split("</header>", 1)[1]
+
+
+def test_the_period_defaults_to_this_year_and_swaps_as_a_fragment(client, coordinator) -> None:
+    client.login(coordinator)
+    page = client.get("/reports/").get_data(as_text=True)
+    year = dt.date.today().year
+    assert f'value="{year}-01-01"' in page and "<html" in page
+    fragment = client.get(f"/reports/?{YEAR}", headers=HTMX)
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in body and 'id="report"' in body
+    assert 'value="2025-12-31"' in body and "HX-Request" in fragment.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2025-02-30", "Dit is geen datum."),
+        ("start=2025-06-01&end=2025-01-01", "Het einde ligt voor het begin."),
+        ("start=2020-01-01&end=2025-01-01", "hoogstens 36 maanden"),
+        ("start=1066-10-14", "Deze datum kan niet kloppen."),
+    ],
+)
+def test_a_bad_period_is_explained_next_to_the_field(client, coordinator, query, message):
+    client.login(coordinator)
+    response = client.get(f"/reports/?{query}")
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+
+
+def read_csv(response) -> list[list[str]]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+
+
+def test_csv_export_masks_small_counts(client, coordinator, network) -> None:
+    client.login(coordinator)
+    response = client.get(f"/reports/export/diensten.csv?{YEAR}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert rows[0] == ["Dienst", "Dossiers"]
+    assert ["OCMW", "<5"] in rows and ["Sporting A", "<5"] in rows and ["Jeugddienst", "0"] in rows
+    attendance = read_csv(client.get(f"/reports/export/aanwezigheid.csv?{YEAR}"))
+    assert ["sport", "<5", "<5", "<5", "<5"] in attendance
+    contacts = read_csv(client.get(f"/reports/export/contacten.csv?{YEAR}"))
+    assert ["huisbezoek", "<5", "1,5"] in contacts  # hours are no count of people
+    assert client.get(f"/reports/export/nothing.csv?{YEAR}").status_code == 404
+    assert client.get("/reports/export/diensten.csv?start=nonsense").status_code == 400
+
+
+def test_larger_counts_are_exported_as_they_are(client, coordinator, mediator) -> None:
+    for _ in range(6):
+        make_case(mediator)
+    client.login(coordinator)
+    rows = read_csv(client.get("/reports/export/diensten.csv"))
+    assert ["OCMW", "6"] in rows
+
+
+def test_masking_and_formula_escaping_rules() -> None:
+    assert [masked(n, "count", None) for n in (0, 1, 4, 5)] == [0, "<5", "<5", 5]
+    assert masked(3, "number", None) == 3
+    assert masked(100, "percent", 2) == "<5" and masked(60, "percent", 5) == 60
+    for dangerous in ("=1+1", "+31", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(dangerous) == "'" + dangerous
+    assert safe_cell("Borgerhout") == "Borgerhout" and safe_cell(None) == ""
+
+
+def test_signals_are_anonymised_with_only_shareable_notes(client, mediator, network) -> None:
+    client.login(mediator)
+    page = client.get(f"/reports/signals?{YEAR}").get_data(as_text=True)
+    assert "Clubgeld €240 te duur" in page
+    assert "Naam in de notitie" not in page and "oud" not in page.split('id="report"')[1]
+    assert "2 signalen" in page
+    rows = read_csv(client.get(f"/reports/signals.csv?{YEAR}"))
+    assert rows[0] == ["Maand", "Drempel", "District", "Leeftijd", "Domein", "Stand", "Notitie"]
+    assert rows[1] == [
+        "2025-03",
+        "financieel",
+        "Borgerhout",
+        "6–11",
+        "sport",
+        "open",
+        "Clubgeld €240 te duur",
+    ]
+    assert rows[2] == ["2025-05", "mobiliteit", "Borgerhout", "65+", "", "open", ""]
+    assert len(rows) == 3
+    fragment = client.get(f"/reports/signals?{YEAR}", headers=HTMX).get_data(as_text=True)
+    assert "<html" not in fragment and "Clubgeld" in fragment
+
+
+def test_signal_notes_cannot_become_formulas(client, coordinator, network) -> None:
+    threshold(
+        network["a"],
+        "sociaal",
+        "open",
+        "2025-06-01",
+        signal=True,
+        shareable=True,
+        note='=HYPERLINK("http://evil.test","klik")',
+    )
+    client.login(coordinator)
+    rows = read_csv(client.get(f"/reports/signals.csv?{YEAR}"))
+    assert rows[-1][-1] == '\'=HYPERLINK("http://evil.test","klik")'
+
+
+def bulk_cases(mediator, n: int) -> None:
+    def run() -> None:
+        client = models.Client.create(first_name="Bulk", last_name="Client")
+        now = dt.datetime(2025, 5, 1)
+        rows = [
+            {
+                "client": client.id,
+                "mediator": mediator.id,
+                "opened_at": now,
+                "updated_at": now,
+                "interests": "sport",
+                "current_position": 1 + i % 9,
+            }
+            for i in range(n)
+        ]
+        with database.atomic():
+            for start in range(0, n, 200):
+                models.Case.insert_many(rows[start : start + 200]).execute()
+
+    in_db(run)
+
+
+def test_the_report_page_runs_a_fixed_number_of_queries(client, coordinator) -> None:
+    client.login(coordinator)
+    bulk_cases(coordinator, 10)
+    with count_queries() as few:
+        assert client.get(f"/reports/?{YEAR}").status_code == 200
+    bulk_cases(coordinator, 990)
+    with count_queries() as many:
+        page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
+    assert len(few) == len(many) <= 20
+    assert '<th scope="row">OCMW</th>\n<td class="num">1000</td>' in page.replace("  ", "")
