@@ -69,3 +69,26 @@
     });
   });
 })();
+
+// Offer: the copy button next to a shared link (without JavaScript the readonly field remains).
+(function () {
+  "use strict";
+  document.addEventListener("htmx:load", show);
+  document.addEventListener("DOMContentLoaded", show);
+  function show() {
+    if (!navigator.clipboard) return;
+    document.querySelectorAll("button[data-copy].hidden").forEach(function (b) { b.classList.remove("hidden"); });
+  }
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    if (!button) return;
+    const input = document.getElementById(button.dataset.copy);
+    if (!input) return;
+    navigator.clipboard.writeText(input.value).then(function () {
+      if (window.vrijbaanAnnounce) window.vrijbaanAnnounce(button.dataset.copied || "");
+    }, function () { input.select(); });
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("input[data-select-all]")) event.target.select();
+  });
+})();
