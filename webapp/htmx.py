@@ -43,7 +43,11 @@ def redirect_to(url: str) -> Response:
     """A redirect that also works for htmx (which would otherwise swap the target page in)."""
     if request.headers.get("HX-Request") == "true":
         response = make_response("", 204)
-        response.headers["HX-Location"] = json.dumps({"path": url, "target": "body"})
+        # The follow-up GET is a navigation to a whole page: marked as boosted, so that
+        # render_page_or_block answers it with the page and not with a fragment of it.
+        response.headers["HX-Location"] = json.dumps(
+            {"path": url, "target": "body", "headers": {"HX-Boosted": "true"}}
+        )
         return response
     from flask import redirect
 
