@@ -805,3 +805,46 @@ def test_caseload_page_is_small(client, mediator) -> None:
     client.login(mediator)
     response = client.get("/cases/")
     assert len(gzip.compress(response.get_data())) <= 14 * 1024
+
+
+# --- Demo data ------------------------------------------------------------------------------
+
+
+def test_demo_cases_cover_every_step_outcome_and_contact_type(app) -> None:
+    import random
+
+    from webapp.demo import cases as demo_cases
+    from webapp.demo import team
+    from webapp.models import CONTACT_TYPES, OUTCOMES
+    from webapp.timeutil import local_day_bounds, local_today
+
+    with database.connection_context():
+        users = team.seed(random.Random(3))
+        cases = demo_cases.seed(random.Random(3), users)
+        assert len(cases) == Client.select().count() == 40
+        open_positions = {c.current_position for c in Case.select().where(Case.status == "open")}
+        assert open_positions == set(range(1, 10))
+        outcomes = {c.outcome for c in Case.select().where(Case.status == "closed")}
+        assert outcomes == set(OUTCOMES)
+        done = Visit.select().where(Visit.planned == False)  # noqa: E712
+        assert {v.contact_type for v in done} == set(CONTACT_TYPES)
+        assert all(v.occurred_at < utcnow() for v in done)
+        planned = list(Visit.select().where(Visit.planned == True))  # noqa: E712
+        today_start, today_end = local_day_bounds(local_today())
+        tomorrow_start, tomorrow_end = local_day_bounds(local_today() + dt.timedelta(days=1))
+        assert any(today_start <= v.occurred_at < today_end for v in planned)
+        assert any(tomorrow_start <= v.occurred_at < tomorrow_end for v in planned)
+        assert all(v.occurred_at > utcnow() for v in planned)
+        open_actions = Visit.select().where(
+            Visit.next_action != "", Visit.next_action_done_at.is_null()
+        )
+        dues = {v.next_action_due for v in open_actions}
+        assert local_today() in dues and any(d < local_today() for d in dues)
+        owners = {c.mediator_id for c in Case.select()}
+        assert owners == {u.id for u in users if u.role == "mediator"}
+        assert (
+            CaseEvent.select().where(CaseEvent.visit.is_null(False)).count()
+            == Visit.select().count()
+        )
+        ages = [c.age() for c in Client.select()]
+        assert min(ages) < 10 and max(ages) > 65
