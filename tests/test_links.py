@@ -221,3 +221,19 @@ def test_link_creation_needs_a_csrf_token(client, mediator, case) -> None:
     response = client.post(f"/activities/cases/{case.id}/client-link", csrf=False)
     assert response.status_code == 400
     assert in_db(lambda: models.AccessLink.select().count()) == 0
+
+
+def test_seed_demo_prints_a_working_client_and_provider_link(app, runner) -> None:
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    client_url = re.search(r"Link voor cliënt \([^)]+\): (\S+)", result.output).group(1)
+    provider_url = re.search(
+        r"Aanwezigheidslink voor aanbieder \([^)]+\): (\S+)", result.output
+    ).group(1)
+    visitor = app.test_client()
+    client_page = visitor.get(path_of(client_url))
+    assert client_page.status_code == 200
+    provider_page = visitor.get(path_of(provider_url))
+    assert provider_page.status_code == 200
+    assert 'value="present"' in provider_page.get_data(as_text=True)  # a session to confirm
+    assert in_db(lambda: models.Provider.select().count()) >= 8
