@@ -111,7 +111,7 @@ def test_create_a_user_with_a_generated_password_shown_once(client, coordinator,
         ("email", {"email": "jonas at vrijbaan"}, "Dit is geen e-mailadres."),
         ("email", {"email": "SARA.elamrani@vrijbaan.test"}, "Er is al iemand met dit e-mailadres."),
         ("role", {"role": "admin"}, "Kies een rol uit de lijst."),
-        ("role", {"role": None}, "Kies een rol uit de lijst."),
+        ("role", {"role": ""}, "Kies een rol uit de lijst."),
         ("service", {"service": "politie"}, "Kies een dienst uit de lijst."),
         ("phone", {"phone": "bel me maar"}, "Een telefoonnummer heeft alleen cijfers"),
         (

@@ -37,6 +37,7 @@ class EditUserForm(FlaskForm):
     )
     role = RadioField(
         _l("Rol"),
+        default="mediator",
         choices=[SelectChoice(k, v) for k, v in ROLES.items()],
         validate_choice=False,
         validators=[_known_role],
