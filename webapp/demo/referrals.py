@@ -289,14 +289,13 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                     "note": rng.choice(NOTES[key]),
                     "status": status,
                     "resolution": {
-                        "resolved": "Opgelost met de mediator: "
-                        + rng.choice(
+                        "resolved": rng.choice(
                             [
-                                "vrijetijdstoelage",
-                                "UiTPAS",
-                                "samen ingeschreven",
-                                "eerste keer begeleid",
-                                "tweedehands materiaal",
+                                "Vrijetijdstoelage aangevraagd",
+                                "UiTPAS met kansentarief geregeld",
+                                "Samen ingeschreven bij de club",
+                                "Eerste keer samen gegaan",
+                                "Tweedehands materiaal gevonden",
                             ]
                         ),
                         "unsolvable": "Niet op te lossen binnen het dossier",
