@@ -338,9 +338,10 @@ def test_accept_offers_matching_client_and_links_when_chosen(
     assert "Er is al een cliënt met deze naam en geboortedatum" in page
     assert f'value="{existing.id}"' in page
     # Nothing is chosen for the coordinator when there is a match.
-    refused = client.post(f"/referrals/{referral.id}/accept", data={"mediator": mediator.id})
+    refused = client.post(f"/referrals/{referral.id}/accept", data={"mediator": ""})
     assert refused.status_code == 422
     assert "Kies: een bestaande cliënt of een nieuwe." in refused.get_data(as_text=True)
+    assert "Kies een bemiddelaar." in refused.get_data(as_text=True)
     response = client.post(
         f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": existing.id}
     )

@@ -55,8 +55,10 @@ def mailto(referral: Referral, mediator: User | None = None) -> str:
 
 def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
     form = AcceptForm()
+    # No one is preselected: the coordinator chooses the mediator on purpose.
     form.mediator.choices = options(
-        [(u.id, f"{u.name} ({SERVICES.get(u.service, u.service)})") for u in User.mediators()]
+        [("", _("— kies —"))]
+        + [(u.id, f"{u.name} ({SERVICES.get(u.service, u.service)})") for u in User.mediators()]
     )
     form.client.choices = options(
         [
