@@ -188,7 +188,7 @@
     const old = document.querySelector("[data-queued-key]");
     if (old) old.remove();
     const another = el("button", { type: "button", class: "button" }, [T.another]);
-    const notice = el("div", { class: "notice queued", tabindex: "-1", "data-queued-key": item.key }, [
+    const notice = el("div", { class: "notice warn queued", tabindex: "-1", "data-queued-key": item.key }, [
       el("p", { "data-queued-text": "" }, [T.queued]),
       el("p", { class: "actions" }, [
         el("a", { class: "button", href: "/cases/" + item.caseId }, [T.backToCase]),
@@ -216,6 +216,7 @@
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.matches("form[data-offline-queue]")) return;
     if (navigator.onLine && !form.hasAttribute("data-offline-shell")) return;
+    if (!postPath(form)) return;  // editing a planned visit: not something the queue can replay
     event.preventDefault();
     event.stopImmediatePropagation();
     queueForm(form).then(function () { return sync(); });
@@ -296,6 +297,7 @@
     let problems = 0;
     let stopped = null;
     const sentKeys = [];
+    const problemKeys = [];
     for (const item of pending) {
       let outcome = await send(item, token);
       if (outcome === "stale" && !refreshed) {
@@ -308,15 +310,17 @@
         sentKeys.push(item.key);
       } else if (outcome === "problem") {
         problems += 1;
+        problemKeys.push(item.key);
       } else {
         stopped = outcome;
         break;
       }
     }
     await render();
-    sentKeys.forEach(function (key) {
+    // The form's own "kept on your phone" notice now says what became of it.
+    sentKeys.concat(problemKeys).forEach(function (key) {
       const notice = document.querySelector('[data-queued-key="' + key + '"] [data-queued-text]');
-      if (notice) notice.textContent = T.sentHere;
+      if (notice) notice.textContent = sentKeys.indexOf(key) !== -1 ? T.sentHere : T.problems;
     });
     const messages = [];
     if (sent) messages.push(T.sent(sent));
@@ -335,6 +339,7 @@
         let value = pair[1];
         if (pair[0] === "contact_type") value = item.contactLabel || value;
         if (pair[0] === "contact_made" || pair[0] === "planned") value = T.yes;
+        if (pair[0] === "occurred_at") value = whenLabel(value);
         return label + ": " + value;
       }).join("\n");
   }
@@ -374,7 +379,7 @@
           if (main) main.focus();
         });
       });
-      box.append(
+      [
         el("p", { class: "error" }, [item.problem.message]),
         errors.length ? el("ul", { class: "errors" }, errors) : null,
         el("div", { class: "field" }, [el("label", { for: id }, [T.copyLabel]), text]),
@@ -384,8 +389,8 @@
             ? el("a", { class: "button small", href: "/cases/" + item.caseId + "/visits/new" }, [T.redo])
             : null,
           remove,
-        ])
-      );
+        ]),
+      ].forEach(function (part) { if (part) box.append(part); });
     }
     return el("li", { class: item.state === "problem" ? "problem" : "pending" }, [box]);
   }
@@ -445,6 +450,7 @@
 
   function start() {
     initShell();
+    showConnection();
     if (window.indexedDB) render().then(sync).catch(function () {});
     if ("serviceWorker" in navigator && config.sw) {
       window.addEventListener("load", function () {
@@ -453,13 +459,18 @@
     }
   }
 
-  window.addEventListener("online", function () {
-    announce(T.online);
-    sync().then(function () {
-      // The offline page has nothing to lose: show the page that was asked for.
-      if (document.querySelector("[data-offline-page]")) location.reload();
+  function showConnection() {
+    document.querySelectorAll("[data-offline-badge]").forEach(function (badge) {
+      badge.hidden = navigator.onLine;
     });
+  }
+
+  window.addEventListener("online", function () {
+    showConnection();
+    announce(T.online);
+    sync();
   });
+  window.addEventListener("offline", showConnection);
 
   // A boosted navigation replaced <main>: show the queue again and try to send it.
   document.addEventListener("htmx:afterSettle", function () {
