@@ -40,13 +40,17 @@ def _static_files() -> list[Path]:
 def release_version() -> str:
     """A short hash of the static files and the offline pages: it changes with every release."""
     root = Path(current_app.static_folder or "")
-    templates = Path(current_app.root_path).parent / "templates"
-    files = [*_static_files(), root / SERVICE_WORKER, *sorted((templates / "pwa").glob("*.html"))]
-    stamp = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files)
+    templates = Path(current_app.root_path).parent / "templates" / "pwa"
+    files = [
+        *((f"static/{path.relative_to(root).as_posix()}", path) for path in _static_files()),
+        (f"static/{SERVICE_WORKER}", root / SERVICE_WORKER),
+        *((f"templates/pwa/{path.name}", path) for path in sorted(templates.glob("*.html"))),
+    ]
+    stamp = tuple((name, path.stat().st_mtime_ns, path.stat().st_size) for name, path in files)
     if stamp not in _release_cache:
         digest = hashlib.sha256()
-        for path in files:
-            digest.update(str(path.relative_to(root.parent)).encode() + b"\0")
+        for name, path in files:
+            digest.update(name.encode() + b"\0")
             digest.update(path.read_bytes())
         _release_cache.clear()
         _release_cache[stamp] = digest.hexdigest()[:16]
