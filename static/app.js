@@ -92,3 +92,19 @@
     if (event.target.matches && event.target.matches("input[data-select-all]")) event.target.select();
   });
 })();
+
+// PWA/accessibility: when a swap took away the focused element (a form re-rendered with its
+// errors), put the focus on the first field with an error, else on the error summary.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const target = event.detail.elt;
+    const scope = target && target.isConnected && target.querySelector ? target : document.getElementById("main");
+    if (!scope) return;
+    const wanted = scope.querySelector('[aria-invalid="true"]') || scope.querySelector(".error-summary");
+    if (!wanted) return;
+    if (!wanted.matches("input, select, textarea, button, a[href]")) wanted.setAttribute("tabindex", "-1");
+    wanted.focus();
+  });
+})();
