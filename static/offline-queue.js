@@ -1,6 +1,9 @@
 // Vrijbaan offline: registers the service worker, and keeps a visit recorded without a connection
 // on the phone (IndexedDB) until the server has it — then it is deleted from the phone.
 // The server stores a visit once per idempotency key, so sending it twice is harmless.
+// Logging out answers with Clear-Site-Data, which wipes this queue as well: nothing personal stays
+// on a phone after logout. So before logging out the queue is sent; if visits are still left (no
+// connection, or refused ones kept to copy), the mediator is asked before they are wiped.
 (function () {
   "use strict";
   const config = (document.currentScript && document.currentScript.dataset) || {};
