@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 from tests.browser.conftest import axe_violations, log_in, screenshot
 from tests.conftest import in_db
@@ -93,5 +94,5 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
         page.get_by_role("link", name=re.compile("CSV Dossiers per dienst")).click()
     download = download_info.value
     assert download.suggested_filename.startswith("vrijbaan-diensten-")
-    text = open(download.path(), encoding="utf-8-sig").read()
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "Dienst;Dossiers" and "OCMW;<5" in text
