@@ -20,7 +20,7 @@ from webapp.models import (
     Visit,
     database,
 )
-from webapp.timeutil import utcnow
+from webapp.timeutil import local_today, utcnow
 
 
 def body(response) -> str:  # type: ignore[no-untyped-def]
@@ -177,7 +177,7 @@ def bulk_cases(mediator, n: int, prefix: str = "Bulk") -> None:  # type: ignore[
                         "contact_type": "telefonisch",
                         "occurred_at": utcnow() - dt.timedelta(days=1),
                         "next_action": "Terugbellen",
-                        "next_action_due": dt.date.today(),
+                        "next_action_due": local_today(),
                         "idempotency_key": uuid.uuid4().hex,
                     }
                     for cid in case_ids
@@ -294,7 +294,7 @@ def test_coordinator_chooses_the_mediator(client, mediator, coordinator) -> None
         ("first_name", "", "Vul de voornaam in."),
         ("last_name", "   ", "Vul de familienaam in."),
         ("first_name", "x" * 81, "Maximaal 80 tekens."),
-        ("birth_date", (dt.date.today() + dt.timedelta(days=3)).isoformat(), "toekomst"),
+        ("birth_date", (local_today() + dt.timedelta(days=3)).isoformat(), "toekomst"),
         ("birth_date", "1800-01-01", "Deze datum kan niet kloppen."),
         ("birth_date", "31-31-2020", "Typ een datum"),
         ("phone", "bel me", "Een telefoonnummer heeft alleen cijfers"),
@@ -784,7 +784,7 @@ def test_case_page_is_small_and_runs_constant_queries(client, mediator, case) ->
             place="Bij de cliënt thuis, Turnhoutsebaan",
             notes="Gesprek over zwemles voor de kinderen; mama wil eerst het zwembad zien. " * 2,
             next_action="Inschrijving zwemclub nakijken",
-            next_action_due=dt.date.today(),
+            next_action_due=local_today(),
         )
     client.login(mediator)
     with count_queries() as queries:
@@ -830,9 +830,9 @@ def test_demo_cases_cover_every_step_outcome_and_contact_type(app) -> None:
         assert {v.contact_type for v in done} == set(CONTACT_TYPES)
         assert all(v.occurred_at < utcnow() for v in done)
         planned = list(Visit.select().where(Visit.planned == True))  # noqa: E712
-        today_start, today_end = local_day_bounds(local_today())
         tomorrow_start, tomorrow_end = local_day_bounds(local_today() + dt.timedelta(days=1))
-        assert any(today_start <= v.occurred_at < today_end for v in planned)
+        # The next contacts are later today (late at night: the next quarters, past midnight).
+        assert any(utcnow() < v.occurred_at < utcnow() + dt.timedelta(hours=3) for v in planned)
         assert any(tomorrow_start <= v.occurred_at < tomorrow_end for v in planned)
         assert all(v.occurred_at > utcnow() for v in planned)
         open_actions = Visit.select().where(

@@ -14,6 +14,7 @@ from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
 from webapp import models
 from webapp.models import database
 from webapp.reports import masked, safe_cell
+from webapp.timeutil import local_today
 
 YEAR = "start=2025-01-01&end=2025-12-31"
 
@@ -234,7 +235,7 @@ def test_reports_hold_no_names(client, mediator, network) -> None:
 def test_the_period_defaults_to_this_year_and_swaps_as_a_fragment(client, coordinator) -> None:
     client.login(coordinator)
     page = client.get("/reports/").get_data(as_text=True)
-    year = dt.date.today().year
+    year = local_today().year
     assert f'value="{year}-01-01"' in page and "<html" in page
     fragment = client.get(f"/reports/?{YEAR}", headers=HTMX)
     body = fragment.get_data(as_text=True)

@@ -14,6 +14,12 @@ from webapp.timeutil import LOCAL, to_local, utcnow
 JSON = {"Accept": "application/json"}
 
 
+@pytest.fixture
+def case(mediator: models.User) -> models.Case:
+    """Opened last week: 'an hour ago' is then never before its opening, even past midnight."""
+    return make_case(mediator, opened_at=utcnow() - dt.timedelta(days=7))
+
+
 def local_now() -> dt.datetime:
     return dt.datetime.now(LOCAL).replace(tzinfo=None, second=0, microsecond=0)
 
@@ -31,7 +37,7 @@ def visit_data(**overrides: object) -> dict[str, object]:
         "contact_made": "y",
         "notes": "Amina wil graag zwemmen. Mama vraagt naar de UiTPAS.",
         "next_action": "Zwemclub Borgerhout bellen",
-        "next_action_due": (dt.date.today() + dt.timedelta(days=2)).isoformat(),
+        "next_action_due": (local_now().date() + dt.timedelta(days=2)).isoformat(),
         "idempotency_key": str(uuid.uuid4()),
     }
     data.update(overrides)
@@ -425,7 +431,7 @@ def test_the_widget_shows_the_next_open_action_and_marks_overdue(client, mediato
     client.post(f"/cases/{case.id}/visits", data=late)
     in_db(
         lambda: models.Visit.update(
-            next_action_due=dt.date.today() - dt.timedelta(days=2)
+            next_action_due=local_now().date() - dt.timedelta(days=2)
         ).execute()
     )
     client.post(f"/cases/{case.id}/visits", data=visit_data(next_action="Later iets"))

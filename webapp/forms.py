@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from webapp.timeutil import LOCAL, local_today
+
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,20}$")
 
@@ -44,7 +46,10 @@ class NotInFuture:
         value = field.data
         if value is None:
             return
-        now = dt.date.today() if not isinstance(value, dt.datetime) else dt.datetime.now()
+        if isinstance(value, dt.datetime):
+            now: dt.date = dt.datetime.now(LOCAL).replace(tzinfo=None)  # the form's wall clock
+        else:
+            now = local_today()
         if value > now:
             raise ValidationError(self.message)
 
@@ -60,7 +65,7 @@ class Plausible:
         if value is None:
             return
         day = value.date() if isinstance(value, dt.datetime) else value
-        latest = dt.date.today().replace(year=dt.date.today().year + self.years)
+        latest = local_today() + dt.timedelta(days=365 * self.years)
         if day < self.earliest or day > latest:
             raise ValidationError(_l("Deze datum kan niet kloppen."))
 

@@ -11,6 +11,7 @@ from tests.browser.conftest import axe_violations, log_in, screenshot
 from tests.conftest import in_db
 from webapp import models
 from webapp.models import database
+from webapp.timeutil import local_today
 
 
 def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, mediator) -> None:
@@ -76,7 +77,7 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     # The reports: change the period, download a CSV.
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Team").click()
     page.wait_for_url(re.compile(r"/reports/"))
-    year = dt.date.today().year
+    year = local_today().year
     page.get_by_label("Van").fill(f"{year}-01-01")
     page.get_by_label("Tot en met").fill(f"{year}-12-31")
     page.get_by_role("button", name="Toon").click()
@@ -85,7 +86,7 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
         page.locator("#fig-maanden")
         .locator("xpath=..")
         .locator("tbody tr")
-        .nth(dt.date.today().month - 1)
+        .nth(local_today().month - 1)
     )
     assert new_cases.locator("td.num").first.inner_text() == "1"
     screenshot(page, "reports")

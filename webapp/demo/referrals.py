@@ -22,7 +22,7 @@ from webapp.models import (
     User,
 )
 from webapp.referrals.forms import CONSENT_TEXT
-from webapp.timeutil import utcnow
+from webapp.timeutil import local_today, utcnow
 
 ORGANISATIONS = [
     ("OCMW sociaal centrum Deurne", "ocmw", "Deurne", "sc.deurne@ocmw.example", "03 338 20 00"),
@@ -173,7 +173,7 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
         _link, tokens[org.name] = AccessLink.issue(
             "referral", valid_for=dt.timedelta(days=365), created_by=coordinator, organisation=org
         )
-    today = dt.date.today()
+    today = local_today()
 
     # Referrals waiting for intake; the last one matches an existing client by name and birth date.
     for days_ago, person in enumerate(WAITING):

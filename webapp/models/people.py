@@ -10,7 +10,7 @@ from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerFie
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import BaseModel
-from webapp.timeutil import utcnow
+from webapp.timeutil import local_today, utcnow
 
 PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
 
@@ -155,7 +155,7 @@ class Client(BaseModel):
     def age(self, today: dt.date | None = None) -> int | None:
         if self.birth_date is None:
             return None
-        today = today or dt.date.today()
+        today = today or local_today()
         born = self.birth_date
         return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
