@@ -49,6 +49,13 @@ def test_a_mediator_finds_no_admin_url(client, mediator, other_mediator, method,
     assert user_by_email("jonas.desmet@vrijbaan.test") is None
 
 
+def test_the_team_tab_leads_coordinators_to_the_users(client, coordinator, mediator) -> None:
+    client.login(coordinator)
+    assert 'href="/admin/users"' in client.get("/reports/").get_data(as_text=True)
+    client.login(mediator)
+    assert 'href="/admin/users"' not in client.get("/reports/").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
 def test_the_team_list(client, coordinator, mediator, other_mediator, headers) -> None:
     make_case(mediator)
