@@ -572,12 +572,22 @@ def test_today_shows_sessions_and_cant_come_messages(app, mediator, other_mediat
         session = models.Session.get(models.Session.enrolment == enrolment.id)
         session.enrolment = models.Enrolment.get_by_id(enrolment.id)
         session.record_cant_come("Ik ben ziek")
-        today_start, _ = models.Case.select().count(), None
         day_start = utcnow() - dt.timedelta(hours=1)
         day_end = utcnow() + dt.timedelta(days=2)
         mine = models.today_offer_context(mediator, day_start, day_end)
         theirs = models.today_offer_context(other_mediator, day_start, day_end)
+        team = models.today_offer_context(None, day_start, day_end)
     assert [s.id for s in mine["offer_sessions"]] == [session.id]
     assert [s.cant_come_message for s in mine["offer_messages"]] == ["Ik ben ziek"]
     assert theirs["offer_sessions"] == [] and theirs["offer_messages"] == []
-    del today_start
+    assert [s.id for s in team["offer_sessions"]] == [session.id]
+
+
+def test_a_coordinator_sees_the_team_sessions_only_in_the_team_view(
+    client, coordinator, mediator
+) -> None:
+    case = make_case(mediator, make_client(first_name="Yasmina"))
+    enrol(case, make_activity(), mediator, starts=[utcnow() + dt.timedelta(hours=2)])
+    client.login(coordinator)
+    assert "Yasmina" not in client.get("/").get_data(as_text=True)
+    assert "Yasmina" in client.get("/?scope=team").get_data(as_text=True)

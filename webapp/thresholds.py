@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from werkzeug.routing import BuildError
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
@@ -59,14 +58,6 @@ def _categories() -> list[SelectChoice]:
     return options([("", _("— kies —"))] + [(c.id, c.label) for c in ordered])
 
 
-def case_page_url(case_id: int) -> str:
-    """The case page; until the cases area serves it, this area's own page of the case."""
-    try:
-        return url_for("cases.show", case_id=case_id)
-    except BuildError:
-        return url_for("thresholds.index", case_id=case_id)
-
-
 def _section(case: Case, status: int = 200, **extra: object) -> Response:
     """The thresholds section of the case (its own page, or the block that htmx swaps)."""
     return render_page_or_block(
@@ -74,7 +65,6 @@ def _section(case: Case, status: int = 200, **extra: object) -> Response:
         "section",
         status=status,
         case=case,
-        case_url=case_page_url(case.id),
         **case_threshold_context(case),
         **extra,
     )

@@ -67,6 +67,6 @@ def index() -> Response:
         actions=list(Visit.actions_due(mediator, today)),
         recent=recent_cases(mediator),
         total_steps=StepDefinition.select().count(),
-        **today_offer_context(user, start, end),
+        **today_offer_context(mediator, start, end),
         **today_referral_context(user),
     )

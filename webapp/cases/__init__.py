@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from webapp import models
 from webapp.cases.forms import (
@@ -189,16 +188,7 @@ def _page_context(case: Case) -> dict[str, Any]:
         **models.case_threshold_context(case),
         "timeline": list(CaseEvent.timeline(case)),
         "event_labels": EVENT_LABELS,
-        "visit_url": _visit_url(case),
     }
-
-
-def _visit_url(case: Case) -> str | None:
-    """The visits screen for this case (None while that area has no such screen)."""
-    try:
-        return url_for("visits.new", case_id=case.id)
-    except BuildError:
-        return None
 
 
 @bp.get("/<int:case_id>")

@@ -450,13 +450,13 @@ def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]
     return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
 
 
-def today_offer_context(user: User, start: object, end: object) -> dict[str, object]:
+def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
     """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
-    of today and tomorrow and fresh "I can't come" messages from clients."""
-    scope = None if user.is_coordinator else user
+    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
+    `mediator` (the whole team's when None)."""
     return {
-        "offer_sessions": sessions_between(scope, start, end),
-        "offer_messages": cant_come_messages(scope),
+        "offer_sessions": sessions_between(mediator, start, end),
+        "offer_messages": cant_come_messages(mediator),
     }
 
 

@@ -20,7 +20,6 @@ from webapp.models import (
 )
 from webapp.referrals import bp
 from webapp.referrals.forms import AcceptForm, DeclineForm, options
-from webapp.thresholds import case_page_url
 
 
 def coordinator_only() -> None:
@@ -132,7 +131,6 @@ def _show(
         decline_form=decline_form or DeclineForm(),
         threshold_labels=[categories.get(k, k) for k in referral.threshold_keys],
         mailto=None if referral.is_new else mailto(referral, handled_mediator),
-        case_url=case_page_url(referral.case_id) if referral.case_id else None,
         handled_mediator=handled_mediator,
         conflict=conflict,
     )
