@@ -412,6 +412,10 @@ def test_mark_step_done_swaps_the_tracker_and_announces(client, mediator, case) 
     assert "<html" not in page and "Stap 3/9 · Vraagverheldering" in page
     assert "data-focus" in page
     assert "Kennismaking gedaan" in json.loads(response.headers["HX-Trigger"])["announce"]
+    # The timeline on the page is replaced too (out of band), newest first: this change.
+    timeline = page[page.index('id="case-timeline"') :]
+    assert 'hx-swap-oob="true"' in timeline[:80]
+    assert timeline.index("Thuis bij het gezin") < timeline.index("Dossier geopend")
     stored = reload(case)
     assert stored.version == 2 and stored.current_position == 3
     event = in_db(lambda: CaseEvent.select().order_by(CaseEvent.id.desc()).first())

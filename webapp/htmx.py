@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from flask import Response, make_response, render_template, request
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
 
 
 def wants_fragment() -> bool:
@@ -26,6 +26,14 @@ def render_page_or_block(template: str, block: str, status: int = 200, **context
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def render_blocks_fragment(template: str, blocks: list[str], **context: Any) -> Response:
+    """Several blocks of a page for one htmx answer: the first is swapped into the target, the
+    others mark themselves `hx-swap-oob` (the template decides, from `oob=True`)."""
+    response = make_response(render_blocks(template, blocks, oob=True, **context))
     response.vary.add("HX-Request")
     return response
 

@@ -60,6 +60,9 @@ def test_find_open_record_move_and_close(page, live_server, mediator) -> None:
     expect(page.locator("#status")).to_contain_text("Stap Vraagverheldering gedaan.")
     expect(page.locator("#step-tracker .step-summary")).to_be_focused()
     assert page.url == f"{live_server}/cases/{case.id}"  # swapped, not a new page
+    first_event = page.locator("#case-timeline li").first
+    expect(first_event).to_contain_text("Vraagverheldering")
+    expect(first_event).to_contain_text("Wil zwemmen op woensdag")
     tracker.get_by_text("Alle stappen").tap()
     expect(tracker.locator("li", has_text="Vraagverheldering")).to_contain_text(
         "Wil zwemmen op woensdag"

@@ -20,7 +20,13 @@ from webapp.cases.forms import (
     options,
     parse_version,
 )
-from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
+from webapp.htmx import (
+    redirect_to,
+    render_blocks_fragment,
+    render_page_or_block,
+    wants_fragment,
+    with_trigger,
+)
 from webapp.models import (
     CARD_TYPES,
     CASE_STATUSES,
@@ -186,9 +192,12 @@ def _page_context(case: Case) -> dict[str, Any]:
         "next_action": Visit.next_action_for(case),
         **models.case_offer_context(case),
         **models.case_threshold_context(case),
-        "timeline": list(CaseEvent.timeline(case)),
-        "event_labels": EVENT_LABELS,
+        **_timeline_context(case),
     }
+
+
+def _timeline_context(case: Case) -> dict[str, Any]:
+    return {"timeline": list(CaseEvent.timeline(case)), "event_labels": EVENT_LABELS}
 
 
 @bp.get("/<int:case_id>")
@@ -255,7 +264,13 @@ def update_step(case_id: int, step_id: int) -> Response:
     if not wants_fragment():
         flash(message)
         return redirect_to(url_for("cases.show", case_id=case.id) + "#step-tracker")
-    response = _tracker(case, changed=step_id, expanded=expanded)
+    # The tracker, and the timeline that now starts with this change.
+    response = render_blocks_fragment(
+        "cases/show.html",
+        ["tracker", "timeline"],
+        **_tracker_context(case, changed=step_id, expanded=expanded),
+        **_timeline_context(case),
+    )
     return with_trigger(response, "announce", message)
 
 
