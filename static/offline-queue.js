@@ -80,7 +80,7 @@
       yes: "yes",
       no: "no",
       labels: {
-        contact_type: "Kind of contact", occurred_at: "When", duration_minutes: "Duration (minutes)",
+        contact_type: "Type of contact", occurred_at: "When", duration_minutes: "Duration (minutes)",
         place: "Place", contact_made: "Contact made", planned: "Planned (not happened yet)",
         notes: "Notes", next_action: "Next step", next_action_due: "By when",
       },

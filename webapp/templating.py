@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from webapp import models
 from webapp.timeutil import local_today, to_local
@@ -39,6 +39,11 @@ def day_label(value: dt.date | dt.datetime | None) -> str:
     return {0: _("vandaag"), 1: _("morgen"), -1: _("gisteren")}.get(delta) or short_date(day)
 
 
+def ui_language() -> str:
+    """The language the page is shown in, for <html lang>: 'nl', 'en', or a link page's own."""
+    return str(get_locale() or "nl")
+
+
 def money(cents: int | None) -> str:
     if cents is None:
         return ""
@@ -57,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(day_label)
     app.add_template_filter(money)
     app.add_template_global(local_today)
+    app.add_template_global(ui_language)
     app.jinja_env.globals.update(
         CONTACT_TYPES=models.CONTACT_TYPES,
         OUTCOMES=models.OUTCOMES,
