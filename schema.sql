@@ -1,8 +1,12 @@
 -- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.
-CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "active" INTEGER NOT NULL, "session_version" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "created_at" DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "active" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "created_at" DATETIME NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "users_email" ON "users" ("email");
 CREATE INDEX IF NOT EXISTS "users_role" ON "users" ("role");
 CREATE INDEX IF NOT EXISTS "users_active" ON "users" ("active");
+CREATE TABLE IF NOT EXISTS "login_sessions" ("id" INTEGER NOT NULL PRIMARY KEY, "user_id" INTEGER NOT NULL, "key_hash" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "last_seen_at" DATETIME NOT NULL, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS "login_sessions_user_id" ON "login_sessions" ("user_id");
+CREATE UNIQUE INDEX IF NOT EXISTS "login_sessions_key_hash" ON "login_sessions" ("key_hash");
+CREATE INDEX IF NOT EXISTS "login_sessions_last_seen_at" ON "login_sessions" ("last_seen_at");
 CREATE TABLE IF NOT EXISTS "client" ("id" INTEGER NOT NULL PRIMARY KEY, "first_name" VARCHAR(80) NOT NULL, "last_name" VARCHAR(80) NOT NULL, "birth_date" DATE, "phone" VARCHAR(30) NOT NULL, "email" VARCHAR(254) NOT NULL, "street" VARCHAR(120) NOT NULL, "postcode" VARCHAR(4) NOT NULL, "district" VARCHAR(40) NOT NULL, "language" VARCHAR(5) NOT NULL, "household_note" TEXT NOT NULL, "card_type" VARCHAR(20) NOT NULL, "card_valid_until" DATE, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "version" INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS "client_district" ON "client" ("district");
 CREATE INDEX IF NOT EXISTS "client_last_name_first_name" ON "client" ("last_name", "first_name");

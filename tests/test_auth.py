@@ -1,11 +1,14 @@
 """Getting in and out: login, lockout, CSRF, htmx on an expired session, create-user."""
 
+import datetime as dt
+
 import pytest
 from werkzeug.security import generate_password_hash
 
-from tests.conftest import HTMX, PASSWORD, in_db
+from tests.conftest import HTMX, PASSWORD, BrowserLikeClient, in_db
 from webapp import models
 from webapp.auth import MAX_FAILURES_PER_ACCOUNT
+from webapp.timeutil import utcnow
 
 
 def test_login_page_has_labelled_fields_and_csrf(client) -> None:
@@ -77,16 +80,53 @@ def test_deactivated_user_loses_the_session(client, mediator) -> None:
     assert client.get("/").status_code == 302
 
 
-def test_bumping_session_version_ends_sessions(client, mediator) -> None:
+def test_a_copy_of_the_cookie_is_worthless_after_logout(client, mediator) -> None:
     client.login(mediator)
-    in_db(
-        lambda: (
-            models.User.update(session_version=models.User.session_version + 1)
-            .where(models.User.id == mediator.id)
-            .execute()
-        )
-    )
+    copied = client.get_cookie("session").value
+    client.post("/logout")
+    client.set_cookie("session", copied)
     assert client.get("/").status_code == 302
+
+
+def device(app) -> BrowserLikeClient:
+    """Another phone or computer: its own cookies."""
+    app.test_client_class = BrowserLikeClient
+    return app.test_client()
+
+
+def test_logging_out_on_one_device_leaves_the_other(app, mediator) -> None:
+    phone, desktop = device(app), device(app)
+    phone.login(mediator)
+    desktop.login(mediator)
+    phone.post("/logout")
+    assert phone.get("/").status_code == 302
+    assert desktop.get("/").status_code == 200
+
+
+def test_ending_all_sessions_logs_out_every_device(app, mediator) -> None:
+    phone, desktop = device(app), device(app)
+    phone.login(mediator)
+    desktop.login(mediator)
+    in_db(lambda: models.User.get_by_id(mediator.id).end_sessions())
+    assert phone.get("/").status_code == 302 and desktop.get("/").status_code == 302
+
+
+def test_a_session_left_unused_ends(client, mediator) -> None:
+    client.login(mediator)
+    assert client.get("/").status_code == 200
+    idle = utcnow() - models.LoginSession.IDLE - dt.timedelta(minutes=1)
+    in_db(lambda: models.LoginSession.update(last_seen_at=idle).execute())
+    assert client.get("/").status_code == 302
+
+
+def test_using_a_session_keeps_it_alive(client, mediator) -> None:
+    client.login(mediator)
+    a_while_ago = utcnow() - dt.timedelta(hours=1)
+    in_db(lambda: models.LoginSession.update(last_seen_at=a_while_ago).execute())
+    assert client.get("/").status_code == 200
+    [row] = in_db(lambda: list(models.LoginSession.select()))
+    assert row.last_seen_at > a_while_ago
+    assert len(row.key_hash) == 64  # only a hash of the cookie's key is stored
 
 
 def test_passwords_are_hashed_with_pbkdf2_600000(app) -> None:

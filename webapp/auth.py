@@ -105,6 +105,7 @@ def login_post() -> str | Response | tuple[str, int]:
     user.failed_logins, user.locked_until = 0, None
     user.save()
     session.clear()
+    user.start_session()
     login_user(user)
     AuditEvent.record("login", user, user=user)
     target = request.args.get("next")
@@ -115,7 +116,9 @@ def login_post() -> str | Response | tuple[str, int]:
 @login_required
 def logout() -> Response:
     """End the session and clear what the browser holds of this site."""
-    AuditEvent.record("logout", current_user._get_current_object())
+    user = current_user._get_current_object()
+    AuditEvent.record("logout", user)
+    user.end_session()
     logout_user()
     session.clear()
     response = redirect(url_for("auth.login"), 303)

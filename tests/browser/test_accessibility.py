@@ -101,7 +101,7 @@ def demo(
         ("mediator", "sara.elamrani@vrijbaan.demo"),
         ("coordinator", "els.janssens@vrijbaan.demo"),
     ):
-        context = browser.new_context()
+        context = browser.new_context(locale="nl-BE")
         page = context.new_page()
         page.goto(f"{demo.base}/login")
         page.get_by_label("E-mailadres").fill(email)

@@ -39,6 +39,7 @@ from webapp.models.people import (
     ROLES,
     SERVICES,
     Client,
+    LoginSession,
     Throttle,
     User,
 )
@@ -63,6 +64,7 @@ from webapp.models.thresholds import (
 # In dependency order: create_tables and the schema follow it.
 ALL_MODELS = [
     User,
+    LoginSession,
     Client,
     Throttle,
     Case,

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from peewee import BooleanField, CharField, DateField, DateTimeField, IntegerField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import BaseModel
@@ -54,7 +64,6 @@ class User(UserMixin, BaseModel):
     service = CharField(max_length=20, default="ocmw")
     phone = CharField(max_length=30, default="")
     active = BooleanField(default=True, index=True)
-    session_version = IntegerField(default=1)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
@@ -62,9 +71,15 @@ class User(UserMixin, BaseModel):
     class Meta:
         table_name = "users"
 
+    login_key: str = ""  # this request's login session (LoginSession), set at login and load
+
+    # The same person whatever the session: UserMixin would compare get_id(), which holds the key.
+    __eq__ = BaseModel.__eq__
+    __hash__ = BaseModel.__hash__
+
     def get_id(self) -> str:
-        # The session version is part of the id: bumping it ends every session of this user.
-        return f"{self.id}:{self.session_version}"
+        # What flask-login keeps in the signed cookie: the user and this login's own key.
+        return f"{self.id}:{self.login_key}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -90,13 +105,37 @@ class User(UserMixin, BaseModel):
 
     @classmethod
     def from_session_id(cls, user_id: str) -> User | None:
-        pk, _, version = user_id.partition(":")
-        if not pk.isdigit() or not version.isdigit():
+        """The active user of a login session that has not ended or gone idle (one query)."""
+        pk, _, key = user_id.partition(":")
+        if not pk.isdigit() or not key:
             return None
-        user = cls.get_or_none(cls.id == int(pk))
-        if user is None or user.session_version != int(version) or not user.active:
+        now = utcnow()
+        user = (
+            cls.select(cls, LoginSession)
+            .join(LoginSession, attr="login_session")
+            .where(
+                cls.id == int(pk),
+                cls.active == True,  # noqa: E712
+                LoginSession.key_hash == LoginSession.hash(key),
+                LoginSession.last_seen_at > now - LoginSession.IDLE,
+                LoginSession.created_at > now - LoginSession.LIFETIME,
+            )
+            .first()
+        )
+        if user is None:
             return None
+        user.login_key = key
+        user.login_session.seen(now)
         return user
+
+    def start_session(self) -> None:
+        """A new login session: its key goes into the cookie, only its hash into the database."""
+        self.login_key = LoginSession.start(self)
+
+    def end_session(self) -> None:
+        """End this login session only (logging out on one phone leaves the others)."""
+        key_hash = LoginSession.hash(self.login_key)
+        LoginSession.delete().where(LoginSession.key_hash == key_hash).execute()
 
     @classmethod
     def mediators(cls):  # type: ignore[no-untyped-def]
@@ -118,9 +157,46 @@ class User(UserMixin, BaseModel):
         )
 
     def end_sessions(self) -> None:
-        """Log this user out everywhere: every session carries the old version in its id."""
-        User.update(session_version=User.session_version + 1).where(User.id == self.id).execute()
-        self.session_version += 1
+        """Log this user out everywhere."""
+        LoginSession.delete().where(LoginSession.user == self.id).execute()
+
+
+class LoginSession(BaseModel):
+    """One login on one device. The cookie holds a random key; logging out deletes the row, so a
+    copy of the cookie is worthless afterwards. Sessions end after a day of not being used, and
+    after two weeks in any case."""
+
+    IDLE = dt.timedelta(hours=12)
+    LIFETIME = dt.timedelta(days=14)
+    TOUCH_EVERY = dt.timedelta(minutes=5)
+
+    user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE", index=True)
+    key_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "login_sessions"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def start(cls, user: User) -> str:
+        """Open a session for user and return its key; sessions long gone are cleared away."""
+        now = utcnow()
+        cls.delete().where(
+            (cls.last_seen_at < now - cls.IDLE) | (cls.created_at < now - cls.LIFETIME)
+        ).execute()
+        key = secrets.token_urlsafe(32)
+        cls.create(user=user, key_hash=cls.hash(key), created_at=now, last_seen_at=now)
+        return key
+
+    def seen(self, now: dt.datetime) -> None:
+        """Keep the session alive; written at most every few minutes, not on every request."""
+        if self.last_seen_at < now - self.TOUCH_EVERY:
+            LoginSession.update(last_seen_at=now).where(LoginSession.id == self.id).execute()
 
 
 class Client(BaseModel):
