@@ -32,7 +32,6 @@ CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id"
 CREATE INDEX IF NOT EXISTS "visit_case_id" ON "visit" ("case_id");
 CREATE INDEX IF NOT EXISTS "visit_mediator_id" ON "visit" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "visit_occurred_at" ON "visit" ("occurred_at");
-CREATE INDEX IF NOT EXISTS "visit_planned" ON "visit" ("planned");
 CREATE INDEX IF NOT EXISTS "visit_next_action_due" ON "visit" ("next_action_due");
 CREATE UNIQUE INDEX IF NOT EXISTS "visit_idempotency_key" ON "visit" ("idempotency_key");
 CREATE INDEX IF NOT EXISTS "visit_case_id_occurred_at" ON "visit" ("case_id", "occurred_at");

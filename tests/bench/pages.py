@@ -142,6 +142,8 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
     create_tables()
     with database.connection_context():
         mediator, coordinator, case_id = fill(n_cases, random.Random(1))
+        # Statistics, as PostgreSQL's autovacuum keeps them after a bulk load (plans need them).
+        database.execute_sql("ANALYZE")
     app.test_client_class = BrowserLikeClient
     results = []
     for who in (mediator, coordinator):
@@ -156,6 +158,14 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
             ("Activities", "/activities/"),
         ]:
             results.append((f"{who.role:<11} {name}", measure(client, path)))
+        if who.is_coordinator:
+            results.append((f"{who.role:<11} Caseload, team", measure(client, "/cases/?who=all")))
+            results.append(
+                (
+                    f"{who.role:<11} Caseload, team p.3",
+                    measure(client, "/cases/?who=all&page=3", {"HX-Request": "true"}),
+                )
+            )
         results.append(
             (
                 f"{who.role:<11} Caseload fragment",

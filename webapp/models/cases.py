@@ -394,7 +394,8 @@ class Visit(BaseModel):
     duration_minutes = IntegerField(default=0)
     place = CharField(max_length=120, default="")
     contact_made = BooleanField(default=True)
-    planned = BooleanField(default=False, index=True)
+    # No index on `planned`: half the rows match, and SQLite would pick it over (case, occurred_at).
+    planned = BooleanField(default=False)
     notes = TextField(default="")
     next_action = CharField(max_length=200, default="")
     next_action_due = DateField(null=True, index=True)
