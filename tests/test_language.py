@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import HTMX
+from tests.conftest import HTMX, in_db
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"}
 DUTCH = {"Accept-Language": "nl-BE,nl;q=0.9,en;q=0.5"}
@@ -49,3 +49,72 @@ def test_with_a_dutch_browser_the_same_pages_stay_dutch(client, mediator, case) 
 
     # No preference at all: Dutch, the team's language.
     assert '<html lang="nl"' in client.get("/cases/").get_data(as_text=True)
+
+
+def _add_threshold(client, case, key: str, headers: dict[str, str]) -> None:
+    from webapp import models
+
+    category = in_db(lambda: models.ThresholdCategory.get(models.ThresholdCategory.key == key))
+    response = client.post(
+        f"/cases/{case.id}/thresholds/",
+        data={"category": category.id, "status": "open", "note": "", "signal": "y"},
+        headers={**headers, **HTMX},
+    )
+    assert response.status_code == 200
+
+
+def test_default_step_and_threshold_labels_follow_the_browser_language(
+    client, mediator, case
+) -> None:
+    client.login(mediator)
+    _add_threshold(client, case, "administratief", ENGLISH)
+
+    caseload = client.get("/cases/", headers=ENGLISH).get_data(as_text=True)
+    assert "Step 2/9 · Getting acquainted" in caseload and "Kennismaking" not in caseload
+    assert "3. Clarifying the question" in caseload  # the filter on steps
+
+    today = client.get("/", headers=ENGLISH).get_data(as_text=True)
+    assert "Step 2/9 · Getting acquainted" in today
+
+    page = client.get(f"/cases/{case.id}", headers=ENGLISH).get_data(as_text=True)
+    assert "Step 2/9 · Getting acquainted" in page
+    assert "Rights &amp; budget" in page and "Rechten" not in page
+    assert "administrative / digital" in page
+
+    form = client.get(f"/cases/{case.id}/thresholds/new", headers=ENGLISH).get_data(as_text=True)
+    assert "time / childcare" in form and "tijd / kinderopvang" not in form
+
+    reports = client.get("/reports/", headers=ENGLISH).get_data(as_text=True)
+    assert "2. Getting acquainted" in reports and "health / disability" in reports
+    signals = client.get("/reports/signals.csv", headers=ENGLISH).get_data(as_text=True)
+    assert "administrative / digital" in signals
+
+    # The Dutch stay as they were.
+    dutch = client.get(f"/cases/{case.id}", headers=DUTCH).get_data(as_text=True)
+    assert "Stap 2/9 · Kennismaking" in dutch and "administratief / digitaal" in dutch
+    assert "Getting acquainted" not in dutch
+
+
+def test_a_renamed_label_is_shown_as_typed_in_every_language(client, mediator, case) -> None:
+    from webapp import models
+
+    def rename() -> None:
+        models.StepDefinition.update(label="Eerste gesprek").where(
+            models.StepDefinition.key == "kennismaking"
+        ).execute()
+        models.ThresholdCategory.update(label="vervoer").where(
+            models.ThresholdCategory.key == "mobiliteit"
+        ).execute()
+
+    in_db(rename)
+    client.login(mediator)
+    _add_threshold(client, case, "mobiliteit", DUTCH)
+    for headers in (ENGLISH, DUTCH):
+        caseload = client.get("/cases/", headers=headers).get_data(as_text=True)
+        assert "2/9 · Eerste gesprek" in caseload and "Getting acquainted" not in caseload
+        page = client.get(f"/cases/{case.id}", headers=headers).get_data(as_text=True)
+        assert "2/9 · Eerste gesprek" in page and "Kennismaking" not in page
+        assert "vervoer" in page and "mobility" not in page
+    # The labels not renamed are still translated.
+    page = client.get(f"/cases/{case.id}", headers=ENGLISH).get_data(as_text=True)
+    assert "Clarifying the question" in page

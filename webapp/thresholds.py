@@ -55,7 +55,7 @@ class EditThresholdForm(ThresholdForm):
 
 def _categories() -> list[SelectChoice]:
     ordered = ThresholdCategory.select().order_by(ThresholdCategory.position)
-    return options([("", _("— kies —"))] + [(c.id, c.label) for c in ordered])
+    return options([("", _("— kies —"))] + [(c.id, c.display_label) for c in ordered])
 
 
 def _section(case: Case, status: int = 200, **extra: object) -> Response:
@@ -132,7 +132,7 @@ def create(case_id: int) -> Response:
     response.headers["HX-Retarget"] = "#case-thresholds"
     response.headers["HX-Reswap"] = "outerHTML"
     return with_trigger(
-        response, "announce", _("Drempel %(label)s genoteerd.", label=category.label)
+        response, "announce", _("Drempel %(label)s genoteerd.", label=category.display_label)
     )
 
 

@@ -232,7 +232,7 @@ def update_step(case_id: int, step_id: int) -> Response:
         abort(404)
     form = StepForm()
     expanded = form.expanded.data == "1"
-    label = case_step.step.label
+    label = case_step.step.display_label
     if not form.validate_on_submit():
         errors = [e for field in form for e in field.errors]
         return _tracker(case, 422, step_error=(step_id, errors[0]), expanded=True)

@@ -17,6 +17,7 @@ from webapp.models.cases import (
     CaseStep,
     StepDefinition,
     Visit,
+    step_label,
 )
 from webapp.models.links import AccessLink, token_hash
 from webapp.models.offer import (
@@ -58,6 +59,7 @@ from webapp.models.thresholds import (
     CaseThreshold,
     ThresholdCategory,
     case_threshold_context,
+    threshold_category_label,
     thresholds_for_case,
 )
 

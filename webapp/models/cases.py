@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
@@ -83,17 +84,40 @@ EVENT_LABELS = {
 }
 STEP_STATUSES = {"todo": _l("te doen"), "done": _l("gedaan"), "skipped": _l("overgeslagen")}
 
+
+def N_(message: str) -> str:
+    """Marks a default label for the catalog (pybabel extracts N_ by default) and returns it
+    untranslated: the database keeps the Dutch, display_label translates it when shown."""
+    return message
+
+
+def shown_label(label: str, default: str | None) -> str:
+    """A stored label as a person reads it: translated while it is still the default (the Dutch
+    msgid), as typed once a coordinator renamed it. Never queries."""
+    if default is not None and label == default:
+        return gettext(default)
+    return label
+
+
 DEFAULT_STEPS = [
-    (1, "aanmelding", "Aanmelding", "case_opened"),
-    (2, "kennismaking", "Kennismaking", "first_contact"),
-    (3, "vraagverheldering", "Vraagverheldering", ""),
-    (4, "rechten", "Rechten & budget", ""),
-    (5, "zoeken", "Zoeken & kiezen", ""),
-    (6, "inschrijving", "Inschrijving", "enrolled"),
-    (7, "eerste_keer", "Eerste keer samen", "attended"),
-    (8, "opvolging", "Opvolging", ""),
-    (9, "afronding", "Afronding", "case_closed"),
+    (1, "aanmelding", N_("Aanmelding"), "case_opened"),
+    (2, "kennismaking", N_("Kennismaking"), "first_contact"),
+    (3, "vraagverheldering", N_("Vraagverheldering"), ""),
+    (4, "rechten", N_("Rechten & budget"), ""),
+    (5, "zoeken", N_("Zoeken & kiezen"), ""),
+    (6, "inschrijving", N_("Inschrijving"), "enrolled"),
+    (7, "eerste_keer", N_("Eerste keer samen"), "attended"),
+    (8, "opvolging", N_("Opvolging"), ""),
+    (9, "afronding", N_("Afronding"), "case_closed"),
 ]
+DEFAULT_STEP_LABELS = {key: label for _position, key, label, _event in DEFAULT_STEPS}
+
+
+def step_label(key: str | None, label: str | None) -> str | None:
+    """The label of a step as shown (see shown_label), from its key and stored label."""
+    if label is None:
+        return None
+    return shown_label(label, DEFAULT_STEP_LABELS.get(key or ""))
 
 
 class Case(BaseModel):
@@ -354,6 +378,11 @@ class StepDefinition(BaseModel):
     key = CharField(max_length=30, unique=True)
     label = CharField(max_length=60)
     completed_by = CharField(max_length=30, default="")  # the event that completes it
+
+    @property
+    def display_label(self) -> str | None:
+        """The label as shown: the default translated, a renamed label as typed."""
+        return step_label(self.key, self.label)
 
     @classmethod
     def ordered(cls):  # type: ignore[no-untyped-def]

@@ -7,24 +7,27 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Inte
 from peewee import Case as SQLCase
 
 from webapp.db import BaseModel
-from webapp.models.cases import Case
+from webapp.models.cases import N_, Case, shown_label
 from webapp.models.people import User
 from webapp.timeutil import utcnow
 
 DEFAULT_THRESHOLD_CATEGORIES = [
-    (1, "financieel", "financieel"),
-    (2, "informatie", "informatie"),
-    (3, "administratief", "administratief / digitaal"),
-    (4, "mobiliteit", "mobiliteit"),
-    (5, "taal", "taal"),
-    (6, "sociaal", "sociaal"),
-    (7, "psychologisch", "psychologisch"),
-    (8, "cultureel", "cultureel"),
-    (9, "materieel", "materieel"),
-    (10, "tijd", "tijd / kinderopvang"),
-    (11, "aanbod", "aanbod"),
-    (12, "gezondheid", "gezondheid / beperking"),
+    (1, "financieel", N_("financieel")),
+    (2, "informatie", N_("informatie")),
+    (3, "administratief", N_("administratief / digitaal")),
+    (4, "mobiliteit", N_("mobiliteit")),
+    (5, "taal", N_("taal")),
+    (6, "sociaal", N_("sociaal")),
+    (7, "psychologisch", N_("psychologisch")),
+    (8, "cultureel", N_("cultureel")),
+    (9, "materieel", N_("materieel")),
+    (10, "tijd", N_("tijd / kinderopvang")),
+    (11, "aanbod", N_("aanbod")),
+    (12, "gezondheid", N_("gezondheid / beperking")),
 ]
+DEFAULT_THRESHOLD_CATEGORY_LABELS = {
+    key: label for _position, key, label in DEFAULT_THRESHOLD_CATEGORIES
+}
 THRESHOLD_STATUSES = {
     "open": _l("open"),
     "resolved": _l("opgelost"),
@@ -32,10 +35,22 @@ THRESHOLD_STATUSES = {
 }
 
 
+def threshold_category_label(key: str | None, label: str | None) -> str | None:
+    """The label of a threshold category as shown (see shown_label), from its key and label."""
+    if label is None:
+        return None
+    return shown_label(label, DEFAULT_THRESHOLD_CATEGORY_LABELS.get(key or ""))
+
+
 class ThresholdCategory(BaseModel):
     position = IntegerField(unique=True)
     key = CharField(max_length=30, unique=True)
     label = CharField(max_length=60)
+
+    @property
+    def display_label(self) -> str | None:
+        """The label as shown: the default translated, a renamed label as typed."""
+        return threshold_category_label(self.key, self.label)
 
 
 class CaseThreshold(BaseModel):

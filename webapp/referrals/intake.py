@@ -110,7 +110,7 @@ def _show(
 ) -> Response:
     candidates = _candidates(referral) if referral.is_new else []
     categories = {
-        c.key: c.label
+        c.key: c.display_label
         for c in ThresholdCategory.select().where(
             ThresholdCategory.key.in_(referral.threshold_keys)
         )

@@ -49,7 +49,8 @@ def _link_or_problem(token: str) -> AccessLink | Response:
 
 def _categories() -> list[tuple[str, str]]:
     return [
-        (c.key, c.label) for c in ThresholdCategory.select().order_by(ThresholdCategory.position)
+        (c.key, c.display_label)
+        for c in ThresholdCategory.select().order_by(ThresholdCategory.position)
     ]
 
 

@@ -270,7 +270,7 @@ def funnel(period: Period) -> Table:
         "stappen",
         _("Hoe ver dossiers kwamen"),
         [Column(_("Stap")), Column(_("Dossiers die zo ver kwamen"), bar=True)],
-        [Row(f"{s.position}. {s.label}", [values[i]]) for i, s in enumerate(steps)],
+        [Row(f"{s.position}. {s.display_label}", [values[i]]) for i, s in enumerate(steps)],
         _("Dossiers die in de periode liepen, naar de stap waar ze nu zijn of voorbij zijn."),
     )
 
@@ -359,7 +359,7 @@ def contacts(period: Period) -> Table:
 def thresholds(period: Period) -> Table:
     query = (
         CaseThreshold.select(
-            ThresholdCategory.label,
+            ThresholdCategory.id,
             _count_if(CaseThreshold.status == "open"),
             _count_if(CaseThreshold.status == "resolved"),
             _count_if(CaseThreshold.status == "unsolvable"),
@@ -369,16 +369,13 @@ def thresholds(period: Period) -> Table:
         .where(
             CaseThreshold.created_at >= period.start_utc, CaseThreshold.created_at < period.end_utc
         )
-        .group_by(ThresholdCategory.id, ThresholdCategory.label, ThresholdCategory.position)
+        .group_by(ThresholdCategory.id, ThresholdCategory.position)
         .order_by(ThresholdCategory.position)
     )
-    found = {label: [int(v or 0) for v in rest] for label, *rest in query.tuples()}
-    labels = [
-        c.label
-        for c in ThresholdCategory.select(ThresholdCategory.label).order_by(
-            ThresholdCategory.position
-        )
-    ]
+    found = {category: [int(v or 0) for v in rest] for category, *rest in query.tuples()}
+    categories = ThresholdCategory.select(
+        ThresholdCategory.id, ThresholdCategory.key, ThresholdCategory.label
+    ).order_by(ThresholdCategory.position)
     return Table(
         "drempels",
         _("Drempels per soort: opgelost en open"),
@@ -389,7 +386,7 @@ def thresholds(period: Period) -> Table:
             Column(_("Niet oplosbaar")),
             Column(_("Gesignaleerd")),
         ],
-        [Row(label, found.get(label, [0, 0, 0, 0])) for label in labels],
+        [Row(c.display_label, found.get(c.id, [0, 0, 0, 0])) for c in categories],
         _("Drempels genoteerd in de periode, met hun stand vandaag."),
     )
 
@@ -428,6 +425,7 @@ def signals(period: Period) -> list[Signal]:
     query = (
         CaseThreshold.select(
             CaseThreshold.created_at,
+            ThresholdCategory.key,
             ThresholdCategory.label,
             Client.district,
             Client.birth_date,
@@ -446,15 +444,15 @@ def signals(period: Period) -> list[Signal]:
         )
         .order_by(CaseThreshold.created_at, ThresholdCategory.position)
     )
-    from webapp.models import THRESHOLD_STATUSES
+    from webapp.models import THRESHOLD_STATUSES, threshold_category_label
 
     out = []
-    for created, category, district, born, interests, status, shared in query.tuples():
+    for created, key, category, district, born, interests, status, shared in query.tuples():
         local = to_local(created)
         out.append(
             Signal(
                 month=local.strftime("%Y-%m"),
-                category=category,
+                category=threshold_category_label(key, category) or "",
                 district=district or _("onbekend"),
                 age_group=age_group(born, local.date()),
                 domains=", ".join(
