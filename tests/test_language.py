@@ -118,3 +118,26 @@ def test_a_renamed_label_is_shown_as_typed_in_every_language(client, mediator, c
     # The labels not renamed are still translated.
     page = client.get(f"/cases/{case.id}", headers=ENGLISH).get_data(as_text=True)
     assert "Clarifying the question" in page
+
+
+def test_what_an_english_screen_stores_for_colleagues_is_dutch(client, mediator, case) -> None:
+    """Timeline details are read by the whole team: written in Dutch whatever the screen."""
+    from webapp import models
+
+    client.login(mediator)
+    _add_threshold(client, case, "financieel", ENGLISH)
+    version = in_db(lambda: models.Case.get_by_id(case.id).version)
+    response = client.post(
+        f"/cases/{case.id}/close",
+        data={"version": version, "outcome": "stopped", "reason": "schedule", "note": ""},
+        headers=ENGLISH,
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    details = in_db(
+        lambda: {
+            e.kind: e.detail
+            for e in models.CaseEvent.select().where(models.CaseEvent.case == case.id)
+        }
+    )
+    assert details["threshold_added"] == "financieel · open"
+    assert details["closed"].startswith("gestopt") and "uurrooster" in details["closed"]

@@ -22,6 +22,7 @@ from webapp.models import (
     ThresholdCategory,
     case_threshold_context,
     database,
+    in_team_language,
 )
 from webapp.referrals.forms import clean, options
 from webapp.timeutil import utcnow
@@ -118,11 +119,13 @@ def create(case_id: int) -> Response:
             created_by=current_user._get_current_object(),
             resolved_at=utcnow() if form.status.data == "resolved" else None,
         )
+        with in_team_language():
+            detail = f"{category.label} · {threshold.status_label}"
         CaseEvent.create(
             case=case,
             actor=current_user._get_current_object(),
             kind="threshold_added",
-            detail=f"{category.label} · {threshold.status_label}",
+            detail=detail,
         )
         case.touch()
         AuditEvent.record("create", threshold)
@@ -175,9 +178,10 @@ def update(case_id: int, threshold_id: int) -> Response:
         if not threshold.save_if_unchanged(expected):
             fresh = CaseThreshold.get_for_case(case, threshold_id)
             return _item(case, fresh, status=409, conflict=True)
-        detail = f"{threshold.category.label} · {threshold.status_label}"
-        if threshold.signal and not was_signalled:
-            detail += " · " + _("gesignaleerd")
+        with in_team_language():
+            detail = f"{threshold.category.label} · {threshold.status_label}"
+            if threshold.signal and not was_signalled:
+                detail += " · " + _("gesignaleerd")
         CaseEvent.create(
             case=case,
             actor=current_user._get_current_object(),

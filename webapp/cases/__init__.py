@@ -314,7 +314,8 @@ def update_client(case_id: int) -> Response:
             .execute()
         )
         if saved and changed:
-            labels = ", ".join(str(getattr(form, name).label.text).lower() for name in changed)
+            with models.in_team_language():
+                labels = ", ".join(str(getattr(form, name).label.text).lower() for name in changed)
             CaseEvent.create(case=case, actor=user, kind="client_updated", detail=labels[:500])
             AuditEvent.record("update", client)
     if not saved:

@@ -17,6 +17,7 @@ from webapp.models.cases import (
     CaseStep,
     StepDefinition,
     Visit,
+    in_team_language,
     step_label,
 )
 from webapp.models.links import AccessLink, token_hash

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
@@ -97,6 +97,15 @@ def shown_label(label: str, default: str | None) -> str:
     if default is not None and label == default:
         return gettext(default)
     return label
+
+
+TEAM_LANGUAGE = "nl"
+
+
+def in_team_language():  # type: ignore[no-untyped-def]
+    """A block whose text is stored for colleagues (timeline details, notes): it is written in
+    the team's language, whatever the language of the screen it came from."""
+    return force_locale(TEAM_LANGUAGE)
 
 
 DEFAULT_STEPS = [
@@ -321,9 +330,10 @@ class Case(BaseModel):
                 outcome_reason=reason if outcome == "stopped" else "",
                 outcome_note=note,
             ).where(Case.id == self.id).execute()
-            detail = str(OUTCOMES.get(outcome, outcome))
-            if outcome == "stopped" and reason:
-                detail += f": {STOP_REASONS.get(reason, reason)}"
+            with in_team_language():
+                detail = str(OUTCOMES.get(outcome, outcome))
+                if outcome == "stopped" and reason:
+                    detail += f": {STOP_REASONS.get(reason, reason)}"
             CaseEvent.create(case=self, actor=by, kind="closed", detail=detail[:500])
             self.complete_step_by_event("case_closed", by)
             self.refresh_position()

@@ -20,7 +20,7 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, Visit
+from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
 
@@ -260,12 +260,9 @@ class Enrolment(BaseModel):
             ).execute()
             from webapp.models.cases import STOP_REASONS
 
-            CaseEvent.create(
-                case=self.case,
-                actor=by,
-                kind="enrolment_stopped",
-                detail=f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}",
-            )
+            with in_team_language():
+                detail = f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}"
+            CaseEvent.create(case=self.case, actor=by, kind="enrolment_stopped", detail=detail)
             self.case.touch()
 
 

@@ -15,7 +15,7 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent
+from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
@@ -213,6 +213,8 @@ class Referral(BaseModel):
                 detail=f"{self.organisation.name} · {self.reference}"[:500],
             )
             keys = self.threshold_keys
+            with in_team_language():
+                note = str(_l("Gemeld door de doorverwijzer"))
             if keys:
                 categories = ThresholdCategory.select().where(ThresholdCategory.key.in_(keys))
                 CaseThreshold.insert_many(
@@ -220,7 +222,7 @@ class Referral(BaseModel):
                         {
                             "case": case.id,
                             "category": c.id,
-                            "note": str(_l("Gemeld door de doorverwijzer")),
+                            "note": note,
                             "created_by": by.id,
                         }
                         for c in categories
