@@ -248,8 +248,9 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
         question, interest = rng.choice(QUESTIONS[_group(age)])
         closed = position == "closed"
         reached = 9 if closed else int(position)
-        days_open = rng.randint(10 + 8 * reached, 20 + 9 * reached) if reached > 1 else 4
-        opened_day = today - dt.timedelta(days=min(days_open, 88))
+        # A case takes months from A to Z: the further along, the longer ago it was opened.
+        days_open = rng.randint(10 + 14 * reached, 30 + 26 * reached) if reached > 1 else 4
+        opened_day = today - dt.timedelta(days=min(days_open, 300))
         opened_at = _at(opened_day, rng)
         source = rng.choice(["doorverwijzing"] * 4 + ["permanentie", "zelf"])
         case = Case.create(
