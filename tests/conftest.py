@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import MemcachedBytecodeCache
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app, models
@@ -24,6 +25,17 @@ PASSWORD = "correct horse battery staple"
 # The real cost (600 000 rounds) is tested in test_auth; elsewhere a cheap hash keeps tests fast.
 CHEAP_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+class CompiledTemplates(dict):
+    """Jinja's compiled templates kept in memory for the whole run: each test gets a new app,
+    and without this each app would compile every template again (a third of the run)."""
+
+    def set(self, key: str, value: bytes, timeout: int | None = None) -> None:
+        self[key] = value
+
+
+COMPILED_TEMPLATES = MemcachedBytecodeCache(CompiledTemplates(), prefix="", timeout=None)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +67,7 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
             "SESSION_COOKIE_SECURE": False,
         }
     )
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     if postgres_database:
         _empty_postgres()
     create_tables()
@@ -64,12 +77,18 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
 
 
 def _empty_postgres() -> None:
+    """Empty every table of this run's database, in one round trip (TRUNCATE is ten times
+    slower on tables this small); the ids start again at 1."""
     with database.connection_context():
-        tables = [m._meta.table_name for m in models.ALL_MODELS if m.table_exists()]
-        if tables:
-            database.execute_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        if not models.User.table_exists():
+            return
+        tables = [m._meta.table_name for m in reversed(models.ALL_MODELS)]  # dependents first
+        database.execute_sql(
+            "; ".join(
+                [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (our own table names)
+                + [f'ALTER SEQUENCE "{t}_id_seq" RESTART' for t in tables]
             )
+        )
 
 
 class BrowserLikeClient(FlaskClient):
