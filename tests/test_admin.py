@@ -37,6 +37,7 @@ ADMIN_URLS = [
     ("POST", "/admin/users/{id}"),
     ("POST", "/admin/users/{id}/deactivate"),
     ("POST", "/admin/users/{id}/reactivate"),
+    ("POST", "/admin/users/{id}/password"),
 ]
 
 
@@ -225,3 +226,33 @@ def test_reactivation_lets_them_in_again(client, coordinator, mediator, app: Fla
     assert response.status_code == 204 and "/admin/users" in response.headers["HX-Location"]
     app.test_client_class = BrowserLikeClient
     assert app.test_client().login(mediator).status_code == 303
+
+
+def test_a_forgotten_password_is_replaced_and_shown_once(
+    client, coordinator, mediator, app: Flask
+) -> None:
+    app.test_client_class = BrowserLikeClient
+    sara = app.test_client()
+    sara.login(mediator)
+    client.login(coordinator)
+    assert "Nieuw wachtwoord maken" in client.get(f"/admin/users/{mediator.id}/edit").text
+    response = client.post(f"/admin/users/{mediator.id}/password")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    assert "Nieuw wachtwoord voor Sara El Amrani" in page
+    password = page.split('<code class="secret">')[1].split("</code>")[0]
+    # Whoever knew the old password is out, and it no longer works; the new one does.
+    assert "/login" in sara.get("/").headers["Location"]
+    refused = sara.post("/login", data={"email": mediator.email, "password": PASSWORD})
+    assert refused.status_code == 401
+    assert sara.login(mediator, password=password).status_code == 303
+    assert "password-reset" in in_db(lambda: [e.action for e in models.AuditEvent.select()])
+
+
+def test_a_coordinator_changes_their_own_password_under_my_account(client, coordinator) -> None:
+    client.login(coordinator)
+    assert "Nieuw wachtwoord maken" not in client.get(f"/admin/users/{coordinator.id}/edit").text
+    response = client.post(f"/admin/users/{coordinator.id}/password")
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert client.login(coordinator).status_code == 303  # the password did not change

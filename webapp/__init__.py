@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
 
     from webapp import (
+        account,
         activities,
         admin,
         attendance,
@@ -79,6 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     demo.init_app(app)
     for blueprint in (
         auth.bp,
+        account.bp,
         today.bp,
         cases.bp,
         visits.bp,
@@ -108,10 +110,15 @@ def _secret_key(app: Flask) -> str:
 
 
 def _locale() -> str:
-    """The page's own language (client and provider pages), else the browser's, else Dutch."""
+    """The page's own language (client and provider pages), else the one the team member chose
+    under "Mijn account", else the browser's, else Dutch."""
     from flask import g
+    from flask_login import current_user
 
     page_language = getattr(g, "page_language", None)
     if page_language:
         return page_language
+    chosen = getattr(current_user, "ui_language", "")
+    if chosen in UI_LANGUAGES:
+        return chosen
     return request.accept_languages.best_match(UI_LANGUAGES) or "nl"

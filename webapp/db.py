@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
+from playhouse.migrate import SchemaMigrator, migrate
 
 database = DatabaseProxy()
 
@@ -54,13 +55,38 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(schema_sql_command)
 
 
-def create_tables() -> None:
-    """Create every missing table and index and seed the reference rows; never drops data."""
+def create_tables() -> list[str]:
+    """Create every missing table, column and index and seed the reference rows; never drops
+    data. Returns the columns that were added to existing tables."""
     from webapp import models
 
     with database.connection_context():
         database.create_tables(models.ALL_MODELS, safe=True)
+        added = add_missing_columns(models.ALL_MODELS)
         models.seed_reference_data()
+    return added
+
+
+def add_missing_columns(all_models: list[type[Model]]) -> list[str]:
+    """Add the columns a model gained since its table was created, so that `init-db` brings an
+    existing database up to date. Only nullable columns can be added this way (no table rebuild,
+    no guessed values); any other missing column stops init-db with an explanation."""
+    migrator = SchemaMigrator.from_database(database.obj)
+    added = []
+    for model in all_models:
+        table = model._meta.table_name
+        existing = {column.name for column in database.get_columns(table)}
+        for field in model._meta.sorted_fields:
+            if field.column_name in existing:
+                continue
+            if not field.null:
+                raise click.ClickException(
+                    f"{table}.{field.column_name} is missing and cannot be empty: "
+                    "add it by hand, or start from a new database."
+                )
+            migrate(migrator.add_column(table, field.column_name, field))
+            added.append(f"{table}.{field.column_name}")
+    return added
 
 
 def schema_sql() -> str:
@@ -85,7 +111,8 @@ def schema_sql() -> str:
 @with_appcontext
 def init_db_command() -> None:
     """Create the tables (safe on a database that already holds data)."""
-    create_tables()
+    for column in create_tables():
+        click.echo(f"Column added: {column}")
     click.echo(f"Database ready: {describe(current_app)}")
 
 

@@ -52,7 +52,7 @@ def _ids() -> dict[str, int]:
         .first()
     )
     case = enrolled or cases.order_by(models.Case.id).first()
-    ids = {"case": case.id, "activity": models.Activity.select().first().id}
+    ids = {"case": case.id, "activity": models.Activity.select().first().id, "mediator": sara.id}
     referral = models.Referral.select().order_by(models.Referral.id).first()
     if referral is not None:
         ids["referral"] = referral.id
@@ -178,6 +178,13 @@ PAGES = [
         needs=("referral",),
     ),
     Page("users", "coordinator", "admin.index", lambda d: d.path("admin.index")),
+    Page(
+        "user",
+        "coordinator",
+        "admin.edit",
+        lambda d: d.path("admin.edit", user_id=d.ids["mediator"]),
+    ),
+    Page("account", "mediator", "account.index", lambda d: d.path("account.index")),
     Page(
         "client-nl",
         None,
@@ -384,6 +391,7 @@ TARGET_PAGES = [
         "provider",
         "referral-form",
         "offline",
+        "account",
     )
 ]
 
@@ -397,7 +405,8 @@ def test_touch_targets_are_at_least_44_px(page: Any, demo: Demo, spec: Page) -> 
 TEXT_PAGES = [
     spec
     for spec in PAGES
-    if spec.name in ("login", "vandaag", "case", "visit-form", "client-ar", "referral-form")
+    if spec.name
+    in ("login", "vandaag", "case", "visit-form", "client-ar", "referral-form", "account")
 ]
 
 

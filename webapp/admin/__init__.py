@@ -61,14 +61,18 @@ def create() -> Response:
         user.save()
         AuditEvent.record("create", user)
     if form.generate.data:
-        # Shown once, never stored in clear and never sent back again.
-        response = make_response(
-            render_template("admin/created.html", user=user, password=password), 201
-        )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return _show_password_once(user, password, status=201)
     flash(_("%(name)s kan nu aanmelden.", name=user.name))
     return redirect_to(url_for("admin.index"))
+
+
+def _show_password_once(user: User, password: str, status: int, reset: bool = False) -> Response:
+    """The generated password, shown once: never stored in clear and never sent back again."""
+    response = make_response(
+        render_template("admin/created.html", user=user, password=password, reset=reset), status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/users/<int:user_id>/edit")
@@ -112,6 +116,25 @@ def deactivate(user_id: int) -> Response:
         AuditEvent.record("deactivate", user)
     flash(_("%(name)s kan niet meer aanmelden.", name=user.name))
     return redirect_to(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id: int) -> Response:
+    """A forgotten password: make a new one to pass on in person; every session of the person
+    ends, so whoever knew the old one is out."""
+    user = _user(user_id)
+    if user == current_user:
+        flash(_("Je eigen wachtwoord wijzig je bij Mijn account."))
+        return redirect_to(url_for("account.index"))
+    password = secrets.token_urlsafe(12)
+    with database.atomic():
+        user.set_password(password)
+        User.update(password_hash=user.password_hash, failed_logins=0, locked_until=None).where(
+            User.id == user.id
+        ).execute()
+        user.end_sessions()
+        AuditEvent.record("password-reset", user)
+    return _show_password_once(user, password, status=200, reset=True)
 
 
 @bp.post("/users/<int:user_id>/reactivate")

@@ -415,8 +415,13 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
     rng.shuffle(open_cases)
     local_now = dt.datetime.now(tz=dt.UTC).astimezone(LOCAL).replace(tzinfo=None)
     soon = local_now.replace(minute=local_now.minute // 15 * 15, second=0, microsecond=0)
-    step = 15 if local_now.hour >= 21 else 45  # late in the evening: the next quarters
-    today_slots = [soon + dt.timedelta(minutes=step * n) for n in (1, 2, 3)]
+    if local_now.hour < 8:  # a demo in the small hours: today's working day
+        today_slots = [
+            dt.datetime.combine(today, dt.time(h, m)) for h, m in ((9, 30), (11, 0), (14, 0))
+        ]
+    else:
+        step = 15 if local_now.hour >= 21 else 45  # late in the evening: the next quarters
+        today_slots = [soon + dt.timedelta(minutes=step * n) for n in (1, 2, 3)]
     tomorrow_slots = [
         dt.datetime.combine(today + dt.timedelta(days=1), dt.time(h, m))
         for h, m in ((9, 30), (11, 0), (13, 30), (15, 0), (16, 30))

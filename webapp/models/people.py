@@ -63,6 +63,7 @@ class User(UserMixin, BaseModel):
     role = CharField(max_length=20, default="mediator", index=True)
     service = CharField(max_length=20, default="ocmw")
     phone = CharField(max_length=30, default="")
+    ui_language = CharField(max_length=5, null=True)  # None: the browser's language
     active = BooleanField(default=True, index=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
@@ -159,6 +160,30 @@ class User(UserMixin, BaseModel):
     def end_sessions(self) -> None:
         """Log this user out everywhere."""
         LoginSession.delete().where(LoginSession.user == self.id).execute()
+
+    def end_other_sessions(self) -> int:
+        """Log this user out on every other device; this login stays. Returns how many ended."""
+        return (
+            LoginSession.delete()
+            .where(
+                LoginSession.user == self.id,
+                LoginSession.key_hash != LoginSession.hash(self.login_key),
+            )
+            .execute()
+        )
+
+    def open_sessions(self) -> int:
+        """How many devices this user is logged in on now."""
+        now = utcnow()
+        return (
+            LoginSession.select()
+            .where(
+                LoginSession.user == self.id,
+                LoginSession.last_seen_at > now - LoginSession.IDLE,
+                LoginSession.created_at > now - LoginSession.LIFETIME,
+            )
+            .count()
+        )
 
 
 class LoginSession(BaseModel):
