@@ -186,6 +186,12 @@ PAGES = [
     ),
     Page("account", "mediator", "account.index", lambda d: d.path("account.index")),
     Page(
+        "audit",
+        "coordinator",
+        "cases.audit",
+        lambda d: d.path("cases.audit", case_id=d.ids["case"]),
+    ),
+    Page(
         "client-nl",
         None,
         "portal.show",
@@ -326,6 +332,8 @@ def test_focus_after_an_htmx_swap_lands_on_what_needs_attention(page: Any, demo:
     page.get_by_label("Wanneer", exact=True).fill("")
     page.get_by_role("button", name="Contact bewaren").click()
     expect(page.locator(".error").first).to_be_visible()
+    # The focus moves once htmx has settled the swap, a moment after the errors appear.
+    page.wait_for_function("document.activeElement && document.activeElement !== document.body")
     now = focused(page)
     # Not lost on <body>: on the form's first problem, where a screen reader reads the error.
     assert now["inMain"], now

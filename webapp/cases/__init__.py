@@ -397,6 +397,29 @@ def _coordinator_case(case_id: int) -> Case:
     return case
 
 
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.get("/<int:case_id>/audit")
+def audit(case_id: int) -> Response:
+    """(Coordinator) who viewed or changed this case and its client, and when: to answer a
+    client who asks who saw their file, or to check that nobody looked who should not have."""
+    case = _coordinator_case(case_id)
+    page = max(_int_arg("page") or 1, 1)
+    rows = list(
+        AuditEvent.for_case(case).paginate(page, AUDIT_PAGE_SIZE + 1)  # one more: is there a next?
+    )
+    if page == 1:
+        AuditEvent.record("audit", case)
+    return render_page_or_block(
+        "cases/audit.html",
+        "events",
+        case=case,
+        events=rows[:AUDIT_PAGE_SIZE],
+        next_page=page + 1 if len(rows) > AUDIT_PAGE_SIZE else None,
+    )
+
+
 @bp.get("/<int:case_id>/assign")
 def assign_form(case_id: int) -> Response:
     """(Coordinator) choose another mediator for this case."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from webapp.models import (
     CONTACT_TYPES,
+    AuditEvent,
     Case,
     CaseEvent,
     CaseStep,
@@ -311,7 +312,7 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
             last_visit["next_action_done_at"] = None
 
         # Steps: the ones before the current are done (a few skipped), with dates in order.
-        closed_at = now - dt.timedelta(days=rng.randint(1, 12)) if closed else None
+        closed_at = _at(today - dt.timedelta(days=rng.randint(1, 12)), rng) if closed else None
         for step in steps:
             row: dict[str, Any] = {"case": case.id, "step": step.id, "status": "todo"}
             if step.key == "aanmelding" and reached > 1:
@@ -349,7 +350,8 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
                 )
             elif step.position < reached and step.position > 2:
                 end = closed_at or now
-                at = opened_at + (end - opened_at) * (step.position - 1) / 9
+                day = (opened_at + (end - opened_at) * (step.position - 1) / 9).date()
+                at = min(_at(day, rng), now - dt.timedelta(hours=1))
                 stop_early = closed and outcome != "independent" and step.position > 5
                 skip = stop_early or (step.key == "rechten" and card and rng.random() < 0.5)
                 note = "" if skip else STEP_NOTES.get(step.key, "")
@@ -453,8 +455,29 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
     keys = {v.idempotency_key: v.id for v in Visit.select(Visit.id, Visit.idempotency_key)}
     events += [{**event, "visit": keys[key]} for key, event in visit_events]
     _insert(CaseEvent, events, {"step": None, "visit": None, "detail": ""})
+    _insert(AuditEvent, _audit_trail(events), {"link": None})
     cases.sort(key=lambda c: (c.status != "open", c.id))
     return cases
+
+
+def _audit_trail(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit events the work on the timeline would have left: each case opened and contact
+    recorded, and the look at the case page that went with every change."""
+    trail = []
+    for event in events:
+        if not event.get("actor") or event["at"] > utcnow():
+            continue
+        who = {"at": event["at"], "user": event["actor"]}
+        if event["kind"] == "opened":
+            trail.append(
+                {**who, "action": "create", "object_type": "case", "object_id": event["case"]}
+            )
+        elif event.get("visit"):
+            trail.append(
+                {**who, "action": "create", "object_type": "visit", "object_id": event["visit"]}
+            )
+        trail.append({**who, "action": "view", "object_type": "case", "object_id": event["case"]})
+    return trail
 
 
 def _insert(model: Any, rows: list[dict[str, Any]], defaults: dict[str, Any]) -> None:

@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel
 from webapp.models.people import User
 from webapp.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from webapp.models.cases import Case
+
+# What each recorded action on a case's records means, for the case's audit trail.
+AUDIT_LABELS = {
+    ("view", "case"): _l("bekeek het dossier"),
+    ("create", "case"): _l("opende het dossier"),
+    ("update", "case"): _l("rondde het dossier af of heropende het"),
+    ("assign", "case"): _l("wees het dossier toe"),
+    ("audit", "case"): _l("bekeek wie in het dossier keek"),
+    ("create", "client"): _l("maakte de cliënt aan"),
+    ("update", "client"): _l("wijzigde de gegevens van de cliënt"),
+    ("create", "visit"): _l("registreerde een contact"),
+    ("update", "visit"): _l("wijzigde een contact"),
+    ("create", "casethreshold"): _l("voegde een drempel toe"),
+    ("update", "casethreshold"): _l("wijzigde een drempel"),
+    ("create", "enrolment"): _l("schreef in voor een activiteit"),
+    ("update", "enrolment"): _l("stopte een inschrijving"),
+    ("update", "session"): _l("noteerde de aanwezigheid"),
+    ("attendance", "session"): _l("gaf de aanwezigheid door"),
+    ("cant_come", "session"): _l("meldde: kan niet komen"),
+    ("create", "accesslink"): _l("maakte een link"),
+    ("revoke", "accesslink"): _l("trok een link in"),
+    ("view", "referral"): _l("bekeek de aanmelding"),
+    ("accept", "referral"): _l("aanvaardde de aanmelding"),
+    ("create", "referral"): _l("verstuurde de aanmelding"),
+}
+LINK_ACTORS = {
+    "client": _l("de cliënt, via de persoonlijke link"),
+    "provider": _l("de aanbieder, via de aanwezigheidslink"),
+    "referral": _l("de doorverwijzer, via het formulier"),
+}
 
 
 class AuditEvent(BaseModel):
@@ -42,3 +78,54 @@ class AuditEvent(BaseModel):
             object_type=object_type or type(obj).__name__.lower(),
             object_id=getattr(obj, "id", None),
         )
+
+    @property
+    def label(self) -> str:
+        return str(AUDIT_LABELS.get((self.action, self.object_type), self.action))
+
+    @classmethod
+    def for_case(cls, case: Case) -> Select:
+        """Who viewed or changed this case, its client and everything hanging from the case
+        (visits, thresholds, enrolments, sessions, links, the referral), newest first, with the
+        person or the link that did it. One query, whatever the size of the trail."""
+        from webapp.models.cases import Visit
+        from webapp.models.links import AccessLink
+        from webapp.models.offer import Enrolment, Session
+        from webapp.models.referrals import Referral
+        from webapp.models.thresholds import CaseThreshold
+
+        enrolments = Enrolment.select(Enrolment.id).where(Enrolment.case == case.id)
+        owned = {
+            "visit": Visit.select(Visit.id).where(Visit.case == case.id),
+            "casethreshold": CaseThreshold.select(CaseThreshold.id).where(
+                CaseThreshold.case == case.id
+            ),
+            "enrolment": enrolments,
+            "session": Session.select(Session.id).where(Session.enrolment.in_(enrolments)),
+            "accesslink": AccessLink.select(AccessLink.id).where(
+                (AccessLink.client == case.client_id) | AccessLink.enrolment.in_(enrolments)
+            ),
+            "referral": Referral.select(Referral.id).where(Referral.case == case.id),
+        }
+        where = ((cls.object_type == "case") & (cls.object_id == case.id)) | (
+            (cls.object_type == "client") & (cls.object_id == case.client_id)
+        )
+        for object_type, ids in owned.items():
+            where |= (cls.object_type == object_type) & cls.object_id.in_(ids)
+        return (
+            cls.select(cls, User, AccessLink.purpose)
+            .join(User, JOIN.LEFT_OUTER)
+            .switch(cls)
+            .join(AccessLink, JOIN.LEFT_OUTER, on=(cls.link == AccessLink.id), attr="via_link")
+            .where(where)
+            .order_by(cls.at.desc(), cls.id.desc())
+        )
+
+    @property
+    def actor(self) -> str:
+        """Who did it: a team member's name, or which link was used."""
+        if self.user_id is not None:
+            return self.user.name
+        via_link = getattr(self, "via_link", None)
+        purpose = via_link.purpose if via_link is not None else None
+        return str(LINK_ACTORS.get(purpose, _l("iemand via een link")))
