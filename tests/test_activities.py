@@ -4,6 +4,7 @@ case, attendance recorded by the mediator, stopping an enrolment, the case page 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -591,3 +592,53 @@ def test_a_coordinator_sees_the_team_sessions_only_in_the_team_view(
     client.login(coordinator)
     assert "Yasmina" not in client.get("/").get_data(as_text=True)
     assert "Yasmina" in client.get("/?scope=team").get_data(as_text=True)
+
+
+# --- The first session prefilled from the schedule's words -----------------------------------
+
+FRIDAY = dt.date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "day", "start", "minutes"),
+    [
+        ("woensdag 14–15.30 uur", dt.date(2026, 12, 2), dt.time(14, 0), 90),
+        ("zondag 14-17 uur", dt.date(2026, 11, 29), dt.time(14, 0), 180),
+        # The nearest of several weekdays; a weekday after the hours is another event.
+        ("maandag en donderdag 16–18 uur", dt.date(2026, 11, 30), dt.time(16, 0), 120),
+        ("woensdag 14–15.30 uur, zaterdag wedstrijd", dt.date(2026, 12, 2), dt.time(14, 0), 90),
+        # The same weekday as today: next week's (an enrolment is for a coming session).
+        ("vrijdag 18:00 - 20 uur", dt.date(2026, 12, 4), dt.time(18, 0), 120),
+        ("zaterdag 10 uur", dt.date(2026, 11, 28), dt.time(10, 0), None),
+        ("schoolvakanties, 9–17 uur", None, dt.time(9, 0), 480),
+        ("9 uur, op woensdag", dt.date(2026, 12, 2), dt.time(9, 0), None),
+        ("elke dag, zie uurrooster", None, None, None),
+        ("25–27 uur", None, None, None),
+        ("", None, None, None),
+    ],
+)
+def test_the_next_session_is_read_from_the_schedule(schedule, day, start, minutes) -> None:
+    assert models.guess_next_session(schedule, FRIDAY) == (day, start, minutes)
+
+
+def value_of(page: str, name: str) -> str:
+    field = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    assert field, name
+    value = re.search(r'value="([^"]*)"', field.group(0))
+    return value.group(1) if value else ""
+
+
+def test_the_enrol_form_starts_from_the_schedule(client, mediator, case) -> None:
+    activity = make_activity(schedule="dinsdag 17.30–19 uur")
+    client.login(mediator)
+    page = client.get(f"/activities/cases/{case.id}/enrol/{activity.id}").get_data(as_text=True)
+    today = local_today()
+    tuesday = today + dt.timedelta(days=(1 - today.weekday() - 1) % 7 + 1)
+    assert value_of(page, "first_date") == tuesday.isoformat()
+    assert value_of(page, "first_time") == "17:30"
+    assert value_of(page, "duration_minutes") == "90"
+    assert "Ingevuld volgens het uurrooster (dinsdag 17.30–19 uur). Kijk het na." in page
+    unreadable = make_activity(title="Zwemmen", schedule="volgens afspraak")
+    page = client.get(f"/activities/cases/{case.id}/enrol/{unreadable.id}").get_data(as_text=True)
+    assert value_of(page, "first_date") == ""
+    assert "Ingevuld volgens het uurrooster" not in page

@@ -174,6 +174,36 @@ def test_create_user_refuses_a_taken_email(runner, mediator) -> None:
     assert "al een gebruiker" in result.output
 
 
+@pytest.mark.parametrize(
+    ("stdin", "expected_code", "expected_text"),
+    [
+        ("a new long password\na new long password\n", 0, "overal afgemeld"),
+        ("a new long password\nanother password!!\n", 1, "verschillen"),
+        ("short\nshort\n", 1, "minstens 12"),
+    ],
+)
+def test_set_password_from_the_command_line(
+    app, runner, mediator, stdin, expected_code, expected_text
+) -> None:
+    app.test_client_class = BrowserLikeClient
+    phone = app.test_client()
+    phone.login(mediator)
+    result = runner.invoke(args=["set-password", "SARA.elamrani@vrijbaan.test"], input=stdin)
+    assert result.exit_code == expected_code, result.output
+    assert expected_text in result.output
+    user = in_db(lambda: models.User.get_by_id(mediator.id))
+    assert user.check_password("a new long password") is (expected_code == 0)
+    assert user.check_password(PASSWORD) is (expected_code != 0)
+    # Done: the phone that was logged in is out. Refused: nothing changed.
+    assert (phone.get("/").status_code == 302) is (expected_code == 0)
+
+
+def test_set_password_for_nobody_says_so(runner) -> None:
+    result = runner.invoke(args=["set-password", "niemand@vrijbaan.test"], input="x\nx\n")
+    assert result.exit_code == 1
+    assert "Er is geen gebruiker met niemand@vrijbaan.test." in result.output
+
+
 def test_cheap_hash_fixture_is_not_what_production_writes() -> None:
     assert not generate_password_hash("x", method="pbkdf2:sha256:1000").startswith(
         "pbkdf2:sha256:600000"

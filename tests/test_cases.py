@@ -20,6 +20,7 @@ from webapp.models import (
     Visit,
     database,
 )
+from webapp.templating import short_date
 from webapp.timeutil import local_today, utcnow
 
 
@@ -854,3 +855,21 @@ def test_demo_cases_cover_every_step_outcome_and_contact_type(app) -> None:
         )
         ages = [c.age() for c in Client.select()]
         assert min(ages) < 10 and max(ages) > 65
+
+
+@pytest.mark.parametrize(
+    ("valid_for_days", "badge"),
+    [(-1, "verlopen"), (0, "verloopt binnenkort"), (29, "verloopt binnenkort"), (30, None)],
+)
+def test_the_case_page_warns_before_the_reduced_rate_card_expires(
+    app, client, mediator, valid_for_days, badge
+) -> None:
+    # An attest runs out: a month ahead there is time to have it renewed before a fee is due.
+    valid_until = local_today() + dt.timedelta(days=valid_for_days)
+    case = make_case(mediator, make_client(card_type="uitpas", card_valid_until=valid_until))
+    client.login(mediator)
+    page = body(client.get(f"/cases/{case.id}"))
+    with app.test_request_context():
+        assert f"geldig tot {short_date(valid_until)}" in page
+    for label in ("verlopen", "verloopt binnenkort"):
+        assert (f">{label}</span>" in page) is (label == badge)

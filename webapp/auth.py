@@ -143,6 +143,7 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = "basic"
     app.cli.add_command(create_user_command)
+    app.cli.add_command(set_password_command)
 
 
 def read_password() -> str:
@@ -179,3 +180,24 @@ def create_user_command(email: str, name: str, role: str, service: str) -> None:
         user.set_password(password)
         user.save()
     click.echo(f"Gebruiker {email} ({role}) aangemaakt.")
+
+
+@click.command("set-password")
+@with_appcontext
+@click.argument("email")
+def set_password_command(email: str) -> None:
+    """Give a team member a new password (asked twice, hidden) and log them out everywhere; for
+    when nobody who could do it on the Gebruikers screen can log in."""
+    with database.connection_context():
+        user = User.by_email(email)
+        if user is None:
+            raise click.ClickException(f"Er is geen gebruiker met {email.strip().lower()}.")
+        password = read_password()
+        with database.atomic():
+            user.set_password(password)
+            User.update(password_hash=user.password_hash, failed_logins=0, locked_until=None).where(
+                User.id == user.id
+            ).execute()
+            user.end_sessions()
+            AuditEvent.record("password-reset", user, user=None)
+    click.echo(f"Nieuw wachtwoord voor {user.email}; overal afgemeld.")

@@ -10,7 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.activities import bp
-from webapp.activities.forms import AttendanceForm, EnrolForm, StopForm
+from webapp.activities.forms import (
+    DEFAULT_SESSION_MINUTES,
+    AttendanceForm,
+    EnrolForm,
+    StopForm,
+)
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     Activity,
@@ -19,8 +24,9 @@ from webapp.models import (
     Enrolment,
     Session,
     case_offer_context,
+    guess_next_session,
 )
-from webapp.timeutil import to_utc
+from webapp.timeutil import local_today, to_utc
 
 WEEK = dt.timedelta(days=7)
 
@@ -53,11 +59,21 @@ def enrol_form(case_id: int, activity_id: int) -> str:
     """Enrol the client of a case: cost arrangement and the first session."""
     case = open_case(case_id)
     activity = Activity.get_with_provider(activity_id)
+    guess = guess_next_session(activity.schedule, local_today())
     form = EnrolForm(
         reduced_possible=activity.price_reduced_cents is not None,
         cost_arrangement="reduced" if activity.price_reduced_cents is not None else None,
+        first_date=guess.day,
+        first_time=guess.start,
+        duration_minutes=guess.minutes or DEFAULT_SESSION_MINUTES,
     )
-    return render_template("activities/enrol.html", case=case, activity=activity, form=form)
+    return render_template(
+        "activities/enrol.html",
+        case=case,
+        activity=activity,
+        form=form,
+        guessed=guess.day is not None or guess.start is not None,
+    )
 
 
 @bp.post("/cases/<int:case_id>/enrol/<int:activity_id>")

@@ -181,6 +181,9 @@ class SearchForm(FlaskForm):
     reduced = BooleanField(_l("Kansentarief mogelijk"))
 
 
+DEFAULT_SESSION_MINUTES = 90
+
+
 class EnrolForm(FlaskForm):
     cost_arrangement = RadioField(
         _l("Kosten"),
@@ -194,7 +197,7 @@ class EnrolForm(FlaskForm):
     first_time = TimeField(_l("Uur"), validators=[InputRequired(_l("Kies het uur."))])
     duration_minutes = IntegerField(
         _l("Duur (minuten)"),
-        default=90,
+        default=DEFAULT_SESSION_MINUTES,
         validators=[
             InputRequired(_l("Vul de duur in.")),
             NumberRange(15, 600, _l("Tussen 15 en 600 minuten.")),

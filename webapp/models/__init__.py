@@ -31,6 +31,7 @@ from webapp.models.offer import (
     Session,
     case_offer_context,
     enrolments_for_case,
+    guess_next_session,
     sessions_between,
     today_offer_context,
 )

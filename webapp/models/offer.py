@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections import defaultdict
+from typing import NamedTuple
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
@@ -70,6 +72,48 @@ class Provider(BaseModel):
     def choices(cls) -> list[tuple[int, str]]:
         rows = cls.select(cls.id, cls.name).where(cls.archived == False).order_by(cls.name)  # noqa: E712
         return [(p.id, p.name) for p in rows]
+
+
+WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+# "14 uur", "13.30-15 uur" (hyphen or en dash), "16:30 - 18 uur": a start and an optional end.
+SCHEDULE_HOURS = re.compile(
+    r"\b(\d{1,2})(?:[.:u](\d{2}))?\s*u?(?:\s*[–-]\s*(\d{1,2})(?:[.:u](\d{2}))?)?\s*u(?:ur)?\b"
+)
+
+
+class ScheduleGuess(NamedTuple):
+    day: dt.date | None
+    start: dt.time | None
+    minutes: int | None
+
+
+def guess_next_session(schedule: str, after: dt.date) -> ScheduleGuess:
+    """The next session as the schedule's words describe it ("maandag en donderdag 16-18 uur"):
+    the first of the named weekdays after `after`, the start and the length. A prefill for the
+    mediator to check, never stored as such; whatever cannot be read stays None."""
+    text = schedule.lower()
+    hours = SCHEDULE_HOURS.search(text)
+    start = minutes = None
+    if hours:
+        h, m = int(hours[1]), int(hours[2] or 0)
+        if h < 24 and m < 60:
+            start = dt.time(h, m)
+            if hours[3]:
+                end_h, end_m = int(hours[3]), int(hours[4] or 0)
+                length = (end_h * 60 + end_m) - (h * 60 + m)
+                minutes = length if end_h < 24 and end_m < 60 and 15 <= length <= 600 else None
+    # Weekdays named before the hours belong to them ("woensdag 14 uur, zaterdag match");
+    # with none there, any weekday named ("9 uur, op woensdag").
+    weekdays = _weekdays(text[: hours.start()]) if hours else []
+    weekdays = weekdays or _weekdays(text)
+    day = None
+    if weekdays:
+        day = min(after + dt.timedelta(days=(w - after.weekday() - 1) % 7 + 1) for w in weekdays)
+    return ScheduleGuess(day, start, minutes)
+
+
+def _weekdays(text: str) -> list[int]:
+    return [i for i, name in enumerate(WEEKDAYS) if re.search(rf"\b{name}\b", text)]
 
 
 class Activity(BaseModel):

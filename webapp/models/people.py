@@ -253,6 +253,18 @@ class Client(BaseModel):
         """First name and initial: what a provider may see."""
         return f"{self.first_name} {self.last_name[:1]}."
 
+    CARD_WARNING = dt.timedelta(days=30)
+
+    @property
+    def card_status(self) -> str:
+        """'expired', 'expiring' (within a month: time to renew the attest) or ''."""
+        if not self.card_type or self.card_valid_until is None:
+            return ""
+        today = local_today()
+        if self.card_valid_until < today:
+            return "expired"
+        return "expiring" if self.card_valid_until < today + self.CARD_WARNING else ""
+
     def age(self, today: dt.date | None = None) -> int | None:
         if self.birth_date is None:
             return None
