@@ -90,7 +90,8 @@ def test_guessing_the_current_password_is_stopped(client, mediator) -> None:
     # Even the right password is refused for a while now: a stolen phone cannot keep guessing.
     response = change(client)
     assert response.status_code == 429
-    assert "Te veel pogingen" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'id="current-error"' in page and "Te veel pogingen" in page
     assert in_db(lambda: models.User.get_by_id(mediator.id).check_password(PASSWORD))
 
 
