@@ -101,6 +101,20 @@ def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, in
                 for _ in range(4)
             ]
             models.Visit.insert_many(visits).execute()
+            # A year of looking and changing: a view and a recorded contact per visit.
+            models.AuditEvent.insert_many(
+                [
+                    {
+                        "at": visit["occurred_at"],
+                        "user": visit["mediator"],
+                        "action": action,
+                        "object_type": "case",
+                        "object_id": visit["case"],
+                    }
+                    for visit in visits
+                    for action in ("view", "view", "update")
+                ]
+            ).execute()
     some_case = models.Case.select().where(models.Case.mediator == users[0]).first()
     for i in range(30):
         models.CaseEvent.create(case=some_case, actor=users[0], kind="visit", detail=f"contact {i}")
@@ -159,6 +173,9 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
         ]:
             results.append((f"{who.role:<11} {name}", measure(client, path)))
         if who.is_coordinator:
+            results.append(
+                (f"{who.role:<11} Audit trail", measure(client, f"/cases/{case_id}/audit"))
+            )
             results.append((f"{who.role:<11} Caseload, team", measure(client, "/cases/?who=all")))
             results.append(
                 (
