@@ -60,10 +60,15 @@ run() {
   local name=$1 url=$2 headers=${3:-}
   local extra=()
   [ -n "$headers" ] && extra=(--extra-headers "$headers")
-  "$HERE/node_modules/.bin/lighthouse" "$url" --quiet --form-factor=mobile \
-    --only-categories=performance,accessibility,best-practices \
-    --output=json --output-path="$OUT/$name.json" \
-    --chrome-flags="$FLAGS --user-data-dir=$(mktemp -d -p "$INSTANCE")" "${extra[@]}"
+  # Lighthouse now and then fails to record the trace of a load (NO_NAVSTART): one more try.
+  for attempt in 1 2; do
+    "$HERE/node_modules/.bin/lighthouse" "$url" --quiet --form-factor=mobile \
+      --only-categories=performance,accessibility,best-practices \
+      --output=json --output-path="$OUT/$name.json" \
+      --chrome-flags="$FLAGS --user-data-dir=$(mktemp -d -p "$INSTANCE")" "${extra[@]}" && return 0
+    echo "lighthouse failed on $name (attempt $attempt)" >&2
+  done
+  return 1
 }
 
 run login "$BASE/login"
