@@ -134,12 +134,21 @@ def test_recording_from_vandaag_opens_the_planned_contact(client, mediator, day)
 
 
 def bulk(mediator: models.User, n: int, day: dt.date) -> None:
-    """n more cases, each with a contact planned today and an overdue next action."""
+    """n more cases, each with a contact planned today, an overdue next action and a card that
+    runs out next week."""
     now = utcnow()
     with database.connection_context(), database.atomic():
         before = models.Case.select().count()
         models.Client.insert_many(
-            [{"first_name": "Client", "last_name": f"Nummer {before + i}"} for i in range(n)]
+            [
+                {
+                    "first_name": "Client",
+                    "last_name": f"Nummer {before + i}",
+                    "card_type": "uitpas",
+                    "card_valid_until": day + dt.timedelta(days=7),
+                }
+                for i in range(n)
+            ]
         ).execute()
         client_ids = [
             c.id for c in models.Client.select().order_by(models.Client.id.desc()).limit(n)
@@ -192,3 +201,32 @@ def test_vandaag_costs_the_same_with_10_or_1000_cases(client, request, who, url,
     large, size = queries_and_size(client, url)
     assert small == large
     assert size <= 14 * 1024, size
+
+
+def test_cards_that_run_out_are_on_vandaag(client, mediator, other_mediator, day) -> None:
+    def case_with_card(user, first_name, valid_for_days, **fields):  # type: ignore[no-untyped-def]
+        card = {"card_type": "uitpas", "card_valid_until": day + dt.timedelta(days=valid_for_days)}
+        return make_case(user, make_client(first_name=first_name, **card), **fields)
+
+    case_with_card(mediator, "Binnenkort", 12)
+    case_with_card(mediator, "Verlopen", -3)
+    case_with_card(mediator, "Ruimschoots", 90)
+    case_with_card(mediator, "Lang geleden", -200)
+    closed = case_with_card(mediator, "Gesloten", 5)
+    with database.connection_context():
+        models.Case.update(status="closed").where(models.Case.id == closed.id).execute()
+    case_with_card(other_mediator, "Collega", 5)
+    client.login(mediator)
+    page = client.get("/").get_data(as_text=True)
+    section = page.split('id="today-cards-title"')[1].split("</section>")[0]
+    # The one that already ran out first, then the one that soon will; nothing else.
+    assert section.index("Verlopen Bouzid") < section.index("Binnenkort Bouzid")
+    assert "Verlopen op" in section and "Geldig tot" in section
+    for name in ("Ruimschoots", "Lang geleden", "Gesloten", "Collega"):
+        assert name not in section
+
+
+def test_no_card_section_when_no_card_runs_out(client, mediator, day) -> None:
+    make_case(mediator, make_client(card_type="uitpas", card_valid_until=day + dt.timedelta(90)))
+    client.login(mediator)
+    assert "Kaarten die verlopen" not in client.get("/").get_data(as_text=True)

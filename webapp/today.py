@@ -24,6 +24,8 @@ bp = Blueprint("today", __name__, url_prefix="")
 
 RECENT_CASES = 8
 PLANNED_LIMIT = 40
+CARDS_LIMIT = 10
+CARD_LOOKBACK = dt.timedelta(days=60)
 
 
 def recent_cases(mediator: User | None) -> list[Case]:
@@ -41,6 +43,28 @@ def recent_cases(mediator: User | None) -> list[Case]:
         .where(Case.status == "open")
         .order_by(Case.updated_at.desc(), Case.id.desc())
         .limit(RECENT_CASES)
+    )
+    if mediator is not None:
+        query = query.where(Case.mediator == mediator)
+    return list(query)
+
+
+def expiring_cards(mediator: User | None, today: dt.date) -> list[Case]:
+    """Open cases whose client's reduced-rate card runs out within a month or ran out lately:
+    time to ask for a new attest before a fee is due (one query)."""
+    query = (
+        Case.select(Case, Client, User)
+        .join(Client)
+        .switch(Case)
+        .join(User)
+        .where(
+            Case.status == "open",
+            Client.card_type != "",
+            Client.card_valid_until >= today - CARD_LOOKBACK,
+            Client.card_valid_until < today + Client.CARD_WARNING,
+        )
+        .order_by(Client.card_valid_until, Case.id)
+        .limit(CARDS_LIMIT)
     )
     if mediator is not None:
         query = query.where(Case.mediator == mediator)
@@ -66,6 +90,7 @@ def index() -> Response:
         planned_limit=PLANNED_LIMIT,
         actions=list(Visit.actions_due(mediator, today)),
         recent=recent_cases(mediator),
+        cards=expiring_cards(mediator, today),
         total_steps=StepDefinition.select().count(),
         **today_offer_context(mediator, start, end),
         **today_referral_context(user),
