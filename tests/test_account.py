@@ -139,3 +139,33 @@ def test_log_out_my_other_devices(client, mediator, other_mediator, app: Flask) 
     for device in (phone, tablet):
         assert "/login" in device.get("/").headers["Location"]
     assert colleague.get("/").status_code == 200
+
+
+def test_a_password_made_by_the_coordinator_asks_to_be_replaced(
+    client, coordinator, mediator, app: Flask
+) -> None:
+    client.login(coordinator)
+    page = client.post(f"/admin/users/{mediator.id}/password").get_data(as_text=True)
+    given = page.split('<code class="secret">')[1].split("</code>")[0]
+    app.test_client_class = BrowserLikeClient
+    sara = app.test_client()
+    sara.login(mediator, password=given)
+    notice = "Je wachtwoord werd door een coördinator gemaakt."
+    assert notice in sara.get("/").get_data(as_text=True)
+    assert notice in sara.get("/cases/").get_data(as_text=True)
+    account = sara.get("/account").get_data(as_text=True)
+    assert "Je coördinator maakte je wachtwoord en kent het dus." in account
+    assert change(sara, current=given).status_code == 303
+    assert notice not in sara.get("/").get_data(as_text=True)
+    assert in_db(lambda: models.User.get_by_id(mediator.id).password_given_at) is None
+
+
+def test_a_password_of_your_own_asks_nothing(client, mediator, coordinator) -> None:
+    client.login(mediator)
+    assert "door een coördinator gemaakt" not in client.get("/").get_data(as_text=True)
+    # A new colleague's first password is the coordinator's doing too.
+    client.login(coordinator)
+    data = {"name": "Jonas De Smet", "email": "jonas@vrijbaan.test", "role": "mediator"}
+    client.post("/admin/users", data={**data, "service": "sport", "generate": "y"})
+    jonas = in_db(lambda: models.User.by_email("jonas@vrijbaan.test"))
+    assert jonas.password_given_at is not None

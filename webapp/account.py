@@ -126,7 +126,10 @@ def change_password() -> Response:
         return _page(422, password_form=form)
     with database.atomic():
         user.set_password(form.new.data)
-        User.update(password_hash=user.password_hash).where(User.id == user.id).execute()
+        User.update(password_hash=user.password_hash, password_given_at=None).where(
+            User.id == user.id
+        ).execute()
+        user.password_given_at = None
         ended = user.end_other_sessions()
         AuditEvent.record("password", user)
     Throttle.clear(_wrong_password_key())

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from webapp.admin.forms import EditUserForm, NewUserForm
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import AuditEvent, User, database
+from webapp.timeutil import utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -56,6 +57,7 @@ def create() -> Response:
             role=form.role.data,
             service=form.service.data,
             phone=form.phone.data or "",
+            password_given_at=utcnow(),
         )
         user.set_password(password)
         user.save()
@@ -129,9 +131,12 @@ def reset_password(user_id: int) -> Response:
     password = secrets.token_urlsafe(12)
     with database.atomic():
         user.set_password(password)
-        User.update(password_hash=user.password_hash, failed_logins=0, locked_until=None).where(
-            User.id == user.id
-        ).execute()
+        User.update(
+            password_hash=user.password_hash,
+            password_given_at=utcnow(),
+            failed_logins=0,
+            locked_until=None,
+        ).where(User.id == user.id).execute()
         user.end_sessions()
         AuditEvent.record("password-reset", user)
     return _show_password_once(user, password, status=200, reset=True)

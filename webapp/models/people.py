@@ -64,6 +64,9 @@ class User(UserMixin, BaseModel):
     service = CharField(max_length=20, default="ocmw")
     phone = CharField(max_length=30, default="")
     ui_language = CharField(max_length=5, null=True)  # None: the browser's language
+    # When a coordinator last set this password (they know it): until the person chooses their
+    # own, every page asks them to. None: a password of their own.
+    password_given_at = DateTimeField(null=True)
     active = BooleanField(default=True, index=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
