@@ -53,8 +53,15 @@ def redirect_to(url: str) -> Response:
         response = make_response("", 204)
         # The follow-up GET is a navigation to a whole page: marked as boosted, so that
         # render_page_or_block answers it with the page and not with a fragment of it.
+        # And, like a page load, it starts at the top (else a long form's scroll position stays
+        # and the confirmation at the top of the next page is out of sight).
         response.headers["HX-Location"] = json.dumps(
-            {"path": url, "target": "body", "headers": {"HX-Boosted": "true"}}
+            {
+                "path": url,
+                "target": "body",
+                "swap": "innerHTML show:window:top",
+                "headers": {"HX-Boosted": "true"},
+            }
         )
         return response
     from flask import redirect

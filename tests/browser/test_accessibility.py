@@ -53,6 +53,9 @@ def _ids() -> dict[str, int]:
     )
     case = enrolled or cases.order_by(models.Case.id).first()
     ids = {"case": case.id, "activity": models.Activity.select().first().id, "mediator": sara.id}
+    closed = models.Case.select().where(models.Case.status == "closed").first()
+    if closed is not None:
+        ids["closed"] = closed.id
     referral = models.Referral.select().order_by(models.Referral.id).first()
     if referral is not None:
         ids["referral"] = referral.id
@@ -185,6 +188,13 @@ PAGES = [
         lambda d: d.path("admin.edit", user_id=d.ids["mediator"]),
     ),
     Page("account", "mediator", "account.index", lambda d: d.path("account.index")),
+    Page(
+        "anonymise",
+        "coordinator",
+        "cases.anonymise_form",
+        lambda d: d.path("cases.anonymise_form", case_id=d.ids["closed"]),
+        needs=("closed",),
+    ),
     Page(
         "audit",
         "coordinator",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import axe_violations, log_in, screenshot
 from tests.conftest import in_db, make_case
 from webapp import models
@@ -31,7 +33,9 @@ def test_record_a_visit_from_the_case_page(page, live_server, mediator) -> None:
     page.get_by_label("Volgende stap").fill("Zwemclub Borgerhout bellen")
     page.get_by_role("button", name="Contact bewaren").tap()
     page.wait_for_url(f"{live_server}/cases/{case.id}")
-    assert page.get_by_text("Contact bewaard.").first.is_visible()
+    # The case page opens at the top, with the confirmation in sight (not at the form's scroll).
+    expect(page.get_by_text("Contact bewaard.").first).to_be_in_viewport()
+    assert page.evaluate("window.scrollY") == 0
     timeline = page.locator("#case-timeline")
     assert "telefonisch" in timeline.inner_text()
     assert "Zwemclub Borgerhout bellen" in page.locator("#next-action").inner_text()

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from webapp import models
 from webapp.cases.forms import (
+    AnonymiseForm,
     AssignForm,
     ClientForm,
     CloseForm,
@@ -40,6 +41,8 @@ from webapp.models import (
     StepDefinition,
     User,
     Visit,
+    anonymise_client,
+    can_anonymise,
     database,
 )
 from webapp.timeutil import utcnow
@@ -395,6 +398,38 @@ def _coordinator_case(case_id: int) -> Case:
     if not current_user.is_coordinator:
         abort(404)
     return case
+
+
+@bp.get("/<int:case_id>/anonymise")
+def anonymise_form(case_id: int) -> Response:
+    """(Coordinator) what erasing the client's personal data does, and the button."""
+    case = _coordinator_case(case_id)
+    return _anonymise_page(case, AnonymiseForm())
+
+
+def _anonymise_page(case: Case, form: AnonymiseForm, status: int = 200) -> Response:
+    return render_page_or_block(
+        "cases/anonymise.html",
+        "form",
+        status,
+        case=case,
+        form=form,
+        allowed=can_anonymise(case.client),
+    )
+
+
+@bp.post("/<int:case_id>/anonymise")
+def anonymise(case_id: int) -> Response:
+    """(Coordinator) erase the client's personal data for good; the figures keep counting."""
+    case = _coordinator_case(case_id)
+    if not can_anonymise(case.client):
+        return _anonymise_page(case, AnonymiseForm(), 409)
+    form = AnonymiseForm()
+    if not form.validate_on_submit():
+        return _anonymise_page(case, form, 422)
+    anonymise_client(case.client, current_user._get_current_object())
+    flash(_("De persoonsgegevens zijn gewist."))
+    return redirect_to(url_for("cases.show", case_id=case.id))
 
 
 AUDIT_PAGE_SIZE = 50

@@ -266,3 +266,10 @@ def parse_version(value: Any) -> int | None:
     """The case or client version a form was shown with (None when missing or garbled)."""
     text = str(value or "")
     return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+class AnonymiseForm(FlaskForm):
+    confirm = BooleanField(
+        _l("Ik begrijp dat dit niet ongedaan kan worden."),
+        validators=[DataRequired(_l("Vink aan dat je het begrijpt."))],
+    )

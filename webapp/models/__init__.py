@@ -46,6 +46,7 @@ from webapp.models.people import (
     Throttle,
     User,
 )
+from webapp.models.privacy import anonymise_client, can_anonymise
 from webapp.models.referrals import (
     FIRST_CONTACT,
     ORGANISATION_KINDS,

@@ -23,6 +23,7 @@ AUDIT_LABELS = {
     ("audit", "case"): _l("bekeek wie in het dossier keek"),
     ("create", "client"): _l("maakte de cliënt aan"),
     ("update", "client"): _l("wijzigde de gegevens van de cliënt"),
+    ("anonymise", "client"): _l("wiste de persoonsgegevens"),
     ("create", "visit"): _l("registreerde een contact"),
     ("update", "visit"): _l("wijzigde een contact"),
     ("create", "casethreshold"): _l("voegde een drempel toe"),

@@ -252,6 +252,11 @@ class Client(BaseModel):
         return f"{self.first_name} {self.last_name}"
 
     @property
+    def is_anonymised(self) -> bool:
+        """Erased on request (see models/privacy.py): "Anoniem <id>"."""
+        return self.first_name == "Anoniem" and self.last_name == str(self.id)
+
+    @property
     def short_name(self) -> str:
         """First name and initial: what a provider may see."""
         return f"{self.first_name} {self.last_name[:1]}."
