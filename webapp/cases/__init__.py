@@ -440,18 +440,17 @@ def audit(case_id: int) -> Response:
     """(Coordinator) who viewed or changed this case and its client, and when: to answer a
     client who asks who saw their file, or to check that nobody looked who should not have."""
     case = _coordinator_case(case_id)
-    page = max(_int_arg("page") or 1, 1)
-    rows = list(
-        AuditEvent.for_case(case).paginate(page, AUDIT_PAGE_SIZE + 1)  # one more: is there a next?
-    )
-    if page == 1:
+    before = _int_arg("before")  # "load more": the events older than this one
+    rows = list(AuditEvent.for_case(case, before=before).limit(AUDIT_PAGE_SIZE + 1))
+    if before is None:
         AuditEvent.record("audit", case)
+    events = rows[:AUDIT_PAGE_SIZE]
     return render_page_or_block(
         "cases/audit.html",
         "events",
         case=case,
-        events=rows[:AUDIT_PAGE_SIZE],
-        next_page=page + 1 if len(rows) > AUDIT_PAGE_SIZE else None,
+        events=events,
+        next_before=events[-1].id if len(rows) > AUDIT_PAGE_SIZE else None,
     )
 
 

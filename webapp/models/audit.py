@@ -85,10 +85,11 @@ class AuditEvent(BaseModel):
         return str(AUDIT_LABELS.get((self.action, self.object_type), self.action))
 
     @classmethod
-    def for_case(cls, case: Case) -> Select:
+    def for_case(cls, case: Case, before: int | None = None) -> Select:
         """Who viewed or changed this case, its client and everything hanging from the case
         (visits, thresholds, enrolments, sessions, links, the referral), newest first, with the
-        person or the link that did it. One query, whatever the size of the trail."""
+        person or the link that did it; with `before`, only what came before that event (so
+        that pages hold, however many events arrive meanwhile). One query."""
         from webapp.models.cases import Visit
         from webapp.models.links import AccessLink
         from webapp.models.offer import Enrolment, Session
@@ -113,6 +114,11 @@ class AuditEvent(BaseModel):
         )
         for object_type, ids in owned.items():
             where |= (cls.object_type == object_type) & cls.object_id.in_(ids)
+        if before is not None:
+            # Newest first is (at, id) descending: continue below the event `before`.
+            mark = cls.alias("mark")
+            at = mark.select(mark.at).where(mark.id == before)
+            where = where & ((cls.at < at) | ((cls.at == at) & (cls.id < before)))
         return (
             cls.select(cls, User, AccessLink.purpose)
             .join(User, JOIN.LEFT_OUTER)
