@@ -114,12 +114,11 @@ def index() -> Response:
 def change_password() -> Response:
     """A new password; every other device is logged out, this one stays."""
     user = current_user._get_current_object()
+    form = PasswordForm(user=user)
     if Throttle.count_for(_wrong_password_key(), WRONG_PASSWORD_WINDOW) >= MAX_WRONG_PASSWORDS:
-        form = PasswordForm(user=user)
-        form.validate()
+        # Not even checked (a stolen phone cannot keep guessing): the answer is the same.
         form.current.errors = [_("Te veel pogingen. Probeer het over een kwartier opnieuw.")]
         return _page(429, password_form=form)
-    form = PasswordForm(user=user)
     if not form.validate():
         if form.current.errors and form.current.data:
             Throttle.hit(_wrong_password_key(), WRONG_PASSWORD_WINDOW)
