@@ -124,11 +124,7 @@ def change_password() -> Response:
             Throttle.hit(_wrong_password_key(), WRONG_PASSWORD_WINDOW)
         return _page(422, password_form=form)
     with database.atomic():
-        user.set_password(form.new.data)
-        User.update(password_hash=user.password_hash, password_given_at=None).where(
-            User.id == user.id
-        ).execute()
-        user.password_given_at = None
+        user.replace_password(form.new.data)
         ended = user.end_other_sessions()
         AuditEvent.record("password", user)
     Throttle.clear(_wrong_password_key())

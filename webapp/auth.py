@@ -194,10 +194,7 @@ def set_password_command(email: str) -> None:
             raise click.ClickException(f"Er is geen gebruiker met {email.strip().lower()}.")
         password = read_password()
         with database.atomic():
-            user.set_password(password)
-            User.update(password_hash=user.password_hash, failed_logins=0, locked_until=None).where(
-                User.id == user.id
-            ).execute()
+            user.replace_password(password)
             user.end_sessions()
             AuditEvent.record("password-reset", user, user=None)
     click.echo(f"Nieuw wachtwoord voor {user.email}; overal afgemeld.")

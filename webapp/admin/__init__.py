@@ -130,13 +130,7 @@ def reset_password(user_id: int) -> Response:
         return redirect_to(url_for("account.index"))
     password = secrets.token_urlsafe(12)
     with database.atomic():
-        user.set_password(password)
-        User.update(
-            password_hash=user.password_hash,
-            password_given_at=utcnow(),
-            failed_logins=0,
-            locked_until=None,
-        ).where(User.id == user.id).execute()
+        user.replace_password(password, given=True)
         user.end_sessions()
         AuditEvent.record("password-reset", user)
     return _show_password_once(user, password, status=200, reset=True)

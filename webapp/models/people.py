@@ -53,6 +53,7 @@ DISTRICTS = [
     "Merksem",
     "Wilrijk",
 ]
+ANONYMOUS_FIRST_NAME = "Anoniem"  # an erased client: "Anoniem <id>" (models/privacy.py)
 CARD_TYPES = {"": _l("geen"), "uitpas": _l("UiTPAS met kansentarief"), "a-kaart": _l("A-kaart")}
 
 
@@ -100,6 +101,19 @@ class User(UserMixin, BaseModel):
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
 
+    def replace_password(self, password: str, given: bool = False) -> None:
+        """Store a new password for an existing user and lift any lock-out. `given`: a
+        coordinator made it (they know it), so the person is asked to choose their own.
+        Which sessions end is the caller's choice."""
+        self.set_password(password)
+        self.password_given_at = utcnow() if given else None
+        User.update(
+            password_hash=self.password_hash,
+            password_given_at=self.password_given_at,
+            failed_logins=0,
+            locked_until=None,
+        ).where(User.id == self.id).execute()
+
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
@@ -121,8 +135,7 @@ class User(UserMixin, BaseModel):
                 cls.id == int(pk),
                 cls.active == True,  # noqa: E712
                 LoginSession.key_hash == LoginSession.hash(key),
-                LoginSession.last_seen_at > now - LoginSession.IDLE,
-                LoginSession.created_at > now - LoginSession.LIFETIME,
+                LoginSession.alive(now),
             )
             .first()
         )
@@ -177,14 +190,9 @@ class User(UserMixin, BaseModel):
 
     def open_sessions(self) -> int:
         """How many devices this user is logged in on now."""
-        now = utcnow()
         return (
             LoginSession.select()
-            .where(
-                LoginSession.user == self.id,
-                LoginSession.last_seen_at > now - LoginSession.IDLE,
-                LoginSession.created_at > now - LoginSession.LIFETIME,
-            )
+            .where(LoginSession.user == self.id, LoginSession.alive(utcnow()))
             .count()
         )
 
@@ -209,6 +217,11 @@ class LoginSession(BaseModel):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def alive(cls, now: dt.datetime):  # type: ignore[no-untyped-def]
+        """The condition for a session that has neither gone idle nor outlived its lifetime."""
+        return (cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)
 
     @classmethod
     def start(cls, user: User) -> str:
@@ -254,7 +267,7 @@ class Client(BaseModel):
     @property
     def is_anonymised(self) -> bool:
         """Erased on request (see models/privacy.py): "Anoniem <id>"."""
-        return self.first_name == "Anoniem" and self.last_name == str(self.id)
+        return self.first_name == ANONYMOUS_FIRST_NAME and self.last_name == str(self.id)
 
     @property
     def short_name(self) -> str:

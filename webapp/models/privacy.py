@@ -12,12 +12,10 @@ from webapp.models.audit import AuditEvent
 from webapp.models.cases import Case, CaseEvent, CaseStep, Visit
 from webapp.models.links import AccessLink
 from webapp.models.offer import Enrolment, Session
-from webapp.models.people import Client, User
+from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, User
 from webapp.models.referrals import Referral
 from webapp.models.thresholds import CaseThreshold
 from webapp.timeutil import utcnow
-
-ANONYMOUS_FIRST_NAME = "Anoniem"  # Client.is_anonymised recognises it
 
 
 def year_only(day: dt.date | None) -> dt.date | None:
@@ -34,6 +32,7 @@ def anonymise_client(client: Client, by: User) -> None:
     """Erase the personal data of the client and everything written about them (one transaction)."""
     cases = Case.select(Case.id).where(Case.client == client.id)
     enrolments = Enrolment.select(Enrolment.id).where(Enrolment.case.in_(cases))
+    referrals = (Referral.client == client.id) | Referral.case.in_(cases)
     with database.atomic():
         Client.update(
             first_name=ANONYMOUS_FIRST_NAME,
@@ -68,11 +67,9 @@ def anonymise_client(client: Client, by: User) -> None:
             interests="",
             question="",
             decline_reason="",
-        ).where((Referral.client == client.id) | Referral.case.in_(cases)).execute()
-        # The birth date keeps its year only, per referral.
-        for referral in Referral.select(Referral.id, Referral.birth_date).where(
-            (Referral.client == client.id) | Referral.case.in_(cases)
-        ):
+        ).where(referrals).execute()
+        # The birth date keeps its year only, per referral (a person has one or two).
+        for referral in Referral.select(Referral.id, Referral.birth_date).where(referrals):
             Referral.update(birth_date=year_only(referral.birth_date)).where(
                 Referral.id == referral.id
             ).execute()
