@@ -193,6 +193,25 @@ class Searchable:
         return super().insert_many([cls._with_search_text(r) for r in rows], fields)  # type: ignore[misc]
 
     @classmethod
+    def bulk_create(cls, model_list: Iterable[Any], batch_size: int | None = None) -> Any:
+        model_list = list(model_list)
+        for row in model_list:
+            row.search_text = cls.search_text_of(row.__data__)
+        return super().bulk_create(model_list, batch_size)  # type: ignore[misc]
+
+    @classmethod
+    def bulk_update(
+        cls, model_list: Iterable[Any], fields: Any, batch_size: int | None = None
+    ) -> Any:
+        model_list = list(model_list)
+        names = {getattr(f, "name", f) for f in fields}
+        if names & set(cls.SEARCHED_FIELDS) and "search_text" not in names:
+            for row in model_list:
+                row.search_text = cls.search_text_of(row.__data__)
+            fields = [*fields, "search_text"]
+        return super().bulk_update(model_list, fields, batch_size)  # type: ignore[misc]
+
+    @classmethod
     def update(cls, __data: Any = None, **update: Any) -> Any:
         return SearchTextUpdate(cls, cls._normalize_data(__data, update))  # type: ignore[attr-defined]
 
