@@ -59,11 +59,15 @@ def create_tables() -> list[str]:
     """Create every missing table, column and index and seed the reference rows; never drops
     data. Returns the columns that were added to existing tables."""
     from webapp import models
+    from webapp.models.search import create_search_indexes, refresh_all
 
     with database.connection_context():
         database.create_tables(models.ALL_MODELS, safe=True)
         added = add_missing_columns(models.ALL_MODELS)
         models.seed_reference_data()
+        with database.atomic():
+            refresh_all(models.ALL_MODELS)
+        create_search_indexes(database, models.ALL_MODELS)
     return added
 
 

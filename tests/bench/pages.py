@@ -31,7 +31,16 @@ from webapp.db import create_tables, database
 from webapp.timeutil import utcnow
 
 FIRST = ["Amina", "Youssef", "Elif", "Mehmet", "Kasia", "Ioana", "Mariam", "Ahmad", "Sofie", "Luca"]
+FIRST += ["Ayşe", "Lucía", "Łukasz", "Ionuț"]
 LAST = ["Bouzid", "El Idrissi", "Yilmaz", "Kowalska", "Popescu", "Haidari", "Peeters", "Mohamed"]
+LAST += ["Çelik", "Wiśniewska", "Nguyễn", "Bogdănescu"]
+# Searches as typed on a phone (issue 9): no accents, part of a name, a phone number.
+SEARCHES = [
+    ("Search 'celik'", "/cases/?q=celik"),
+    ("Search 'ayse celik'", "/cases/?q=ayse+celik"),
+    ("Search 'ays'", "/cases/?q=ays"),
+    ("Search phone +32", "/cases/?q=%2B32+470+12+34+56"),
+]
 CHUNK = 500
 
 
@@ -59,7 +68,7 @@ def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, in
                     "birth_date": dt.date(
                         1950 + rng.randrange(65), 1 + rng.randrange(12), 1 + rng.randrange(28)
                     ),
-                    "phone": f"04{rng.randrange(10**8):08d}",
+                    "phone": f"04{rng.randrange(10**8):08d}" if i else "+32 470 12 34 56",
                     "district": rng.choice(models.DISTRICTS),
                 }
                 for i in range(size)
@@ -146,7 +155,19 @@ def measure(
     }
 
 
-def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
+def show_plans(coordinator: models.User, postgres: bool) -> None:
+    """Print the plan of the team's caseload searched for 'celik' (the widest search)."""
+    query = models.Case.caseload(coordinator, q="celik").limit(26)
+    sql, params = query.sql()
+    explain = "EXPLAIN (ANALYZE, COSTS OFF) " if postgres else "EXPLAIN QUERY PLAN "
+    print(f"-- plan of the team caseload searched for 'celik'\n{sql}")
+    for row in database.execute_sql(explain + sql, params).fetchall():
+        print("   ", " ".join(str(c) for c in row))
+
+
+def run(
+    n_cases: int, postgres: str | None, plans: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
     folder = tempfile.mkdtemp()
     url = postgres or f"sqlite:///{folder}/bench.sqlite"
     app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "SESSION_COOKIE_SECURE": False})
@@ -159,6 +180,9 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
         # Statistics, as PostgreSQL's autovacuum keeps them after a bulk load (plans need them).
         database.execute_sql("ANALYZE")
     app.test_client_class = BrowserLikeClient
+    if plans:
+        with app.test_request_context(), database.connection_context():
+            show_plans(coordinator, postgres is not None)
     results = []
     for who in (mediator, coordinator):
         client = app.test_client()
@@ -170,6 +194,7 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
             ("Case page", f"/cases/{case_id}"),
             ("Reports", "/reports/"),
             ("Activities", "/activities/"),
+            *SEARCHES,
         ]:
             results.append((f"{who.role:<11} {name}", measure(client, path)))
         if who.is_coordinator:
@@ -177,6 +202,8 @@ def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
                 (f"{who.role:<11} Audit trail", measure(client, f"/cases/{case_id}/audit"))
             )
             results.append((f"{who.role:<11} Caseload, team", measure(client, "/cases/?who=all")))
+            for name, path in SEARCHES:
+                results.append((f"{who.role:<11} team {name}", measure(client, f"{path}&who=all")))
             results.append(
                 (
                     f"{who.role:<11} Caseload, team p.3",
@@ -198,11 +225,12 @@ def main() -> None:
     parser.add_argument(
         "--postgres", help="a PostgreSQL URL to a scratch database (tables are dropped)"
     )
+    parser.add_argument("--plans", action="store_true", help="print the search's query plan")
     args = parser.parse_args()
     for n in args.cases:
         print(f"\n== {n} cases ({'PostgreSQL' if args.postgres else 'SQLite'})")
         print(f"{'page':<32} {'status':>6} {'gzip KB':>8} {'queries':>8} {'median ms':>10}")
-        for name, r in run(n, args.postgres):
+        for name, r in run(n, args.postgres, args.plans):
             print(
                 f"{name:<32} {r['status']:>6} {r['gzip_kb']:>8.1f} {r['queries']:>8} "
                 f"{r['ms']:>10.1f}"

@@ -292,12 +292,9 @@ class Case(BaseModel):
             query = query.where(cls.current_position == position)
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
-        digits = "".join(c for c in q if c.isdigit())
-        if len(digits) >= 3 and not any(c.isalpha() for c in q):
-            query = query.where(_phone_contains(digits))  # a phone number, typed any way
-        else:
-            for term in q.split()[:5]:
-                query = query.where(_matches(term))
+        condition = _matches(q)
+        if condition is not None:
+            query = query.where(condition)
         return query
 
     @classmethod
@@ -367,20 +364,22 @@ class Case(BaseModel):
             CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
 
 
-def _matches(term: str):  # type: ignore[no-untyped-def]
-    """A caseload search term: part of the client's name, the district, or phone digits."""
-    term = term.replace("%", "").replace("_", "").replace("\\", "")
-    pattern = f"%{term}%"
-    condition = (
-        (Client.first_name**pattern) | (Client.last_name**pattern) | (Client.district**pattern)
-    )
+def _matches(q: str):  # type: ignore[no-untyped-def]
+    """A caseload search: every word in the client's folded name, district, e-mail or phone
+    (see models/search.py); a query with digits may also be the reference of the referral the
+    case came from, typed any way ("VB-2026-0042", "vb 2026 0042", "0042")."""
+    from webapp.models.referrals import Referral
+    from webapp.models.search import contains, fold, search_words
+
+    condition = None
+    for word in search_words(q):
+        part = contains(Client.search_text, word)
+        condition = part if condition is None else condition & part
+    if condition is not None and any(c.isdigit() for c in q):
+        reference = fold(q).replace(" ", "")
+        referred = Referral.select(Referral.case).where(contains(Referral.search_text, reference))
+        condition = condition | Case.id.in_(referred)
     return condition
-
-
-def _phone_contains(digits: str):  # type: ignore[no-untyped-def]
-    """Phone numbers holding these digits, whatever spaces, dots or slashes were stored."""
-    phone = fn.REPLACE(fn.REPLACE(fn.REPLACE(Client.phone, " ", ""), ".", ""), "/", "")
-    return phone ** f"%{digits}%"
 
 
 class StepDefinition(BaseModel):

@@ -6,7 +6,8 @@ import datetime as dt
 import re
 import uuid
 from collections import defaultdict
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
+from webapp.models.search import Searchable, contains, fold, search_words
 from webapp.timeutil import local_today, to_local, utcnow
 
 COST_ARRANGEMENTS = {
@@ -42,7 +44,7 @@ ATTENDANCE = {
 ALLOWANCE_SHARE_PAID_BY_CLIENT = 0.2
 
 
-class Provider(BaseModel):
+class Provider(Searchable, BaseModel):
     name = CharField(max_length=120, index=True)
     kind = CharField(max_length=60, default="")
     contact_name = CharField(max_length=100, default="")
@@ -54,6 +56,13 @@ class Provider(BaseModel):
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    search_text = TextField(null=True, default="")  # the folded name (models/search.py)
+
+    SEARCHED_FIELDS = ("name",)
+
+    @classmethod
+    def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        return [fold(values.get("name"))]
 
     @classmethod
     def listed(cls, include_archived: bool = False):  # type: ignore[no-untyped-def]
@@ -116,7 +125,7 @@ def _weekdays(text: str) -> list[int]:
     return [i for i, name in enumerate(WEEKDAYS) if re.search(rf"\b{name}\b", text)]
 
 
-class Activity(BaseModel):
+class Activity(Searchable, BaseModel):
     provider = ForeignKeyField(Provider, backref="activities", index=True)
     title = CharField(max_length=120, index=True)
     domain = CharField(max_length=10, index=True)  # sport | cultuur | jeugd
@@ -134,6 +143,14 @@ class Activity(BaseModel):
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    # Folded title, place and description, kept by the model (models/search.py).
+    search_text = TextField(null=True, default="")
+
+    SEARCHED_FIELDS = ("title", "street", "district", "description")
+
+    @classmethod
+    def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        return [fold(values.get(name)) for name in cls.SEARCHED_FIELDS]
 
     @property
     def address(self) -> str:
@@ -165,12 +182,9 @@ class Activity(BaseModel):
         query = cls.select(cls, Provider).join(Provider)
         if not include_archived:
             query = query.where(cls.archived == False, Provider.archived == False)  # noqa: E712
-        if text:
-            needle = text.lower()
+        for word in search_words(text):  # each word in the activity or its provider's name
             query = query.where(
-                fn.LOWER(cls.title).contains(needle)
-                | fn.LOWER(Provider.name).contains(needle)
-                | fn.LOWER(cls.description).contains(needle)
+                contains(cls.search_text, word) | contains(Provider.search_text, word)
             )
         if domain:
             query = query.where(cls.domain == domain)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -20,6 +22,14 @@ from peewee import (
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import BaseModel
+from webapp.models.search import (
+    Searchable,
+    fold,
+    like,
+    name_parts,
+    phone_forms,
+    whole_part,
+)
 from webapp.timeutil import local_today, utcnow
 
 PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
@@ -240,7 +250,7 @@ class LoginSession(BaseModel):
             LoginSession.update(last_seen_at=now).where(LoginSession.id == self.id).execute()
 
 
-class Client(BaseModel):
+class Client(Searchable, BaseModel):
     first_name = CharField(max_length=80)
     last_name = CharField(max_length=80)
     birth_date = DateField(null=True)
@@ -256,9 +266,22 @@ class Client(BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    # Folded name, district, e-mail and phone forms, kept by the model (models/search.py).
+    search_text = TextField(null=True, default="")
+
+    SEARCHED_FIELDS = ("first_name", "last_name", "district", "email", "phone")
 
     class Meta:
         indexes = ((("last_name", "first_name"), False), (("birth_date",), False))
+
+    @classmethod
+    def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        return [
+            *name_parts(values.get("first_name"), values.get("last_name")),
+            fold(values.get("district")),
+            fold(values.get("email")),
+            " ".join(phone_forms(values.get("phone"))),
+        ]
 
     @property
     def full_name(self) -> str:
@@ -295,13 +318,11 @@ class Client(BaseModel):
 
     @classmethod
     def probable_duplicates(cls, first_name: str, last_name: str, birth_date: dt.date | None):  # type: ignore[no-untyped-def]
-        """Clients with the same name and birth date, ignoring case."""
-        from peewee import fn
-
+        """Clients with the same birth date and the same name, ignoring case and accents and
+        whichever name came first ("Celik Ayse" is Ayşe Çelik)."""
+        name = f"{fold(first_name)} {fold(last_name)}".strip()
         return cls.select().where(
-            fn.LOWER(cls.first_name) == first_name.strip().lower(),
-            fn.LOWER(cls.last_name) == last_name.strip().lower(),
-            cls.birth_date == birth_date,
+            cls.birth_date == birth_date, like(cls.search_text, whole_part(name))
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from peewee import (
@@ -17,6 +19,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
+from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
@@ -63,7 +66,7 @@ class ReferringOrganisation(BaseModel):
         return query.order_by(cls.archived, cls.name)
 
 
-class Referral(BaseModel):
+class Referral(Searchable, BaseModel):
     organisation = ForeignKeyField(ReferringOrganisation, backref="referrals", index=True)
     reference = CharField(max_length=20, unique=True)
     idempotency_key = CharField(max_length=64, unique=True)
@@ -91,6 +94,20 @@ class Referral(BaseModel):
     submitted_at = DateTimeField(default=utcnow, index=True)
     handled_at = DateTimeField(null=True)
     handled_by = ForeignKeyField(User, null=True, index=True)
+    # Folded name, phone forms and reference, kept by the model (models/search.py).
+    search_text = TextField(null=True, default="")
+
+    SEARCHED_FIELDS = ("first_name", "last_name", "phone", "reference")
+
+    @classmethod
+    def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
+        reference = values.get("reference") or ""
+        return [
+            *name_parts(values.get("first_name"), values.get("last_name")),
+            " ".join(phone_forms(values.get("phone"))),
+            fold(reference),
+            compact(reference),
+        ]
 
     @property
     def full_name(self) -> str:
