@@ -154,6 +154,15 @@ def test_turnen_finds_nothing_and_suggests_what_to_try(client, mediator) -> None
     assert "turnclub" in links(offer)
 
 
+def test_a_suggestion_is_not_offered_twice(client, mediator) -> None:
+    case = make_case(mediator, eight_year_old(), interests="sport")
+    make_activity(title="Zwemles", age_min=6, age_max=12)
+    client.login(mediator)
+    page = client.get(f"/activities/cases/{case.id}/choose?q=turnen").get_data(as_text=True)
+    # Sport is Rayan's only interest: "alles in sport" is the list without the word.
+    assert page.count(">alles in sport</a>") == 1 and "zonder zoekwoord" not in page
+
+
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [

@@ -26,9 +26,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "dansen": ("dans",),
     "muziek": ("muziekschool", "academie", "piano"),
     "zingen": ("koor", "muziek", "academie"),
-    "tekenen": ("beeldend", "kunst", "atelier"),
-    "schilderen": ("beeldend", "kunst", "atelier"),
-    "knutselen": ("atelier", "kunst", "jeugd"),
+    "tekenen": ("beeldend", "kunst"),
+    "schilderen": ("beeldend", "kunst"),
+    "knutselen": ("kunst", "jeugd"),
     "lezen": ("bibliotheek", "voorlezen", "boeken"),
     "huiswerk": ("huiswerkklas", "bibliotheek"),
     "foto": ("fotografie", "fotoworkshop", "museum"),
@@ -96,11 +96,18 @@ class ClientFit:
     age: int | None
     card_valid: bool
     interests: str
+    domains: list[str] = field(default_factory=list)
     fits: list[Fit] = field(default_factory=list)
 
     @property
     def active(self) -> list[Fit]:
         return [f for f in self.fits if f.on]
+
+    @property
+    def only_domain(self) -> str:
+        """The one domain the client's interests limit the list to, if that filter is on."""
+        on = any(f.key == "interests" for f in self.active)
+        return self.domains[0] if on and len(self.domains) == 1 else ""
 
 
 def client_fit(case: Case) -> ClientFit:
@@ -109,11 +116,11 @@ def client_fit(case: Case) -> ClientFit:
     age = client.age()
     interests = [d for d in case.interest_list if d in DOMAINS]
     names = ", ".join(str(DOMAINS[d]) for d in interests)
-    found = ClientFit(age=age, card_valid=client.has_valid_card, interests=names)
+    found = ClientFit(age=age, card_valid=client.has_valid_card, interests=names, domains=interests)
     if age is not None:
         found.fits.append(Fit("age", _("%(age)d jaar", age=age), Activity.fits_age(age)))
     if found.card_valid:
-        found.fits.append(Fit("card", _("werkt met kansentarief"), Activity.works_with_card()))
+        found.fits.append(Fit("card", _("kansentarief"), Activity.works_with_card()))
     if interests and len(interests) < len(DOMAINS):
         found.fits.append(Fit("interests", names, Activity.domain.in_(interests)))
     if request.args.get("fitted"):
@@ -180,16 +187,20 @@ class Suggestion:
         return {FILTERS[k]: v or UNFILTERED[FILTERS[k]] for k, v in self.changes.items()}
 
 
-def suggestions(data: dict[str, Any]) -> list[Suggestion]:
+def suggestions(data: dict[str, Any], fit: ClientFit | None = None) -> list[Suggestion]:
     """What to try when nothing matches: broader or other words, fewer words, the same domain
     without words, the words in every domain, and always the whole offer last."""
     text = (data.get("q") or "").strip()
     domain = data.get("domain") or ""
+    # The one domain the list is limited to (chosen, or the client's only interest), if any.
+    only = domain or (fit.only_domain if fit else "")
     words = text.split()
     found: list[Suggestion] = []
     for index, word in enumerate(words):
         rest = [w for i, w in enumerate(words) if i != index]
         for other in alternatives(word):
+            if other == only and not rest:
+                continue  # the same as "without words" below
             if other in DOMAINS:
                 label = _("alles in %(domain)s", domain=DOMAINS[other])
                 found.append(Suggestion(label, {"q": " ".join(rest), "domain": other}))
@@ -202,8 +213,8 @@ def suggestions(data: dict[str, Any]) -> list[Suggestion]:
             found.append(Suggestion(shorter, {"q": shorter}))
     if text:
         label = (
-            _("alles in %(domain)s", domain=DOMAINS[domain])
-            if domain in DOMAINS
+            _("alles in %(domain)s", domain=DOMAINS[only])
+            if only in DOMAINS
             else _("zonder zoekwoord")
         )
         found.append(Suggestion(label, {"q": ""}))

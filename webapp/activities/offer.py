@@ -53,7 +53,7 @@ def search_results(
         (f, narrowed(base, [other for other in active if other is not f]).where(~f.condition))
         for f in active
     ]
-    tries = suggestions(data) if not rows and page == 1 else []
+    tries = suggestions(data, fit) if not rows and page == 1 else []
     counts = Activity.count_each(
         [query for _fit, query in hidden]
         + [narrowed(offer(**t.search_changes()), [] if t.lift_all else active) for t in tries]
