@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from typing import Any
 
@@ -82,6 +83,12 @@ def test_the_chooser_answers_htmx_with_the_results_only(client, mediator) -> Non
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert body.lstrip().startswith('<div id="activity-results">') and "<html" not in body
     assert titles(body) == ["Zwemles"]
+    # The swapped list is announced: what the age hides, or that nothing was found.
+    response = client.get(f"/activities/cases/{case.id}/choose", headers=HTMX)
+    said = json.loads(response.headers["HX-Trigger"])["announce"]
+    assert said == "3 activiteiten passen niet bij 8 jaar."
+    response = client.get(f"/activities/cases/{case.id}/choose?q=xyzzy", headers=HTMX)
+    assert "Geen activiteiten gevonden." in json.loads(response.headers["HX-Trigger"])["announce"]
     lifted = client.get(f"/activities/cases/{case.id}/choose?q=e&fitted=1", headers=HTMX).get_data(
         as_text=True
     )

@@ -40,7 +40,9 @@ def search_results(
 
     def offer(**changes: Any) -> ModelSelect:
         filters = {name: data.get(field) for field, name in FILTERS.items()}
-        filters = {name: value or UNFILTERED[name] for name, value in filters.items()}
+        filters = {
+            name: UNFILTERED[name] if value is None else value for name, value in filters.items()
+        }
         return Activity.search(**(filters | changes), include_archived=include_archived)
 
     base = offer()
@@ -49,9 +51,10 @@ def search_results(
     limit = PAGE if only_this_page else page * PAGE
     rows = list(narrowed(base, active).offset(offset).limit(limit + 1))
     # What each of the client's filters hides: the rows the other filters let through.
+    # (An appended page of rows shows no notices: nothing to count.)
     hidden = [
         (f, narrowed(base, [other for other in active if other is not f]).where(~f.condition))
-        for f in active
+        for f in ([] if only_this_page else active)
     ]
     tries = suggestions(data, fit) if not rows and page == 1 else []
     counts = Activity.count_each(
@@ -94,12 +97,19 @@ def index() -> Response:
 @bp.get("/cases/<int:case_id>/choose")
 @login_required
 def choose(case_id: int) -> Response:
-    """The same search, to pick an activity to enrol the client of a case in."""
+    """The same search, starting from what fits the client, to pick an activity to enrol in."""
     case = Case.get_for(current_user, case_id)
     page = current_page()
     context = search_results(SearchForm(request.args), page, fit=client_fit(case))
     block = "rows" if page > 1 else "results"
-    return render_page_or_block("activities/index.html", block, case=case, **context)
+    response = render_page_or_block("activities/index.html", block, case=case, **context)
+    # A swapped list is not read out: say what the filters hide, or that nothing was found.
+    said = [text for text, _url in context["hidden"]]
+    if not context["activities"]:
+        said.append(_("Geen activiteiten gevonden"))
+    if wants_fragment() and page == 1 and said:
+        return with_trigger(response, "announce", ". ".join(said) + ".")
+    return response
 
 
 @bp.get("/<int:activity_id>")
