@@ -334,7 +334,7 @@ def enrol_data(**overrides: str) -> dict[str, str]:
 
 
 def test_enrolment_from_the_case(client, mediator, case) -> None:
-    activity = make_activity()
+    activity = make_activity(age_min=None, age_max=None)  # fits the client, whatever her age
     client.login(mediator)
     choose = client.get(f"/activities/cases/{case.id}/choose").get_data(as_text=True)
     assert f"/activities/cases/{case.id}/enrol/{activity.id}" in choose

@@ -62,7 +62,8 @@ def enrol_form(case_id: int, activity_id: int) -> str:
     guess = guess_next_session(activity.schedule, local_today())
     form = EnrolForm(
         reduced_possible=activity.price_reduced_cents is not None,
-        cost_arrangement="reduced" if activity.price_reduced_cents is not None else None,
+        free=activity.price_full_cents == 0,
+        cost_arrangement=activity.default_arrangement(case.client.has_valid_card),
         first_date=guess.day,
         first_time=guess.start,
         duration_minutes=guess.minutes or DEFAULT_SESSION_MINUTES,
@@ -84,7 +85,10 @@ def enrol(case_id: int, activity_id: int) -> Response | tuple[str, int]:
     activity = Activity.get_with_provider(activity_id)
     if activity.archived:
         abort(404)
-    form = EnrolForm(reduced_possible=activity.price_reduced_cents is not None)
+    form = EnrolForm(
+        reduced_possible=activity.price_reduced_cents is not None,
+        free=activity.price_full_cents == 0,
+    )
     duplicate = (
         Enrolment.select()
         .where(Enrolment.case == case, Enrolment.activity == activity, Enrolment.status == "active")

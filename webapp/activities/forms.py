@@ -216,9 +216,16 @@ class EnrolForm(FlaskForm):
         validators=[Optional(), NumberRange(0, 20, _l("Tussen 0 en 20 keer."))],
     )
 
-    def __init__(self, *args: Any, reduced_possible: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, reduced_possible: bool = True, free: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        if not reduced_possible:
+        if free:
+            # Nothing to pay: "gratis" is the only true answer, so it is not asked for.
+            self.cost_arrangement.choices = options({"free": COST_ARRANGEMENTS["free"]})
+            self.cost_arrangement.validators = []
+            self.cost_arrangement.data = "free"
+        elif not reduced_possible:
             self.cost_arrangement.choices = options(
                 (k, v) for k, v in COST_ARRANGEMENTS.items() if k != "reduced"
             )

@@ -7,9 +7,19 @@ from typing import Any
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from peewee import ModelSelect
 from wtforms.fields.choices import SelectChoice
 
 from webapp.activities import bp
+from webapp.activities.chooser import (
+    FILTERS,
+    UNFILTERED,
+    ClientFit,
+    client_fit,
+    link,
+    narrowed,
+    suggestions,
+)
 from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import Activity, AuditEvent, Case, Provider, database
@@ -17,32 +27,55 @@ from webapp.models import Activity, AuditEvent, Case, Provider, database
 PAGE = 20
 
 
-def search_results(form: SearchForm, page: int, include_archived: bool = False) -> dict[str, Any]:
-    """One page of activities (or pages 1..page for a plain request) and whether there is more."""
+def search_results(
+    form: SearchForm, page: int, include_archived: bool = False, fit: ClientFit | None = None
+) -> dict[str, Any]:
+    """One page of activities (or pages 1..page for a plain request) and whether there is more;
+    from a case only those that fit the client, with how many each of those filters hides; when
+    nothing is found, what to try instead. Two queries, whatever the size of the offer."""
     valid = form.validate()
     data = form.data if valid else {}
-    query = Activity.search(
-        text=data.get("q") or "",
-        domain=data.get("domain") or "",
-        age=data.get("age"),
-        district=data.get("district") or "",
-        max_price_cents=data.get("max_price"),
-        reduced_only=bool(data.get("reduced")),
-        include_archived=include_archived,
-    )
+    fits = fit.fits if fit else []
+    active = fit.active if fit else []
+
+    def offer(**changes: Any) -> ModelSelect:
+        filters = {name: data.get(field) for field, name in FILTERS.items()}
+        filters = {
+            name: UNFILTERED[name] if value is None else value for name, value in filters.items()
+        }
+        return Activity.search(**(filters | changes), include_archived=include_archived)
+
+    base = offer()
     only_this_page = wants_fragment() and page > 1
     offset = (page - 1) * PAGE if only_this_page else 0
     limit = PAGE if only_this_page else page * PAGE
-    rows = list(query.offset(offset).limit(limit + 1))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    rows = list(narrowed(base, active).offset(offset).limit(limit + 1))
+    # What each of the client's filters hides: the rows the other filters let through.
+    # (An appended page of rows shows no notices: nothing to count.)
+    hidden = [
+        (f, narrowed(base, [other for other in active if other is not f]).where(~f.condition))
+        for f in ([] if only_this_page else active)
+    ]
+    tries = suggestions(data, fit) if not rows and page == 1 else []
+    counts = Activity.count_each(
+        [query for _fit, query in hidden]
+        + [narrowed(offer(**t.search_changes()), [] if t.lift_all else active) for t in tries]
+    )
+    for suggestion, count in zip(tries, counts[len(hidden) :], strict=True):
+        suggestion.count = count
+        suggestion.url = link(fits, lift_all=suggestion.lift_all, **suggestion.changes)
     return {
         "activities": rows[:limit],
-        "more_url": url_for(
-            request.endpoint or "", **request.view_args or {}, **args, page=page + 1
-        )
-        if len(rows) > limit
-        else None,
+        "more_url": link(fits, page=page + 1) if len(rows) > limit else None,
         "search": form,
+        "fit": fit,
+        "hidden": [
+            (f.hidden_text(count, fit.age, fit.interests), link(fits, lift=f.key))
+            for (f, _query), count in zip(hidden, counts, strict=False)
+            if count and fit
+        ],
+        "suggestions": [t for t in tries if t.count],
+        "searched": (data.get("q") or "").strip(),
     }
 
 
@@ -64,12 +97,19 @@ def index() -> Response:
 @bp.get("/cases/<int:case_id>/choose")
 @login_required
 def choose(case_id: int) -> Response:
-    """The same search, to pick an activity to enrol the client of a case in."""
+    """The same search, starting from what fits the client, to pick an activity to enrol in."""
     case = Case.get_for(current_user, case_id)
     page = current_page()
-    context = search_results(SearchForm(request.args), page)
+    context = search_results(SearchForm(request.args), page, fit=client_fit(case))
     block = "rows" if page > 1 else "results"
-    return render_page_or_block("activities/index.html", block, case=case, **context)
+    response = render_page_or_block("activities/index.html", block, case=case, **context)
+    # A swapped list is not read out: say what the filters hide, or that nothing was found.
+    said = [text for text, _url in context["hidden"]]
+    if not context["activities"]:
+        said.append(_("Geen activiteiten gevonden"))
+    if wants_fragment() and page == 1 and said:
+        return with_trigger(response, "announce", ". ".join(said) + ".")
+    return response
 
 
 @bp.get("/<int:activity_id>")

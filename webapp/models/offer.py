@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
+from functools import reduce
 from typing import Any, NamedTuple
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
+    SQL,
     BooleanField,
     CharField,
     DateTimeField,
+    Expression,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     TextField,
     fn,
 )
@@ -221,6 +226,38 @@ class Activity(Searchable, BaseModel):
         if arrangement == "allowance":
             return round(self.price_full_cents * ALLOWANCE_SHARE_PAID_BY_CLIENT)
         return self.price_full_cents
+
+    def default_arrangement(self, card_valid: bool) -> str:
+        """The cost arrangement to start from: free when there is nothing to pay (with the card,
+        for a client who has a valid one), else the reduced rate where there is one, else the full
+        price. The mediator can still change it."""
+        if self.price_full_cents == 0 or (card_valid and self.price_reduced_cents == 0):
+            return "free"
+        return "reduced" if self.price_reduced_cents is not None else "full"
+
+    @classmethod
+    def fits_age(cls, age: int) -> Expression:
+        """The activities open to someone of this age (a missing bound does not limit)."""
+        return (cls.age_min.is_null() | (cls.age_min <= age)) & (
+            cls.age_max.is_null() | (cls.age_max >= age)
+        )
+
+    @classmethod
+    def works_with_card(cls) -> Expression:
+        """The activities a reduced-rate card makes affordable: with a kansentarief, or free."""
+        return cls.price_reduced_cents.is_null(False) | (cls.price_full_cents == 0)
+
+    @classmethod
+    def count_each(cls, queries: list[ModelSelect]) -> list[int]:
+        """How many activities each query finds, in one statement (a UNION ALL of counts)."""
+        if not queries:
+            return []
+        counts = [
+            query.select(SQL(str(number)), fn.COUNT(cls.id)).order_by()
+            for number, query in enumerate(queries)
+        ]
+        found = dict(reduce(operator.add, counts).tuples())
+        return [int(found.get(number, 0)) for number in range(len(queries))]
 
 
 class Enrolment(BaseModel):

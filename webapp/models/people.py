@@ -309,6 +309,11 @@ class Client(Searchable, BaseModel):
             return "expired"
         return "expiring" if self.card_valid_until < today + self.CARD_WARNING else ""
 
+    @property
+    def has_valid_card(self) -> bool:
+        """A reduced-rate card that counts today (one without an end date counts)."""
+        return bool(self.card_type) and self.card_status != "expired"
+
     def age(self, today: dt.date | None = None) -> int | None:
         if self.birth_date is None:
             return None
