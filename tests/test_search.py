@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from markupsafe import escape
+from peewee import PostgresqlDatabase, ProgrammingError
 
 from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
 from tests.test_activities import make_activity, make_provider
 from tests.test_referrals import make_organisation, make_referral
 from webapp import models
 from webapp.db import create_tables, database
-from webapp.models.search import fold, phone_forms, search_words
+from webapp.models.search import (
+    contains,
+    create_search_indexes,
+    fold,
+    phone_forms,
+    search_words,
+)
 
 BORN = dt.date(1990, 4, 12)
 
@@ -383,8 +391,13 @@ def test_init_db_fills_the_search_text_of_an_older_database(app, runner, mediato
     assert in_db(lambda: models.Client.get().search_text).startswith("| ayse celik |")
 
 
+def on_postgresql() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
 def test_postgresql_serves_the_search_from_a_trigram_index(app) -> None:
-    if not isinstance(database.obj, __import__("peewee").PostgresqlDatabase):
+    if not on_postgresql():
+        assert in_db(lambda: create_search_indexes(database, models.ALL_MODELS)) == []
         pytest.skip("the trigram index is PostgreSQL's (SQLite reads the one narrow column)")
     with database.connection_context():
         rows = database.execute_sql(
@@ -453,3 +466,22 @@ def test_search_runs_the_same_number_of_queries_for_10_and_1010_cases(
             assert response.status_code == 200, url
             counts[label].append(len(statements))
     assert counts["10"] == counts["1010"], counts
+
+
+def test_init_db_works_without_the_right_to_create_pg_trgm(app, runner, monkeypatch) -> None:
+    if not on_postgresql():
+        pytest.skip("pg_trgm is a PostgreSQL extension")
+    real = database.obj.execute_sql
+
+    def refused(sql: str, *args: Any, **kwargs: Any) -> Any:
+        if sql.startswith("CREATE EXTENSION"):
+            raise ProgrammingError("permission denied to create extension")
+        return real(sql, *args, **kwargs)
+
+    monkeypatch.setattr(database.obj, "execute_sql", refused)
+    assert in_db(lambda: create_search_indexes(database, models.ALL_MODELS)) == []
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    make_client(first_name="Ayşe", last_name="Çelik")
+    celik = models.Client.select().where(contains(models.Client.search_text, "celik"))
+    assert in_db(celik.count) == 1

@@ -20,6 +20,7 @@ from peewee import (
 
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
+from webapp.models.search import contains, fold, search_words
 from webapp.timeutil import utcnow
 
 CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
@@ -368,8 +369,7 @@ def _matches(q: str):  # type: ignore[no-untyped-def]
     """A caseload search: every word in the client's folded name, district, e-mail or phone
     (see models/search.py); a query with digits may also be the reference of the referral the
     case came from, typed any way ("VB-2026-0042", "vb 2026 0042", "0042")."""
-    from webapp.models.referrals import Referral
-    from webapp.models.search import contains, fold, search_words
+    from webapp.models.referrals import Referral  # (referrals build on cases)
 
     condition = None
     for word in search_words(q):
