@@ -28,7 +28,7 @@ from webapp.models import (
     in_team_language,
 )
 from webapp.timeutil import to_local, to_utc, utcnow
-from webapp.visits import bp
+from webapp.visits import bp, form_context
 from webapp.visits.forms import (
     CancelForm,
     MoveForm,
@@ -127,8 +127,6 @@ def _labels(names: list[str]) -> str:
 def _render_correction(
     form: VisitEditForm, visit: Visit, status: int = 200, **context: Any
 ) -> Response:
-    from webapp.visits import form_context
-
     return render_page_or_block(
         "visits/form.html",
         "visit_form",
@@ -192,6 +190,8 @@ def correct(visit_id: int) -> Response:
                 for name in CORRECTED_FIELDS
                 if values[name] != getattr(stored, name)
             ]
+            if not differences:  # the other change was this one
+                return _back(case, _("Niets veranderd aan het contact."))
             form.version.data = stored.version or 1
             return _render_correction(form, stored, 409, differences=differences)
         if changed:
@@ -227,7 +227,7 @@ def _gone(case: Case) -> Response:
 
 
 def _reason_page(
-    template_mode: str, form: RemoveForm | CancelForm, visit: Visit, status: int = 200, **extra: Any
+    mode: str, form: RemoveForm | CancelForm, visit: Visit, status: int = 200, **extra: Any
 ) -> Response:
     return render_page_or_block(
         "visits/remove.html",
@@ -236,7 +236,7 @@ def _reason_page(
         form=form,
         visit=visit,
         case=visit.case,
-        mode=template_mode,
+        mode=mode,
         **extra,
     )
 
