@@ -471,6 +471,19 @@ def test_a_plan_cannot_move_into_the_past_nor_over_a_newer_move(client, mediator
     assert 'name="version" type="hidden" value="2"' in page
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
+def test_the_cancel_form_asks_why(client, mediator, case, headers) -> None:
+    client.login(mediator)
+    planned = plan(client, case, local_now() + dt.timedelta(days=1))
+    response = client.get(f"/visits/{planned.id}/cancel", headers=headers)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert ("<html" in page) == (not headers)
+    for reason in ("cliënt kan niet", "bemiddelaar kan niet", "niet meer nodig"):
+        assert reason in page
+    assert 'name="version" type="hidden" value="1"' in page
+
+
 def test_cancelling_a_planned_contact_takes_it_off_vandaag(client, mediator, case) -> None:
     client.login(mediator)
     planned = plan(client, case, local_now() + dt.timedelta(hours=2))
