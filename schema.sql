@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS "case_step_step_id" ON "case_step" ("step_id");
 CREATE INDEX IF NOT EXISTS "case_step_changed_by_id" ON "case_step" ("changed_by_id");
 CREATE UNIQUE INDEX IF NOT EXISTS "case_step_case_id_step_id" ON "case_step" ("case_id", "step_id");
 CREATE INDEX IF NOT EXISTS "case_step_case_id_status" ON "case_step" ("case_id", "status");
-CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "contact_type" VARCHAR(20) NOT NULL, "occurred_at" DATETIME NOT NULL, "duration_minutes" INTEGER NOT NULL, "place" VARCHAR(120) NOT NULL, "contact_made" INTEGER NOT NULL, "planned" INTEGER NOT NULL, "notes" TEXT NOT NULL, "next_action" VARCHAR(200) NOT NULL, "next_action_due" DATE, "next_action_done_at" DATETIME, "idempotency_key" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
+CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "contact_type" VARCHAR(20) NOT NULL, "occurred_at" DATETIME NOT NULL, "duration_minutes" INTEGER NOT NULL, "place" VARCHAR(120) NOT NULL, "contact_made" INTEGER NOT NULL, "planned" INTEGER NOT NULL, "notes" TEXT NOT NULL, "next_action" VARCHAR(200) NOT NULL, "next_action_due" DATE, "next_action_done_at" DATETIME, "idempotency_key" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER, "recorded_at" DATETIME, "removed_at" DATETIME, "removed_reason" VARCHAR(20), FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "visit_case_id" ON "visit" ("case_id");
 CREATE INDEX IF NOT EXISTS "visit_mediator_id" ON "visit" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "visit_occurred_at" ON "visit" ("occurred_at");
@@ -92,7 +92,7 @@ CREATE INDEX IF NOT EXISTS "access_link_session_id" ON "access_link" ("session_i
 CREATE INDEX IF NOT EXISTS "access_link_organisation_id" ON "access_link" ("organisation_id");
 CREATE INDEX IF NOT EXISTS "access_link_created_by_id" ON "access_link" ("created_by_id");
 CREATE INDEX IF NOT EXISTS "access_link_expires_at" ON "access_link" ("expires_at");
-CREATE TABLE IF NOT EXISTS "audit_event" ("id" INTEGER NOT NULL PRIMARY KEY, "at" DATETIME NOT NULL, "user_id" INTEGER, "link" INTEGER, "action" VARCHAR(30) NOT NULL, "object_type" VARCHAR(30) NOT NULL, "object_id" INTEGER, FOREIGN KEY ("user_id") REFERENCES "users" ("id"));
+CREATE TABLE IF NOT EXISTS "audit_event" ("id" INTEGER NOT NULL PRIMARY KEY, "at" DATETIME NOT NULL, "user_id" INTEGER, "link" INTEGER, "action" VARCHAR(30) NOT NULL, "object_type" VARCHAR(30) NOT NULL, "object_id" INTEGER, "fields" VARCHAR(200), FOREIGN KEY ("user_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "audit_event_at" ON "audit_event" ("at");
 CREATE INDEX IF NOT EXISTS "audit_event_user_id" ON "audit_event" ("user_id");
 CREATE INDEX IF NOT EXISTS "audit_event_link" ON "audit_event" ("link");

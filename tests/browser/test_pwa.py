@@ -199,6 +199,9 @@ def test_only_static_files_and_offline_pages_are_cached(
 
 def fill_visit_form(page: Any, notes: str) -> None:
     page.get_by_text("huisbezoek", exact=True).click()
+    folded = page.locator("details#visit-details:not([open]) > summary")  # not on the offline form
+    if folded.count():
+        folded.click()
     page.get_by_label("Duur (minuten)").fill("45")
     page.get_by_label("Plaats").fill("Thuis, Turnhoutsebaan")
     page.get_by_label("Notities").fill(notes)

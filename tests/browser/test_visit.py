@@ -26,6 +26,7 @@ def test_record_a_visit_from_the_case_page(page, live_server, mediator) -> None:
     assert axe_violations(page) == []
     screenshot(page, "visit-form-390")
     page.get_by_text("telefonisch", exact=True).tap()
+    page.get_by_text("Wanneer, duur en plaats").tap()
     page.get_by_role("button", name="15 min").tap()
     assert page.get_by_label("Duur (minuten)").input_value() == "15"
     page.get_by_label("Notities").fill("Mama belt terug over de zwemclub.")

@@ -193,6 +193,7 @@ def _page_context(case: Case) -> dict[str, Any]:
         **_tracker_context(case),
         "client": case.client,
         "next_action": Visit.next_action_for(case),
+        "planned_visits": Visit.planned_for(case),
         **models.case_offer_context(case),
         **models.case_threshold_context(case),
         **_timeline_context(case),

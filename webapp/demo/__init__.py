@@ -22,7 +22,7 @@ def base_url() -> str:
 @with_appcontext
 def seed_demo_command(seed: int) -> None:
     """Fill an empty database with demo data and print the demo logins and links."""
-    from webapp.demo import cases, offer, referrals, team
+    from webapp.demo import cases, corrections, offer, referrals, team
 
     rng = random.Random(seed)
     with database.connection_context():
@@ -34,6 +34,7 @@ def seed_demo_command(seed: int) -> None:
         with database.atomic():
             users = team.seed(rng)
             case_list = cases.seed(rng, users)
+            corrections.seed(rng, users, case_list)
             lines += offer.seed(rng, users, case_list)
             lines += referrals.seed(rng, users, case_list)
     click.echo("Demodata aangemaakt. Aanmelden op " + base_url() + "/login met:")

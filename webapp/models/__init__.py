@@ -3,15 +3,19 @@
 from webapp.db import database
 from webapp.models.audit import AuditEvent
 from webapp.models.cases import (
+    CANCEL_REASONS,
     CASE_SOURCES,
     CASE_STATUSES,
     CONTACT_TYPES,
+    CORRECTION_WINDOW,
     DEFAULT_STEPS,
     DOMAINS,
     EVENT_LABELS,
     OUTCOMES,
+    REMOVE_REASONS,
     STEP_STATUSES,
     STOP_REASONS,
+    VISIT_FIELD_LABELS,
     Case,
     CaseEvent,
     CaseStep,

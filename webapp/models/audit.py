@@ -26,6 +26,9 @@ AUDIT_LABELS = {
     ("anonymise", "client"): _l("wiste de persoonsgegevens"),
     ("create", "visit"): _l("registreerde een contact"),
     ("update", "visit"): _l("wijzigde een contact"),
+    ("remove", "visit"): _l("verwijderde een contact"),
+    ("move", "visit"): _l("verplaatste een gepland contact"),
+    ("cancel", "visit"): _l("annuleerde een gepland contact"),
     ("create", "casethreshold"): _l("voegde een drempel toe"),
     ("update", "casethreshold"): _l("wijzigde een drempel"),
     ("create", "enrolment"): _l("schreef in voor een activiteit"),
@@ -53,6 +56,8 @@ class AuditEvent(BaseModel):
     action = CharField(max_length=30)  # view | create | update | delete | login | …
     object_type = CharField(max_length=30)
     object_id = IntegerField(null=True)
+    # Which fields a correction changed: model field names, comma-separated (never their values).
+    fields = CharField(max_length=200, null=True)
 
     class Meta:
         indexes = ((("object_type", "object_id"), False),)
@@ -65,6 +70,7 @@ class AuditEvent(BaseModel):
         user: User | None = None,
         link: int | None = None,
         object_type: str | None = None,
+        fields: list[str] | None = None,
     ) -> None:
         """Write one event; the acting user defaults to whoever is logged in."""
         if user is None and link is None:
@@ -78,6 +84,7 @@ class AuditEvent(BaseModel):
             action=action,
             object_type=object_type or type(obj).__name__.lower(),
             object_id=getattr(obj, "id", None),
+            fields=",".join(fields)[:200] if fields else None,
         )
 
     @property
@@ -127,6 +134,14 @@ class AuditEvent(BaseModel):
             .where(where)
             .order_by(cls.at.desc(), cls.id.desc())
         )
+
+    @property
+    def field_labels(self) -> str:
+        """The changed fields as a person reads them ("notities, duur"), or ''."""
+        from webapp.models.cases import VISIT_FIELD_LABELS
+
+        names = (self.fields or "").split(",")
+        return ", ".join(str(VISIT_FIELD_LABELS.get(n, n)) for n in names if n)
 
     @property
     def actor(self) -> str:

@@ -82,7 +82,40 @@ EVENT_LABELS = {
     "referral_accepted": _l("Doorverwijzing aanvaard"),
     "threshold_added": _l("Drempel genoteerd"),
     "threshold_updated": _l("Drempel aangepast"),
+    "visit_corrected": _l("Contact aangepast"),
+    "visit_removed": _l("Contact verwijderd"),
+    "visit_moved": _l("Afspraak verplaatst"),
+    "visit_cancelled": _l("Afspraak geannuleerd"),
+    "step_kept": _l("Stap blijft gedaan"),
 }
+# Why a recorded contact was removed, and why a planned one was cancelled (stored as the key).
+REMOVE_REASONS = {
+    "duplicate": _l("dubbel"),
+    "wrong_case": _l("verkeerd dossier"),
+    "mistake": _l("fout ingevoerd"),
+    "other": _l("andere reden"),
+}
+CANCEL_REASONS = {
+    "client": _l("cliënt kan niet"),
+    "mediator": _l("bemiddelaar kan niet"),
+    "not_needed": _l("niet meer nodig"),
+    "other": _l("andere reden"),
+}
+# How a visit's fields are named in the timeline and the audit trail ("wat werd aangepast").
+VISIT_FIELD_LABELS = {
+    "contact_type": _l("soort contact"),
+    "occurred_at": _l("wanneer"),
+    "duration_minutes": _l("duur"),
+    "place": _l("plaats"),
+    "contact_made": _l("contact gehad"),
+    "planned": _l("gepland"),
+    "notes": _l("notities"),
+    "next_action": _l("volgende stap"),
+    "next_action_due": _l("tegen wanneer"),
+    "removed_reason": _l("reden"),
+}
+# The author corrects a recorded contact this long after recording it; a coordinator always.
+CORRECTION_WINDOW = dt.timedelta(days=14)
 STEP_STATUSES = {"todo": _l("te doen"), "done": _l("gedaan"), "skipped": _l("overgeslagen")}
 
 
@@ -225,6 +258,59 @@ class Case(BaseModel):
         step.set_status("done", by, note="", automatic=True)
         return step
 
+    def recheck_first_contact(self, by: User, because: str) -> None:
+        """After a contact was removed or corrected: when no contact that took place remains and
+        the step it completed ('Kennismaking') was done automatically, the timeline says so. The
+        step goes back to do, unless a later step is already done: then it stays done, with a
+        note (the tracker never goes back behind what was really done). Done by hand: as it was."""
+        took_place = Visit.select().where(
+            Visit.case == self,
+            Visit.planned == False,  # noqa: E712
+            Visit.contact_made == True,  # noqa: E712
+            Visit.kept(),
+        )
+        if took_place.exists():
+            return
+        step = (
+            CaseStep.select(CaseStep, StepDefinition)
+            .join(StepDefinition)
+            .where(
+                CaseStep.case == self,
+                StepDefinition.completed_by == "first_contact",
+                CaseStep.status == "done",
+            )
+            .first()
+        )
+        if step is None:
+            return
+        how = (
+            CaseEvent.select(CaseEvent.kind)
+            .where(CaseEvent.case == self, CaseEvent.step == step.step_id)
+            .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())
+            .scalar()
+        )
+        if how != "step_auto":
+            return
+        later_done = (
+            CaseStep.select()
+            .join(StepDefinition)
+            .where(
+                CaseStep.case == self,
+                StepDefinition.position > step.step.position,
+                CaseStep.status == "done",
+            )
+            .exists()
+        )
+        if later_done:
+            with in_team_language():
+                detail = gettext("%(because)s Latere stappen zijn al gezet.", because=because)
+            CaseEvent.create(
+                case=self, actor=by, kind="step_kept", step=step.step_id, detail=detail[:500]
+            )
+            return
+        step.set_status("todo", by, note=because[:500])
+        self.refresh_position()
+
     def touch(self) -> None:
         Case.update(updated_at=utcnow()).where(Case.id == self.id).execute()
 
@@ -282,7 +368,9 @@ class Case(BaseModel):
             .join(
                 Visit,
                 JOIN.LEFT_OUTER,
-                on=((Visit.case == cls.id) & (Visit.planned == False)),  # noqa: E712
+                on=(
+                    (Visit.case == cls.id) & (Visit.planned == False) & Visit.kept()  # noqa: E712
+                ),
             )
             .group_by(cls.id, Client.id, User.id, StepDefinition.id)
             .order_by(Client.last_name, Client.first_name, cls.id)
@@ -310,6 +398,7 @@ class Case(BaseModel):
                 Visit.case.in_(case_ids),
                 Visit.next_action != "",
                 Visit.next_action_done_at.is_null(),
+                Visit.kept(),
             )
             .order_by(Visit.next_action_due.asc(nulls="LAST"), Visit.id.desc())
         ):
@@ -440,6 +529,14 @@ class Visit(BaseModel):
     next_action_done_at = DateTimeField(null=True)
     idempotency_key = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
+    # Optimistic lock for corrections; rows from before it have NULL, read as 1.
+    version = IntegerField(null=True, default=1)
+    recorded_at = DateTimeField(null=True)  # when it was recorded (NULL before: see `recorded`)
+    # A removed contact (or cancelled plan) stays as a row, so that its idempotency key still
+    # answers "already saved" to a phone's offline queue, and its audit rows keep their object;
+    # it counts nowhere. No index: nearly every row is NULL, and each query filters on more.
+    removed_at = DateTimeField(null=True)
+    removed_reason = CharField(max_length=20, null=True)  # a REMOVE_ or CANCEL_REASONS key
 
     class Meta:
         indexes = ((("case", "occurred_at"), False),)
@@ -448,9 +545,62 @@ class Visit(BaseModel):
     def by_key(cls, key: str) -> Visit | None:
         return cls.get_or_none(cls.idempotency_key == key)
 
+    @classmethod
+    def kept(cls):  # type: ignore[no-untyped-def]
+        """The condition for visits that were not removed (or cancelled)."""
+        return cls.removed_at.is_null()
+
     @property
     def contact_label(self) -> str:
         return CONTACT_TYPES.get(self.contact_type, self.contact_type)
+
+    @property
+    def recorded(self) -> dt.datetime:
+        """When the contact was recorded (for a planned one: registered)."""
+        return self.recorded_at or self.created_at
+
+    def may_correct(self, user: User, case: Case | None = None) -> bool:
+        """A recorded contact: its author for CORRECTION_WINDOW while the case is open, a
+        coordinator always. (Planned ones are moved, cancelled or registered instead.)"""
+        if self.planned or self.removed_at is not None:
+            return False
+        if user.is_coordinator:
+            return True
+        case = case or self.case
+        return (
+            self.mediator_id == user.id
+            and case.is_open
+            and utcnow() - self.recorded <= CORRECTION_WINDOW
+        )
+
+    @classmethod
+    def planned_for(cls, case: Case) -> list[Visit]:
+        """The planned contacts of a case, earliest first (one query)."""
+        return list(
+            cls.select()
+            .where(cls.case == case, cls.planned == True, cls.kept())  # noqa: E712
+            .order_by(cls.occurred_at, cls.id)
+        )
+
+    @classmethod
+    def most_used_types(cls, user: User, days: int = 90, n: int = 4) -> list[str]:
+        """The contact types this user recorded most in the last `days` days (one query)."""
+        since = utcnow() - dt.timedelta(days=days)
+        count = fn.COUNT(cls.id)
+        rows = (
+            cls.select(cls.contact_type)
+            .where(
+                cls.mediator == user,
+                cls.occurred_at >= since,
+                cls.planned == False,  # noqa: E712
+                cls.kept(),
+            )
+            .group_by(cls.contact_type)
+            .order_by(count.desc(), cls.contact_type)
+            .limit(n)
+            .tuples()
+        )
+        return [row[0] for row in rows]
 
     @classmethod
     def next_action_for(cls, case: Case) -> Visit | None:
@@ -461,6 +611,7 @@ class Visit(BaseModel):
                 cls.case == case,
                 cls.next_action != "",
                 cls.next_action_done_at.is_null(),
+                cls.kept(),
             )
             .order_by(cls.next_action_due.asc(nulls="LAST"), cls.id.desc())
             .first()
@@ -492,7 +643,7 @@ class Visit(BaseModel):
             .join(Client)
             .switch(Case)
             .join(User)
-            .where(Case.status == "open")
+            .where(Case.status == "open", cls.kept())
         )
         return query if mediator is None else query.where(Case.mediator == mediator)
 

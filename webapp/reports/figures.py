@@ -334,6 +334,7 @@ def contacts(period: Period) -> Table:
         Visit.select(Visit.contact_type, fn.COUNT(Visit.id), fn.SUM(Visit.duration_minutes))
         .where(
             Visit.planned == False,  # noqa: E712
+            Visit.kept(),
             Visit.occurred_at >= period.start_utc,
             Visit.occurred_at < period.end_utc,
         )

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
+from webapp.cases.forms import parse_version
 from webapp.htmx import redirect_to, render_page_or_block, with_trigger
 from webapp.models import AuditEvent, Case, CaseEvent, Visit, database
 from webapp.timeutil import utcnow
@@ -18,6 +19,8 @@ from webapp.visits.forms import (
     form_from_planned,
     new_form,
     quick_dates,
+    type_defaults,
+    type_order,
 )
 
 bp = Blueprint("visits", __name__)
@@ -37,18 +40,44 @@ def _open_case(case_id: int) -> Case:
     return case
 
 
+def form_context(
+    form: VisitForm, case: Case, visit: Visit | None = None, mode: str = "new"
+) -> dict[str, Any]:
+    """What the visit form shows: the mediator's usual contact types first, each type's usual
+    duration and place, and whether this records, registers a plan or corrects (`mode`)."""
+    top, more = type_order(Visit.most_used_types(current_user), form.contact_type.data)
+    mode = mode if visit else "new"
+    headings = {
+        "new": _("Contact registreren"),
+        "register": _("Gepland contact registreren"),
+        "correct": _("Contact aanpassen"),
+    }
+    return {
+        "heading": headings[mode],
+        "summary": form.summary(),
+        "form": form,
+        "case": case,
+        "visit": visit,
+        "mode": mode,
+        "top_types": top,
+        "more_types": more,
+        "type_defaults": type_defaults(case),
+        "duration_choices": DURATION_CHOICES,
+        "quick_dates": quick_dates(),
+        "draft_key": f"{current_user.id}:{case.id}:{mode}:{visit.id if visit else ''}",
+    }
+
+
 def _render_form(
-    form: VisitForm, case: Case, visit: Visit | None = None, status: int = 200
+    form: VisitForm, case: Case, visit: Visit | None = None, status: int = 200, **extra: Any
 ) -> Response:
+    mode = "register" if visit else "new"
     return render_page_or_block(
         "visits/form.html",
         "visit_form",
         status=status,
-        form=form,
-        case=case,
-        visit=visit,
-        duration_choices=DURATION_CHOICES,
-        quick_dates=quick_dates(),
+        **form_context(form, case, visit, mode),
+        **extra,
     )
 
 
@@ -128,7 +157,11 @@ def create(case_id: int) -> Response | tuple[Response, int]:
     try:
         with database.atomic():
             visit = Visit.create(
-                case=case, mediator=user, idempotency_key=form.idempotency_key.data, **form.values()
+                case=case,
+                mediator=user,
+                idempotency_key=form.idempotency_key.data,
+                recorded_at=None if form.planned.data else utcnow(),
+                **form.values(),
             )
             _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
             AuditEvent.record("create", visit)
@@ -147,7 +180,7 @@ def create(case_id: int) -> Response | tuple[Response, int]:
 def edit(visit_id: int) -> Response:
     """Record a planned contact: the form, prefilled from the plan."""
     visit = Visit.get_for(current_user, visit_id)
-    if not visit.planned or not visit.case.is_open:
+    if not visit.planned or visit.removed_at is not None or not visit.case.is_open:
         abort(404)
     return _render_form(form_from_planned(visit), visit.case, visit)
 
@@ -163,22 +196,46 @@ def update(visit_id: int) -> Response:
     if not visit.planned:
         # Sent twice: the first one already recorded it.
         return _saved(case, _("Dit contact was al bewaard."))
+    if visit.removed_at is not None:
+        return _cancelled_meanwhile(case)
     form = form_from_planned(visit)
     form.idempotency_key.data = visit.idempotency_key
     if not form.validate():
         return _render_form(form, case, visit, status=422)
+    # The version guards against a plan moved or cancelled meanwhile (a form without it, from
+    # before versions, still registers).
+    expected = parse_version(form.version.data)
+    still = [Visit.id == visit.id, Visit.planned == True, Visit.kept()]  # noqa: E712
+    if expected is not None:
+        still.append(fn.COALESCE(Visit.version, 1) == expected)
     with database.atomic():
         changed = (
-            Visit.update(**form.values())
-            .where(Visit.id == visit.id, Visit.planned == True)  # noqa: E712
+            Visit.update(
+                **form.values(),
+                recorded_at=None if form.planned.data else utcnow(),
+                version=fn.COALESCE(Visit.version, 1) + 1,
+            )
+            .where(*still)
             .execute()
         )
         if not changed:
-            return _saved(case, _("Dit contact was al bewaard."))
+            stored = Visit.get_by_id(visit.id)
+            if stored.removed_at is not None:
+                return _cancelled_meanwhile(case)
+            if not stored.planned:
+                return _saved(case, _("Dit contact was al bewaard."))
+            form.version.data = stored.version or 1
+            return _render_form(form, case, stored, status=409, moved=stored.occurred_at)
         visit = Visit.get_by_id(visit.id)
         _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
         AuditEvent.record("update", visit)
     return _saved(case, _("Gepland contact aangepast.") if visit.planned else _("Contact bewaard."))
+
+
+def _cancelled_meanwhile(case: Case) -> Response:
+    """409: the plan was cancelled while the form was open; the case page shows what is left."""
+    message = _("Deze afspraak werd intussen geannuleerd. Je registratie is niet bewaard.")
+    return render_page_or_block("cases/conflict.html", "content", 409, case=case, message=message)
 
 
 @bp.post("/visits/<int:visit_id>/action-done")
@@ -217,3 +274,6 @@ def action_done(visit_id: int) -> Response:
     response = Response(render_template("visits/_next_action.html", **context))
     response.vary.add("HX-Request")
     return with_trigger(response, "announce", message)
+
+
+from webapp.visits import corrections  # noqa: E402, F401  (its views join this blueprint)

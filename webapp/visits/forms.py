@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from webapp.forms import max_length, strip
-from webapp.models import CONTACT_TYPES, Case, Visit
+from webapp.models import CANCEL_REASONS, CONTACT_TYPES, REMOVE_REASONS, Case, Visit
 from webapp.timeutil import LOCAL, local_today, to_local, to_utc, utcnow
 
 KEY_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -119,6 +119,22 @@ class VisitForm(FlaskForm):
         if not KEY_RE.match(field.data or ""):
             raise ValidationError(_l("Laad het formulier opnieuw."))
 
+    def summary(self) -> str:
+        """When, how long and where, in one line (the closed 'Wanneer, duur en plaats')."""
+        parts = []
+        when = self.occurred_at.data
+        if isinstance(when, dt.datetime):
+            parts.append(f"{when.day}/{when.month} {when:%H:%M}")
+        if isinstance(self.duration_minutes.data, int):
+            parts.append(str(_l("%(n)s min", n=self.duration_minutes.data)))
+        if self.place.data:
+            parts.append(self.place.data)
+        if self.planned.data:
+            parts.append(str(_l("gepland")))
+        if not self.contact_made.data:
+            parts.append(str(_l("geen contact")))
+        return " · ".join(parts)
+
     def values(self) -> dict[str, Any]:
         """What the form stores on a visit."""
         return {
@@ -142,10 +158,11 @@ def new_form(case: Case) -> VisitForm:
     return form
 
 
-def form_from_planned(visit: Visit) -> VisitForm:
+def form_from_planned(visit: Visit) -> VisitEditForm:
     """A form prefilled from a planned contact, to record what happened."""
-    form = VisitForm(visit.case, obj=visit)
+    form = VisitEditForm(visit.case, obj=visit)
     if not form.is_submitted():
+        form.version.data = visit.version or 1
         when = min(visit.occurred_at, utcnow())
         form.occurred_at.data = to_local(when).replace(tzinfo=None, second=0)
         form.planned.data = False
@@ -162,3 +179,125 @@ def quick_dates() -> list[tuple[str, str]]:
         (str(_l("over 3 dagen")), (today + dt.timedelta(days=3)).isoformat()),
         (str(_l("volgende week")), (today + dt.timedelta(days=7)).isoformat()),
     ]
+
+
+# What a contact type usually takes and where it happens: the form fills these in when the type
+# is tapped (static/visit-form.js), as long as the mediator did not change them.
+TYPICAL_MINUTES = {
+    "huisbezoek": 60,
+    "permanentie": 30,
+    "doorverwijzer": 45,
+    "aanbieder": 45,
+    "telefonisch": 15,
+    "bericht": 5,
+    "begeleiding": 90,
+    "groepsactiviteit": 120,
+    "loket": 30,
+    "casusoverleg": 45,
+    "administratie": 15,
+}
+TYPICAL_PLACES = {
+    "huisbezoek": _l("Bij de cliënt thuis"),
+    "permanentie": _l("Permanentie"),
+    "doorverwijzer": _l("Bij de doorverwijzer"),
+    "aanbieder": _l("Bij de aanbieder"),
+    "loket": _l("Vrijetijdsloket"),
+    "casusoverleg": _l("Bij de doorverwijzer"),
+}
+# Shown first to someone who has not recorded anything yet.
+FIRST_TYPES = ("huisbezoek", "telefonisch", "permanentie", "bericht")
+TOP_TYPES = 4
+
+
+def type_defaults(case: Case) -> dict[str, list[Any]]:
+    """Per contact type: its usual duration and place (a home visit: the client's street)."""
+    street = case.client.street
+    defaults: dict[str, list[Any]] = {}
+    for key in CONTACT_TYPES:
+        place = str(TYPICAL_PLACES.get(key, ""))
+        if key == "huisbezoek" and street:
+            place = f"{place}, {street}"
+        defaults[key] = [TYPICAL_MINUTES.get(key, 30), place[:120]]
+    return defaults
+
+
+def type_order(used: list[str], chosen: str | None) -> tuple[list[str], list[str]]:
+    """The contact types shown first (the most used first, then the usual ones) and the rest, behind
+    'meer'. A type already chosen (a plan, a correction, a form sent back) is always in sight."""
+    top = list(used[:TOP_TYPES])
+    for key in FIRST_TYPES:
+        if len(top) >= TOP_TYPES:
+            break
+        if key not in top:
+            top.append(key)
+    if chosen in CONTACT_TYPES and chosen not in top:
+        top.append(chosen)
+    return top, [key for key in CONTACT_TYPES if key not in top]
+
+
+class VisitEditForm(VisitForm):
+    """A visit that exists: registering a plan, or correcting a recorded contact."""
+
+    version = HiddenField()
+
+
+def form_for_correction(visit: Visit) -> VisitEditForm:
+    """The form to correct a recorded contact, filled with what is stored."""
+    form = VisitEditForm(visit.case, obj=visit)
+    if not form.is_submitted():
+        form.occurred_at.data = to_local(visit.occurred_at).replace(tzinfo=None, second=0)
+        form.version.data = visit.version or 1
+    form.planned.data = False  # a recorded contact stays recorded
+    form.idempotency_key.data = visit.idempotency_key
+    return form
+
+
+def _version_field() -> HiddenField:
+    return HiddenField()
+
+
+def _reason_field(label: Any, reasons: dict[str, Any], message: Any) -> RadioField:
+    return RadioField(
+        label,
+        choices=[SelectChoice(key, label) for key, label in reasons.items()],
+        validators=[InputRequired(message)],
+        validate_choice=True,
+    )
+
+
+class RemoveForm(FlaskForm):
+    reason = _reason_field(
+        _l("Waarom verwijder je dit contact?"), REMOVE_REASONS, _l("Kies een reden.")
+    )
+    note = StringField(_l("Toelichting (mag leeg)"), filters=[strip], validators=[max_length(200)])
+    version = _version_field()
+
+
+class CancelForm(FlaskForm):
+    reason = _reason_field(
+        _l("Waarom gaat de afspraak niet door?"), CANCEL_REASONS, _l("Kies een reden.")
+    )
+    note = StringField(_l("Toelichting (mag leeg)"), filters=[strip], validators=[max_length(200)])
+    version = _version_field()
+
+
+class MoveForm(FlaskForm):
+    occurred_at = DateTimeLocalField(
+        _l("Nieuwe datum en uur"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        invalid_value_message=_l("Vul een datum en uur in, zoals 14-03-2026 10:30."),
+        validators=[InputRequired(_l("Vul de nieuwe datum en het uur in."))],
+    )
+    version = _version_field()
+
+    def validate_occurred_at(self, field: Any) -> None:
+        if field.data is None:
+            return
+        when = to_utc(field.data)
+        now = utcnow()
+        if when < now - CLOCK_SLACK:
+            raise ValidationError(
+                _l("Dit moment is al voorbij. Gebeurde het contact al? Registreer het dan.")
+            )
+        if when > now + PLANNED_AHEAD:
+            raise ValidationError(_l("Deze datum kan niet kloppen."))
