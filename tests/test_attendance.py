@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import in_db, make_case
 from tests.test_activities import enrol, event_kinds, make_activity, step_status, steps_done_before
-from tests.test_links import create_provider_link, path_of
+from tests.test_links import URL_RE, create_provider_link, path_of
 from tests.test_portal import anonymous
 from webapp import models
 from webapp.db import database
@@ -167,7 +167,7 @@ def test_languages_and_headers(provider_page) -> None:
     visitor = provider_page["visitor"]
     french = visitor.get(provider_page["url"] + "?lang=fr")
     body = french.get_data(as_text=True)
-    assert '<html lang="fr" dir="ltr">' in body and "Présent" in body and "Participant" in body
+    assert '<html lang="fr" dir="ltr">' in body and "Présent" in body and "Amina B." in body
     english = visitor.get(provider_page["url"] + "?lang=en").get_data(as_text=True)
     assert "Present" in english and "Not present" in english
     arabic = visitor.get(provider_page["url"] + "?lang=ar").get_data(as_text=True)
@@ -181,4 +181,95 @@ def test_languages_and_headers(provider_page) -> None:
 def test_the_case_page_shows_the_confirmed_presence(provider_page, client) -> None:
     confirm(provider_page, provider_page["now"], "present")
     page = client.get(f"/cases/{provider_page['case'].id}").get_data(as_text=True)
-    assert "(door aanbieder)" in page and "aanwezig" in page
+    assert "(bevestigd door KFC Olympia Borgerhout)" in page and "aanwezig" in page
+    assert "bevestigd door KFC Olympia Borgerhout" in page.split('id="case-timeline"')[-1]
+    assert "Aanwezigheidslink gemaakt" in page and "Persoonlijke link gemaakt" not in page
+
+
+@pytest.fixture
+def provider_week(client, mediator, other_mediator):
+    """Three participants of two mediators at one provider today, one at another provider, and
+    one week link made by Sara for her provider."""
+    from tests.conftest import make_client
+    from tests.test_activities import make_provider
+
+    pool = make_provider(name="Zwembad Wezenberg")
+    swimming = make_activity(provider=pool, title="Zwemles")
+    started = utcnow() - dt.timedelta(minutes=30)
+    cases = {
+        "Amina": make_case(mediator),
+        "Youssef": make_case(mediator, make_client(first_name="Youssef", last_name="Haddou")),
+        "Oksana": make_case(other_mediator, make_client(first_name="Oksana", last_name="Koval")),
+    }
+    sessions = {}
+    for name, case in cases.items():
+        steps_done_before(case, 6)
+        enrolment = enrol(case, swimming, case.mediator, starts=[started])
+        sessions[name] = in_db(lambda e=enrolment: e.sessions[0].id)
+    elsewhere = make_case(other_mediator, make_client(first_name="Elsewhere", last_name="X"))
+    football = enrol(elsewhere, make_activity(), other_mediator, starts=[started])
+    sessions["elsewhere"] = in_db(lambda: football.sessions[0].id)
+    client.login(mediator)
+    first = in_db(lambda: models.Enrolment.get(models.Enrolment.case == cases["Amina"].id))
+    response = client.post(
+        f"/activities/cases/{cases['Amina'].id}/enrolments/{first.id}/provider-week-link"
+    )
+    assert response.status_code == 200
+    url = path_of(URL_RE.search(response.get_data(as_text=True)).group(1))
+    visitor = anonymous(client.application)
+    page = visitor.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    return {"url": url, "visitor": visitor, "csrf": token, "cases": cases, "sessions": sessions}
+
+
+def test_one_link_covers_all_participants_at_the_provider(provider_week) -> None:
+    p = provider_week
+    body = p["visitor"].get(p["url"]).get_data(as_text=True)
+    for who in ("Amina B.", "Youssef H.", "Oksana K."):
+        assert who in body, who
+    assert "Elsewhere" not in body and "Koval" not in body and "Haddou" not in body
+    assert body.count('value="present"') == 3
+    # Who asks and whom to call.
+    assert "Sara van Team vrije tijd (OCMW) vraagt" in body and 'href="tel:0470123456"' in body
+    assert "Vragen over Oksana? Bel Tom." in body  # another mediator's participant
+
+
+def test_each_attendance_lands_on_its_own_case(provider_week) -> None:
+    p = provider_week
+    for name in ("Amina", "Oksana"):
+        response = confirm(p, p["sessions"][name], "present")
+        assert response.status_code == 303
+    confirm(p, p["sessions"]["Youssef"], "absent")
+    for name, expected in (("Amina", "present"), ("Oksana", "present"), ("Youssef", "absent")):
+        session = in_db(lambda n=name: models.Session.get_by_id(p["sessions"][n]))
+        assert session.attendance == expected and session.confirmed_via == "provider"
+    assert step_status(p["cases"]["Amina"], "eerste_keer") == "done"
+    assert step_status(p["cases"]["Oksana"], "eerste_keer") == "done"
+    assert step_status(p["cases"]["Youssef"], "eerste_keer") == "todo"
+    event = in_db(
+        lambda: models.CaseEvent.get(
+            models.CaseEvent.case == p["cases"]["Oksana"].id,
+            models.CaseEvent.kind == "attendance_present",
+        )
+    )
+    assert event.outside_actor == "Zwembad Wezenberg" and event.actor_id is None
+    assert "attendance_present" not in event_kinds(p["cases"]["Youssef"])
+    # A session of another provider is not on this link.
+    assert confirm(p, p["sessions"]["elsewhere"], "present").status_code == 404
+    assert in_db(lambda: models.Session.get_by_id(p["sessions"]["elsewhere"]).attendance) == ""
+
+
+def test_the_week_link_is_logged_as_a_provider_link_and_get_changes_nothing(
+    provider_week, client
+) -> None:
+    p = provider_week
+    assert "provider_link_created" in event_kinds(p["cases"]["Amina"])
+    assert "link_created" not in event_kinds(p["cases"]["Amina"])
+    link = in_db(lambda: models.AccessLink.get(models.AccessLink.provider.is_null(False)))
+    assert link.period_start <= utcnow() < link.period_end and link.last_used_at is None
+    before = in_db(lambda: [tuple(r) for r in database.execute_sql("SELECT * FROM access_link")])
+    p["visitor"].get(p["url"])
+    after = in_db(lambda: [tuple(r) for r in database.execute_sql("SELECT * FROM access_link")])
+    assert before == after
+    page = client.get(f"/cases/{p['cases']['Amina'].id}").get_data(as_text=True)
+    assert "Eén link voor al onze deelnemers bij Zwembad Wezenberg" in page

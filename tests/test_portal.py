@@ -18,6 +18,17 @@ from webapp.db import database
 from webapp.timeutil import LOCAL, local_today, to_utc, utcnow
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "webapp" / "translations"
+CLIENT_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
+ENDONYMS = {
+    "nl": "Nederlands",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ro": "Română",
+    "uk": "Українська",
+}
 
 
 @pytest.fixture
@@ -82,8 +93,10 @@ def test_the_page_shows_the_next_activity_in_plain_words(app, portal) -> None:
     assert "openstreetmap.org/search?query=" in body
     assert "aan de ingang" in body  # meeting point
     assert "Sara gaat met je mee." in body and 'href="tel:0470123456"' in body
-    assert "sportschoenen" in body and "Je betaalt € 37." in body
-    assert "Zet in mijn agenda" in body and "Ik kan niet komen" in body
+    assert "sportschoenen" in body and "Je betaalt € 37 met je UiTPAS." in body
+    assert "kansentarief" not in body and "bemiddelaar" not in body  # no jargon
+    assert "Zet in de agenda van je telefoon" in body and "Ik kan niet komen" in body
+    assert "Sara helpt je graag." in body
     assert body.count("Voetbal U13") >= 2  # the later session too
 
 
@@ -101,8 +114,9 @@ def test_the_page_opens_in_the_clients_language_and_switches(app, portal) -> Non
     assert '<html lang="ar" dir="rtl">' in arabic
     assert "نشاطك القادم" in arabic  # "your next activity"
     assert "السبت" in arabic  # Saturday
-    for code in ("nl", "en", "fr", "ar"):
-        assert f'href="?lang={code}" hreflang="{code}"' in arabic
+    for code, name in ENDONYMS.items():
+        assert f'href="?lang={code}" hreflang="{code}" lang="{code}"' in arabic
+        assert f">{name}</a>" in arabic
     english = visitor.get(portal["url"] + "?lang=en").get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in english and "Your next activity" in english
     assert "Saturday" in english and "I can't come" in english
@@ -114,12 +128,12 @@ def test_the_page_opens_in_the_clients_language_and_switches(app, portal) -> Non
 
 
 def test_a_client_without_a_supported_language_gets_dutch(app, client, mediator) -> None:
-    case = make_case(mediator, make_client(first_name="Kasia", language="pl"))
+    case = make_case(mediator, make_client(first_name="Ayaan", language="so"))
     client.login(mediator)
     url = path_of(create_client_link(client, case))
     body = anonymous(app).get(url).get_data(as_text=True)
     assert '<html lang="nl" dir="ltr">' in body and "Er staat nu niets gepland." in body
-    assert "Sara is je bemiddelaar." in body
+    assert "Sara helpt je graag." in body
 
 
 def test_opening_the_page_twice_changes_nothing(app, portal) -> None:
@@ -277,7 +291,7 @@ def test_the_catalogs_compile_and_the_committed_mo_files_are_fresh() -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for language in ("en", "fr", "ar"):
+    for language in CLIENT_LANGUAGES[1:]:
         po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
         catalog = read_po(po.open("rb"), locale=language)
         problems = [(m.id, errors) for m, errors in catalog.check()]
@@ -289,18 +303,28 @@ def test_the_catalogs_compile_and_the_committed_mo_files_are_fresh() -> None:
         )
 
 
-def test_every_string_of_the_link_pages_is_translated() -> None:
-    from babel.messages.pofile import read_po
-
-    templates = Path(__file__).resolve().parents[1] / "templates"
+def link_page_strings() -> set[str]:
+    """Every marked string of the link pages: their templates, their views, the phrase lists."""
+    root = Path(__file__).resolve().parents[1]
     sources = [
-        *(templates / "portal").glob("*.html"),
-        *(templates / "attendance").glob("*.html"),
+        *(root / "templates" / "portal").glob("*.html"),
+        *(root / "templates" / "attendance").glob("*.html"),
     ]
     wanted = set()
     for source in sources:
         wanted |= set(re.findall(r"_\('([^']+)'", source.read_text()))
-    for language in ("en", "fr", "ar"):
+    for source in (root / "webapp" / "portal.py", root / "webapp" / "attendance.py"):
+        wanted |= set(re.findall(r'_l?\(\s*"([^"]+)"', source.read_text()))
+    wanted |= {str(v._args[0]) for v in models.MEETING_POINTS.values()}
+    wanted |= {str(v._args[0]) for v in models.THINGS_TO_BRING.values()}
+    return wanted
+
+
+def test_every_string_of_the_link_pages_is_translated() -> None:
+    from babel.messages.pofile import read_po
+
+    wanted = link_page_strings()
+    for language in CLIENT_LANGUAGES[1:]:
         po = TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
         catalog = read_po(po.open("rb"))
         missing = [m for m in wanted if not (catalog.get(m) and catalog.get(m).string)]
@@ -312,3 +336,113 @@ def test_the_mediator_sees_the_link_as_fine_when_logged_in_too(client, mediator,
     client.login(mediator)
     body = client.get(portal["url"]).get_data(as_text=True)
     assert 'aria-label="Hoofdmenu"' not in body
+
+
+def choose_phrases(portal, meeting: str = "entrance", bring: str = "swimwear,towel") -> None:
+    with database.connection_context():
+        models.Session.update(meeting_point_key=meeting).execute()
+        models.Activity.update(bring_keys=bring).execute()
+
+
+def test_chosen_phrases_speak_the_clients_language_and_free_text_stays_dutch(app, portal) -> None:
+    choose_phrases(portal)
+    visitor = anonymous(app)
+    arabic = visitor.get(portal["url"] + "?lang=ar").get_data(as_text=True)
+    assert "عند المدخل." in arabic  # "At the entrance."
+    assert "ملابس السباحة" in arabic and "منشفة" in arabic  # swimwear, a towel
+    # What the mediator typed stays Dutch, marked as such in Arabic, with lang="nl".
+    assert '<bdi lang="nl">aan de ingang</bdi>' in arabic
+    assert '<bdi lang="nl">sportschoenen, drinkbus</bdi>' in arabic
+    assert arabic.count('class="lang-mark">(باللغة الهولندية)</span>') == 2
+    dutch = visitor.get(portal["url"] + "?lang=nl").get_data(as_text=True)
+    assert "Aan de ingang." in dutch and "Zwemkledij" in dutch and "Een handdoek" in dutch
+    assert "lang-mark" not in dutch  # no "(in Dutch)" on the Dutch page
+    ics = Calendar.from_ical(visitor.get(portal["url"] + "/agenda.ics?lang=en").data)
+    description = str(ics.walk("VEVENT")[0]["description"])
+    assert "At the entrance. aan de ingang" in description
+    assert "Swimwear, A towel, sportschoenen, drinkbus" in description
+
+
+def test_the_page_has_no_untranslated_string_in_any_language(app, portal) -> None:
+    choose_phrases(portal, bring=",".join(models.THINGS_TO_BRING))
+    visitor = anonymous(app)
+    dutch = visitor.get(portal["url"] + "?lang=nl").get_data(as_text=True)
+    # The Dutch words that were shown: every marked string's literal parts (placeholders cut
+    # out), and the Dutch day and month names.
+    shown = {"zaterdag", "januari", "februari", "maart", "april", "mei", "juni", "juli"}
+    shown |= {"augustus", "september", "oktober", "november", "december", " om "}
+    for message in link_page_strings():
+        for part in re.split(r"%\(\w+\)s", message):
+            if len(part.strip(" .,:?!")) >= 4 and part in dutch:
+                shown.add(part)
+    assert "Je volgende activiteit" in shown and "Zwemkledij" in shown
+    free_text = ("aan de ingang", "sportschoenen, drinkbus", "Voetbal U13", "Te Boelaerlei")
+    for language in CLIENT_LANGUAGES[1:]:
+        body = visitor.get(portal["url"] + f"?lang={language}").get_data(as_text=True)
+        assert f'<html lang="{language}"' in body
+        visible = re.sub(r"<bdi lang=\"nl\">.*?</bdi>|<[^>]+>", " ", body)
+        left = sorted(w for w in shown if w in visible and w.strip().lower() not in free_text)
+        assert left == [], (language, left)
+
+
+def test_read_aloud_button_carries_the_next_activity_in_the_page_language(app, portal) -> None:
+    choose_phrases(portal)
+    visitor = anonymous(app)
+    body = visitor.get(portal["url"] + "?lang=en").get_data(as_text=True)
+    button = re.search(r"<button[^>]*data-speak=\"([^\"]+)\"[^>]*>", body)
+    assert button and " hidden" in button.group(0) and 'data-lang="en"' in button.group(0)
+    spoken = button.group(1)
+    assert spoken.startswith("Voetbal U13 Saturday")
+    assert "At the entrance." in spoken and "Sara goes with you." in spoken
+    assert "Bring: Swimwear, A towel." in spoken and "UiTPAS" in spoken
+    assert "aan de ingang" not in spoken  # Dutch free text is not read in an English voice
+    assert 'src="/static/read-aloud.js"' in body
+
+
+def test_i_can_come_after_all_until_the_session_starts(app, portal, mediator) -> None:
+    visitor = anonymous(app)
+    page = visitor.get(portal["url"] + "?lang=nl").get_data(as_text=True)
+    session_id = re.search(r'name="session" value="(\d+)"', page).group(1)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    visitor.post(
+        portal["url"] + "/cant-come?lang=nl",
+        data={"csrf_token": token, "session": session_id, "message": "Ziek"},
+        csrf=False,
+    )
+    page = visitor.get(portal["url"] + "?lang=nl").get_data(as_text=True)
+    assert "Ik kan toch komen" in page
+    response = visitor.post(
+        portal["url"] + "/can-come?lang=nl",
+        data={"csrf_token": token, "session": session_id},
+        csrf=False,
+    )
+    assert response.status_code == 303
+    after = visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Fijn! Sara weet nu dat je toch komt." in after and "Ik kan toch komen" not in after
+    session = in_db(lambda: models.Session.get_by_id(int(session_id)))
+    assert session.cant_come_at is None and session.cant_come_message == ""
+    kinds = in_db(lambda: [e.kind for e in models.CaseEvent.select().order_by(models.CaseEvent.id)])
+    assert kinds[-2:] == ["cant_come", "can_come_again"]
+    with database.connection_context():
+        now = utcnow()
+        messages = models.today_offer_context(mediator, now, now + dt.timedelta(days=9))
+    assert messages["offer_messages"] == []
+    # The mediator reads both on the case's timeline.
+    mediator_client = anonymous(app)
+    mediator_client.login(mediator)
+    case_page = mediator_client.get(f"/cases/{portal['case'].id}").get_data(as_text=True)
+    assert "Kan niet komen" in case_page and "Kan toch komen" in case_page
+    # Taking back twice, or once the session began, is refused.
+    again = visitor.post(
+        portal["url"] + "/can-come", data={"csrf_token": token, "session": session_id}, csrf=False
+    )
+    assert again.status_code == 410
+    with database.connection_context():
+        models.Session.update(
+            cant_come_at=utcnow(), starts_at=utcnow() - dt.timedelta(minutes=5)
+        ).where(models.Session.id == int(session_id)).execute()
+    began = visitor.post(
+        portal["url"] + "/can-come", data={"csrf_token": token, "session": session_id}, csrf=False
+    )
+    assert began.status_code == 410
+    assert in_db(lambda: models.Session.get_by_id(int(session_id)).cant_come_at) is not None

@@ -1,5 +1,8 @@
 """The provider's attendance page, opened with a link (/a/<token>) and no account: which
-participant comes to which session, and "present" / "not present" with an optional remark."""
+participant comes to which session, and "present" / "not present" with an optional remark.
+
+A link covers either one enrolment (one participant, older links) or all our participants'
+sessions at one provider in a week, whoever their mediator is: one link, not five."""
 
 from __future__ import annotations
 
@@ -14,7 +17,18 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from webapp.forms import max_length, strip
-from webapp.models import Activity, AuditEvent, Case, Client, Enrolment, Provider, Session
+from webapp.models import (
+    AccessLink,
+    Activity,
+    AuditEvent,
+    Case,
+    Client,
+    Enrolment,
+    Provider,
+    Session,
+    User,
+)
+from webapp.models.people import SERVICES
 from webapp.portal import init_link_blueprint, link_error, open_link, page_context, set_language
 
 bp = Blueprint("attendance", __name__)
@@ -58,14 +72,33 @@ def enrolment_of(link: Any) -> Enrolment:
     return enrolment
 
 
-def render_page(token: str, enrolment: Enrolment, language: str, **extra: Any) -> str:
+def sessions_of(link: AccessLink) -> tuple[list[Session], Provider, User | None]:
+    """The sessions the link covers, its provider, and who asks (the link's maker)."""
+    if link.provider_id:
+        provider = Provider.get_by_id(link.provider_id)
+        sessions = Session.for_provider_period(link.provider_id, link.period_start, link.period_end)
+    else:
+        enrolment = enrolment_of(link)
+        provider = enrolment.activity.provider
+        sessions = Session.for_provider_page(enrolment)
+        for session in sessions:
+            session.enrolment = enrolment
+    asker = User.get_or_none(User.id == link.created_by_id) if link.created_by_id else None
+    if asker is None and sessions:
+        asker = User.get_by_id(sessions[0].enrolment.case.mediator_id)
+    return sessions, provider, asker
+
+
+def render_page(token: str, link: AccessLink, language: str, **extra: Any) -> str:
+    sessions, provider, asker = sessions_of(link)
     return render_template(
         "attendance/show.html",
         token=token,
-        enrolment=enrolment,
-        activity=enrolment.activity,
-        participant=enrolment.case.client.short_name,
-        sessions=Session.for_provider_page(enrolment),
+        provider=provider,
+        sessions=sessions,
+        asker=asker,
+        asker_team=SERVICES.get(asker.service or "", "Antwerpen") if asker else "",
+        several=bool(link.provider_id),
         **page_context(language, PROVIDER_LANGUAGES),
         **extra,
     )
@@ -73,35 +106,36 @@ def render_page(token: str, enrolment: Enrolment, language: str, **extra: Any) -
 
 @bp.get("/a/<token>")
 def show(token: str) -> str:
-    """The participant's sessions, with a yes/no for each one that has begun."""
+    """The participants' sessions, with a yes/no for each one that has begun."""
     link = open_link("provider", token, PROVIDER_LANGUAGES)
     language = set_language(PROVIDER_LANGUAGES)
-    return render_page(token, enrolment_of(link), language)
+    return render_page(token, link, language)
 
 
 @bp.post("/a/<token>/sessions/<int:session_id>")
 def confirm(token: str, session_id: int) -> Any:
-    """Store present / not present; the provider may correct it until the link expires."""
+    """Store present / not present on the participant's own case; the provider may correct it
+    until the link expires."""
     link = open_link("provider", token, PROVIDER_LANGUAGES)
     language = set_language(PROVIDER_LANGUAGES)
-    enrolment = enrolment_of(link)
-    session = Session.get_or_none(Session.id == session_id, Session.enrolment == enrolment)
+    sessions, _provider, _asker = sessions_of(link)
+    session = next((s for s in sessions if s.id == session_id), None)
     if session is None:
         abort(link_error(404, PROVIDER_LANGUAGES))
     form = PresenceForm(request.form)
     if not session.can_record_attendance:
         form.validate()
         form.attendance.errors = [_("Deze activiteit is nog niet begonnen.")]
-        return render_page(token, enrolment, language, failed=(session.id, form)), 422
+        return render_page(token, link, language, failed=(session.id, form)), 422
     if not form.validate():
-        return render_page(token, enrolment, language, failed=(session.id, form)), 422
-    session.enrolment = enrolment
+        return render_page(token, link, language, failed=(session.id, form)), 422
     if session.record_attendance(form.attendance.data, form.remark.data or "", via="provider"):
         AuditEvent.record("attendance", session, link=link.id, object_type="session")
     link.mark_used()
+    name = session.enrolment.case.client.first_name
     flash(
-        _("Bewaard: %(who)s was er.", who=enrolment.case.client.first_name)
+        _("Bewaard: %(who)s was er.", who=name)
         if form.attendance.data == "present"
-        else _("Bewaard: %(who)s was er niet.", who=enrolment.case.client.first_name)
+        else _("Bewaard: %(who)s was er niet.", who=name)
     )
     return redirect(url_for("attendance.show", token=token, lang=language), 303)

@@ -36,12 +36,32 @@ from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
 from webapp.forms import max_length, strip
-from webapp.models import AccessLink, AuditEvent, Case, Client, Session, Throttle, User
+from webapp.models import (
+    MEETING_POINTS,
+    THINGS_TO_BRING,
+    AccessLink,
+    AuditEvent,
+    Case,
+    Client,
+    Session,
+    Throttle,
+    User,
+)
 from webapp.timeutil import to_local, utcnow
 
 bp = Blueprint("portal", __name__)
 
-CLIENT_LANGUAGES = {"nl": "Nederlands", "en": "English", "fr": "Français", "ar": "العربية"}
+# Each language named in its own language (an endonym): people look for their own word.
+CLIENT_LANGUAGES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ro": "Română",
+    "uk": "Українська",
+}
 RTL_LANGUAGES = {"ar"}
 MAX_FAILED_LOOKUPS = 30
 FAILED_LOOKUP_WINDOW = dt.timedelta(minutes=15)
@@ -249,6 +269,31 @@ def cant_come(token: str) -> Any:
     return redirect(url_for("portal.show", token=token, lang=language), 303)
 
 
+@bp.post("/p/<token>/can-come")
+def can_come(token: str) -> Any:
+    """The client can come after all (until the session starts): the mediator sees it too."""
+    link = open_link("client", token, CLIENT_LANGUAGES)
+    client = Client.get_by_id(link.client_id)
+    language = set_language(CLIENT_LANGUAGES, client.language)
+    session_id = request.form.get("session", type=int)
+    session = next(
+        (s for s in Session.upcoming_for_client(client) if s.id == session_id and s.cant_come_at),
+        None,
+    )
+    if session is None or session.has_started:
+        abort(link_error(410))
+    session.take_back_cant_come()
+    link.mark_used()
+    AuditEvent.record("can_come", session, link=link.id, object_type="session")
+    flash(
+        _(
+            "Fijn! %(name)s weet nu dat je toch komt.",
+            name=session.enrolment.case.mediator.first_name,
+        )
+    )
+    return redirect(url_for("portal.show", token=token, lang=language), 303)
+
+
 @bp.get("/p/<token>/agenda.ics")
 def calendar(token: str) -> Response:
     """The coming sessions as a calendar file (.ics) for the phone's agenda."""
@@ -270,10 +315,15 @@ def calendar(token: str) -> Response:
         event.add("summary", activity.title)
         event.add("location", activity.address or activity.provider.name)
         details = [activity.provider.name]
-        if session.meeting_point:
-            details.append(_("Afspraak: %(place)s", place=session.meeting_point))
+        meeting = [str(MEETING_POINTS.get(session.meeting_point_key or "", ""))]
+        meeting.append(session.meeting_point)
+        if any(meeting):
+            details.append(_("Waar we afspreken: %(place)s", place=" ".join(filter(None, meeting))))
+        things = [str(THINGS_TO_BRING[key]) for key in activity.bring_list]
         if activity.what_to_bring:
-            details.append(_("Meebrengen: %(things)s", things=activity.what_to_bring))
+            things.append(activity.what_to_bring)
+        if things:
+            details.append(_("Neem mee: %(things)s", things=", ".join(things)))
         event.add("description", "\n".join(details))
         cal.add_component(event)
     cal.add_missing_timezones()

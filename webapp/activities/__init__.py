@@ -13,6 +13,11 @@ from webapp.activities import enrolment, links, offer  # noqa: E402, F401  (they
 @bp.record_once
 def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
     """Labels the offer's templates need, also where the case page includes them."""
-    from webapp.models import ATTENDANCE, COST_ARRANGEMENTS
+    from webapp.models import ATTENDANCE, COST_ARRANGEMENTS, MEETING_POINTS, THINGS_TO_BRING
 
-    state.app.jinja_env.globals.update(ATTENDANCE=ATTENDANCE, COST_ARRANGEMENTS=COST_ARRANGEMENTS)
+    state.app.jinja_env.globals.update(
+        ATTENDANCE=ATTENDANCE,
+        COST_ARRANGEMENTS=COST_ARRANGEMENTS,
+        MEETING_POINTS=MEETING_POINTS,
+        THINGS_TO_BRING=THINGS_TO_BRING,
+    )

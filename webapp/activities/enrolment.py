@@ -18,6 +18,7 @@ from webapp.activities.forms import (
 )
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
+    MEETING_POINTS,
     Activity,
     AuditEvent,
     Case,
@@ -110,6 +111,9 @@ def enrol(case_id: int, activity_id: int) -> Response | tuple[str, int]:
         duration=dt.timedelta(minutes=form.duration_minutes.data),
         meeting_point=form.meeting_point.data or "",
         go_along=form.go_along.data,
+        meeting_point_key=form.meeting_point_key.data
+        if form.meeting_point_key.data in MEETING_POINTS
+        else None,
     )
     AuditEvent.record("create", enrolment)
     flash(

@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
+from webapp.cases.forms import CheckboxesField
 from webapp.forms import (
     EmailAddress,
     Optional,
@@ -31,7 +32,14 @@ from webapp.forms import (
     postcode,
     strip,
 )
-from webapp.models import COST_ARRANGEMENTS, DISTRICTS, DOMAINS, STOP_REASONS
+from webapp.models import (
+    COST_ARRANGEMENTS,
+    DISTRICTS,
+    DOMAINS,
+    MEETING_POINTS,
+    STOP_REASONS,
+    THINGS_TO_BRING,
+)
 from webapp.timeutil import local_today
 
 MONEY_RE = re.compile(r"^€?\s*(\d{1,5})(?:[.,](\d{1,2}))?$")
@@ -134,7 +142,17 @@ class ActivityForm(FlaskForm):
         _l("Kansentarief / UiTPAS (€)"),
         description=_l("Leeg laten als er geen verminderd tarief is."),
     )
-    what_to_bring = StringField(_l("Wat meebrengen"), filters=[strip], validators=[max_length(300)])
+    # Common things as keys, so the client's page says them in the client's language.
+    bring = CheckboxesField(
+        _l("Meebrengen (de cliënt leest dit in de eigen taal)"),
+        choices=options(THINGS_TO_BRING),
+        validate_choice=False,
+    )
+    what_to_bring = StringField(
+        _l("Nog iets meebrengen (in het Nederlands)"),
+        filters=[strip],
+        validators=[max_length(300)],
+    )
     accessibility = StringField(
         _l("Toegankelijkheid"), filters=[strip], validators=[max_length(300)]
     )
@@ -203,11 +221,17 @@ class EnrolForm(FlaskForm):
             NumberRange(15, 600, _l("Tussen 15 en 600 minuten.")),
         ],
     )
+    meeting_point_key = RadioField(
+        _l("Afspraakplaats (de cliënt leest dit in de eigen taal)"),
+        choices=options([("", _l("geen van deze")), *MEETING_POINTS.items()]),
+        default="",
+        validate_choice=False,
+    )
     meeting_point = StringField(
-        _l("Afspraakplaats"),
+        _l("Meer over de afspraakplaats (in het Nederlands)"),
         filters=[strip],
         validators=[max_length(200)],
-        description=_l("Bijvoorbeeld: aan de ingang van het zwembad"),
+        description=_l("Bijvoorbeeld: aan de zijdeur, ik wacht op je"),
     )
     go_along = BooleanField(_l("Ik ga mee de eerste keer"))
     weekly = IntegerField(

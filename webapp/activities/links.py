@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import segno
 from flask import Response, current_app, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -18,11 +18,13 @@ from webapp.activities import bp
 from webapp.activities.enrolment import case_offer_fragment, open_case
 from webapp.htmx import wants_fragment, with_trigger
 from webapp.models import AccessLink, AuditEvent, Case, CaseEvent, Enrolment, Session
-from webapp.timeutil import utcnow
+from webapp.models.offer import session_label
+from webapp.timeutil import local_today, to_utc, utcnow
 
 CLIENT_LINK_DAYS = 90
 PROVIDER_LINK_DAYS_AFTER_LAST_SESSION = 3
-CLIENT_LANGUAGES = ("nl", "en", "fr", "ar")
+PROVIDER_WEEK_DAYS = 7
+CLIENT_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -34,7 +36,13 @@ def public_url(endpoint: str, **values: Any) -> str:
 def qr_svg(url: str, label: str) -> Markup:
     """The URL as a QR code, an inline SVG drawn here (no image request, no third party)."""
     svg = segno.make(url, error="m").svg_inline(
-        scale=4, dark="#111", light="#fff", title=label, svgclass="qr", border=2
+        scale=4,
+        dark="#111",
+        light="#fff",
+        title=label,
+        svgclass="qr",
+        border=2,
+        omitsize=True,  # a viewBox, so CSS scales it: centred, no empty band below
     )
     return Markup(svg)  # noqa: S704 (segno's own SVG of our own URL, no user input)
 
@@ -122,8 +130,8 @@ def create_provider_link(case_id: int, enrolment_id: int) -> Response:
     CaseEvent.create(
         case=case,
         actor=current_user,
-        kind="link_created",
-        detail=f"aanwezigheid voor {provider.name}",
+        kind="provider_link_created",
+        detail=f"voor {provider.name}, {enrolment.activity.title}",
     )
     AuditEvent.record("create", link, object_type="accesslink")
     who = case.client.short_name
@@ -138,6 +146,52 @@ def create_provider_link(case_id: int, enrolment_id: int) -> Response:
         public_url("attendance.show", token=token),
         message,
         subject=_("Aanwezigheid %(who)s — %(title)s", who=who, title=enrolment.activity.title),
+        email=provider.email,
+    )
+    share.update(purpose="provider", link=link, enrolment=enrolment)
+    return share_response(case, share)
+
+
+@bp.post("/cases/<int:case_id>/enrolments/<int:enrolment_id>/provider-week-link")
+@login_required
+def create_provider_week_link(case_id: int, enrolment_id: int) -> Response:
+    """One attendance link for all our participants at this provider in the coming 7 days,
+    whoever their mediator is: a provider with five participants gets one link, not five."""
+    case = open_case(case_id)
+    enrolment = Enrolment.get_for_case(case, enrolment_id)
+    if not enrolment.is_active:
+        return case_offer_fragment(case, _("Deze inschrijving is gestopt."))
+    provider = enrolment.activity.provider
+    start = to_utc(dt.datetime.combine(local_today(), dt.time()))
+    end = to_utc(
+        dt.datetime.combine(local_today() + dt.timedelta(days=PROVIDER_WEEK_DAYS), dt.time())
+    )
+    link, token = AccessLink.issue(
+        "provider",
+        end + dt.timedelta(days=PROVIDER_LINK_DAYS_AFTER_LAST_SESSION) - utcnow(),
+        current_user,
+        provider=provider,
+        period_start=start,
+    )
+    AccessLink.update(period_end=end).where(AccessLink.id == link.id).execute()
+    last_day = end - dt.timedelta(days=1)
+    CaseEvent.create(
+        case=case,
+        actor=current_user,
+        kind="provider_link_created",
+        detail=f"voor {provider.name}, alle deelnemers tot {session_label(last_day)[:-6]}",
+    )
+    AuditEvent.record("create", link, object_type="accesslink")
+    message = _(
+        "Dag %(provider)s, wilt u via deze link laten weten wie van onze deelnemers er was,"
+        " tot en met %(day)s? Er is geen account nodig.",
+        provider=provider.contact_name or provider.name,
+        day=format_date(last_day, "EEEE d MMMM"),
+    )
+    share = share_context(
+        public_url("attendance.show", token=token),
+        message,
+        subject=_("Aanwezigheid deelnemers — %(provider)s", provider=provider.name),
         email=provider.email,
     )
     share.update(purpose="provider", link=link, enrolment=enrolment)

@@ -22,7 +22,7 @@ from webapp.activities.chooser import (
 )
 from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
-from webapp.models import Activity, AuditEvent, Case, Provider, database
+from webapp.models import THINGS_TO_BRING, Activity, AuditEvent, Case, Provider, database
 
 PAGE = 20
 
@@ -151,6 +151,7 @@ def edit(activity_id: int) -> str:
         provider=activity.provider_id,
         price_full=activity.price_full_cents,
         price_reduced=activity.price_reduced_cents,
+        bring=activity.bring_list,
     )
     form.provider.choices = provider_choices(activity.provider)
     return render_template("activities/form.html", form=form, activity=activity)
@@ -283,6 +284,7 @@ def activity_fields(form: ActivityForm) -> dict[str, Any]:
         "price_full_cents": form.price_full.data or 0,
         "price_reduced_cents": form.price_reduced.data,
         "what_to_bring": form.what_to_bring.data or "",
+        "bring_keys": ",".join(k for k in THINGS_TO_BRING if k in (form.bring.data or [])) or None,
         "accessibility": form.accessibility.data or "",
     }
 

@@ -29,6 +29,8 @@ from webapp.models.offer import (
     ATTENDANCE,
     COST_ARRANGEMENTS,
     ENROLMENT_STATUSES,
+    MEETING_POINTS,
+    THINGS_TO_BRING,
     Activity,
     Enrolment,
     Provider,

@@ -36,6 +36,7 @@ AUDIT_LABELS = {
     ("update", "session"): _l("noteerde de aanwezigheid"),
     ("attendance", "session"): _l("gaf de aanwezigheid door"),
     ("cant_come", "session"): _l("meldde: kan niet komen"),
+    ("can_come", "session"): _l("meldde: kan toch komen"),
     ("create", "accesslink"): _l("maakte een link"),
     ("revoke", "accesslink"): _l("trok een link in"),
     ("view", "referral"): _l("bekeek de aanmelding"),

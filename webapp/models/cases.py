@@ -77,7 +77,9 @@ EVENT_LABELS = {
     "attendance_present": _l("Aanwezig"),
     "attendance_absent": _l("Niet aanwezig"),
     "cant_come": _l("Kan niet komen"),
+    "can_come_again": _l("Kan toch komen"),
     "link_created": _l("Persoonlijke link gemaakt"),
+    "provider_link_created": _l("Aanwezigheidslink gemaakt"),
     "link_revoked": _l("Link ingetrokken"),
     "referral_accepted": _l("Doorverwijzing aanvaard"),
     "threshold_added": _l("Drempel genoteerd"),
@@ -680,9 +682,22 @@ class CaseEvent(BaseModel):
     step = ForeignKeyField(StepDefinition, null=True, index=True)
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="CASCADE")
     detail = CharField(max_length=500, default="")
+    # Who outside the team did it, when that is not the client: a provider's name.
+    outside_actor = CharField(max_length=120, null=True)
 
     class Meta:
         indexes = ((("case", "at"), False),)
+
+    @property
+    def actor_label(self) -> str:
+        """Who did it, for the timeline: a team member, the provider who confirmed, the client."""
+        if self.actor_id:
+            return str(self.actor.name)
+        if self.outside_actor:
+            return str(_l("bevestigd door %(who)s", who=self.outside_actor))
+        if self.kind in ("cant_come", "can_come_again"):
+            return str(_l("de cliënt"))
+        return str(_l("cliënt of partner"))
 
     @classmethod
     def timeline(cls, case: Case, limit: int = 50):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import secrets
 from peewee import CharField, DateTimeField, ForeignKeyField
 
 from webapp.db import BaseModel
-from webapp.models.offer import Enrolment, Session
+from webapp.models.offer import Enrolment, Provider, Session
 from webapp.models.people import Client, User
 from webapp.models.referrals import ReferringOrganisation
 from webapp.timeutil import utcnow
@@ -27,6 +27,10 @@ class AccessLink(BaseModel):
     client = ForeignKeyField(Client, null=True, index=True, on_delete="CASCADE")
     enrolment = ForeignKeyField(Enrolment, null=True, index=True, on_delete="CASCADE")
     session = ForeignKeyField(Session, null=True, index=True, on_delete="CASCADE")
+    # A provider's link for all our participants' sessions in [period_start, period_end).
+    provider = ForeignKeyField(Provider, null=True, index=True, on_delete="CASCADE")
+    period_start = DateTimeField(null=True)
+    period_end = DateTimeField(null=True)
     organisation = ForeignKeyField(
         ReferringOrganisation, null=True, index=True, on_delete="CASCADE"
     )
@@ -55,6 +59,9 @@ class AccessLink(BaseModel):
         )
         for field, value in target.items():
             previous = previous.where(getattr(cls, field) == value)
+        if "provider" in target:
+            # Several mediators share a provider's week: each renews only their own link.
+            previous = previous.where(cls.created_by == created_by)
         previous.execute()
         token = secrets.token_urlsafe(32)
         link = cls.create(

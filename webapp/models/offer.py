@@ -45,6 +45,25 @@ ATTENDANCE = {
     "present": _l("aanwezig"),
     "absent": _l("niet aanwezig"),
 }
+# Common meeting points and things to bring, chosen by the mediator and stored as keys, so the
+# client's page says them in the client's language; free text beside them stays Dutch.
+MEETING_POINTS = {
+    "entrance": _l("Aan de ingang."),
+    "counter": _l("Aan het onthaal."),
+    "front": _l("Voor het gebouw."),
+    "stop": _l("Aan de tram- of bushalte."),
+    "home": _l("We halen je thuis op."),
+}
+THINGS_TO_BRING = {
+    "swimwear": _l("Zwemkledij"),
+    "towel": _l("Een handdoek"),
+    "sportswear": _l("Sportkledij"),
+    "sports_shoes": _l("Sportschoenen"),
+    "water": _l("Een drinkfles met water"),
+    "uitpas": _l("Je UiTPAS"),
+    "snack": _l("Iets kleins om te eten"),
+    "id_card": _l("Je identiteitskaart"),
+}
 # The leisure allowance pays 80 % of a membership: the client pays the rest.
 ALLOWANCE_SHARE_PAID_BY_CLIENT = 0.2
 
@@ -144,6 +163,7 @@ class Activity(Searchable, BaseModel):
     price_full_cents = IntegerField(default=0)
     price_reduced_cents = IntegerField(null=True, index=True)  # none: no reduced rate
     what_to_bring = CharField(max_length=300, default="")
+    bring_keys = CharField(max_length=200, null=True)  # THINGS_TO_BRING keys, comma-separated
     accessibility = CharField(max_length=300, default="")
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
@@ -156,6 +176,12 @@ class Activity(Searchable, BaseModel):
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
         return [fold(values.get(name)) for name in cls.SEARCHED_FIELDS]
+
+    @property
+    def bring_list(self) -> list[str]:
+        """The chosen common things to bring, as keys in the order of THINGS_TO_BRING."""
+        chosen = set((self.bring_keys or "").split(","))
+        return [key for key in THINGS_TO_BRING if key in chosen]
 
     @property
     def address(self) -> str:
@@ -305,6 +331,7 @@ class Enrolment(BaseModel):
         duration: dt.timedelta,
         meeting_point: str,
         go_along: bool,
+        meeting_point_key: str | None = None,
     ) -> Enrolment:
         """Enrol the client with its sessions; completes 'Inschrijving' and notes it on the
         timeline."""
@@ -319,6 +346,7 @@ class Enrolment(BaseModel):
                         "starts_at": start,
                         "ends_at": start + duration,
                         "meeting_point": meeting_point,
+                        "meeting_point_key": meeting_point_key or None,
                         "companion": by.id if go_along and i == 0 else None,
                     }
                     for i, start in enumerate(starts)
@@ -368,6 +396,7 @@ class Session(BaseModel):
     starts_at = DateTimeField(index=True)
     ends_at = DateTimeField(null=True)
     meeting_point = CharField(max_length=200, default="")
+    meeting_point_key = CharField(max_length=20, null=True)  # a MEETING_POINTS key
     companion = ForeignKeyField(User, null=True, index=True)  # the mediator who goes along
     attendance = CharField(max_length=10, default="")
     attendance_remark = CharField(max_length=300, default="")
@@ -443,6 +472,33 @@ class Session(BaseModel):
             .limit(12)
         )
 
+    @classmethod
+    def for_provider_period(
+        cls, provider_id: int, start: dt.datetime, end: dt.datetime
+    ) -> list[Session]:
+        """All our participants' sessions at one provider in [start, end), from every mediator,
+        with activity, case, client and mediator (one query)."""
+        return list(
+            cls.select(cls, Enrolment, Activity, Provider, Case, Client, User)
+            .join(Enrolment)
+            .join(Activity)
+            .join(Provider)
+            .switch(Enrolment)
+            .join(Case)
+            .join(Client)
+            .switch(Case)
+            .join(User, on=(Case.mediator == User.id))
+            .where(
+                Activity.provider == provider_id,
+                Enrolment.status == "active",
+                Case.status == "open",
+                cls.starts_at >= start,
+                cls.starts_at < end,
+            )
+            .order_by(cls.starts_at, Client.first_name, cls.id)
+            .limit(100)
+        )
+
     def record_attendance(
         self, attendance: str, remark: str, via: str, by: User | None = None
     ) -> bool:
@@ -466,7 +522,12 @@ class Session(BaseModel):
                 if remark:
                     detail = f"{detail}: {remark}"[:300]
                 CaseEvent.create(
-                    case=case, actor=by, kind=f"attendance_{attendance}", detail=detail
+                    case=case,
+                    actor=by,
+                    kind=f"attendance_{attendance}",
+                    detail=detail,
+                    # Credited to the provider by name, not to "a client or partner".
+                    outside_actor=enrolment.activity.provider.name if via == "provider" else None,
                 )
                 if attendance == "present":
                     case.complete_step_by_event("attended", by)
@@ -499,6 +560,15 @@ class Session(BaseModel):
             if message:
                 detail = f"{detail}: “{message}”"
             CaseEvent.create(case=self.enrolment.case, kind="cant_come", detail=detail[:500])
+            self.enrolment.case.touch()
+
+    def take_back_cant_come(self) -> None:
+        """The client can come after all: the message leaves Vandaag, the timeline keeps both."""
+        with database.atomic():
+            self.cant_come_at, self.cant_come_message = None, ""
+            self.save()
+            detail = f"{self.enrolment.activity.title}, {session_label(self.starts_at)}"
+            CaseEvent.create(case=self.enrolment.case, kind="can_come_again", detail=detail)
             self.enrolment.case.touch()
 
 

@@ -45,6 +45,7 @@ LANGUAGES = {
     "pl": "Polski",
     "ro": "Română",
     "bg": "Български",
+    "uk": "Українська",
     "es": "Español",
     "prs": "دری",
     "ps": "پښتو",
