@@ -423,7 +423,8 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                     schedule=schedule,
                     price_full_cents=cents(full),
                     price_reduced_cents=cents(reduced),
-                    what_to_bring=bring,
+                    bring_keys=",".join(bring_phrases(bring)[0]) or None,
+                    what_to_bring=bring_phrases(bring)[1],
                     accessibility=access,
                 )
             )
@@ -471,7 +472,8 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                 enrolment=enrolment,
                 starts_at=start,
                 ends_at=start + dt.timedelta(minutes=90),
-                meeting_point="aan het onthaal" if number else "aan de ingang, ik wacht op je",
+                meeting_point_key="counter" if number else "entrance",
+                meeting_point="" if number else "ik wacht op je",
                 companion=mediator if number == 0 else None,
                 attendance=attendance,
                 confirmed_at=start + dt.timedelta(hours=3) if attendance else None,
@@ -536,6 +538,22 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                 f"Aanwezigheidslink voor aanbieder ({to_confirm.activity.provider.name}, "
                 f"{client.short_name}): {base_url()}{url_for('attendance.show', token=token)}"
             )
+            # One link for all our participants at that provider, yesterday and this week.
+            start = to_utc(dt.datetime.combine(today - dt.timedelta(days=1), dt.time()))
+            link, token = AccessLink.issue(
+                "provider",
+                dt.timedelta(days=10),
+                User.get_by_id(Case.get_by_id(to_confirm.case_id).mediator_id),
+                provider=to_confirm.activity.provider_id,
+                period_start=start,
+            )
+            AccessLink.update(period_end=start + dt.timedelta(days=8)).where(
+                AccessLink.id == link.id
+            ).execute()
+            lines.append(
+                f"Aanwezigheidslink voor alle deelnemers ({to_confirm.activity.provider.name}): "
+                f"{base_url()}{url_for('attendance.show', token=token)}"
+            )
     return lines
 
 
@@ -555,3 +573,24 @@ def base_url() -> str:
     from webapp.demo import base_url as demo_base_url
 
     return demo_base_url()
+
+
+# The demo's Dutch "what to bring" texts, split into common phrases (shown in the client's
+# language) and the rest (shown in Dutch), as a mediator would choose them in the form.
+DEMO_PHRASES = {
+    "zwemkledij": "swimwear",
+    "handdoek": "towel",
+    "sportkledij": "sportswear",
+    "sportschoenen": "sports_shoes",
+    "drinkbus": "water",
+    "uitpas": "uitpas",
+    "vieruurtje": "snack",
+}
+
+
+def bring_phrases(text: str) -> tuple[list[str], str]:
+    keys, rest = [], []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        key = DEMO_PHRASES.get(part.lower())
+        (keys if key else rest).append(key or part)
+    return keys, ", ".join(rest)
