@@ -393,7 +393,7 @@ def test_read_aloud_button_carries_the_next_activity_in_the_page_language(app, p
     assert button and " hidden" in button.group(0) and 'data-lang="en"' in button.group(0)
     spoken = button.group(1)
     assert spoken.startswith("Voetbal U13 Saturday")
-    assert "At the entrance." in spoken and "Sara goes with you." in spoken
+    assert "At the entrance." in spoken and "Sara will go with you." in spoken
     assert "Bring: Swimwear, A towel." in spoken and "UiTPAS" in spoken
     assert "aan de ingang" not in spoken  # Dutch free text is not read in an English voice
     assert 'src="/static/read-aloud.js"' in body
