@@ -85,6 +85,9 @@ def demo(
     links = {
         "client": re.search(r"Link voor cliënt \([^)]+\): (\S+)", result.output),
         "provider": re.search(r"Aanwezigheidslink voor aanbieder \([^)]+\): (\S+)", result.output),
+        "provider-week": re.search(
+            r"Aanwezigheidslink voor alle deelnemers \([^)]+\): (\S+)", result.output
+        ),
         "referral": re.search(r"Doorverwijsformulier \([^)]+\): (\S+)", result.output),
     }
     with database.connection_context():
@@ -215,7 +218,21 @@ PAGES = [
         lambda d: d.links["client"] + "?lang=ar",
         needs=("client",),
     ),
+    Page(
+        "client-uk",
+        None,
+        "portal.show",
+        lambda d: d.links["client"] + "?lang=uk",
+        needs=("client",),
+    ),
     Page("provider", None, "attendance.show", lambda d: d.links["provider"], needs=("provider",)),
+    Page(
+        "provider-week",
+        None,
+        "attendance.show",
+        lambda d: d.links["provider-week"],
+        needs=("provider-week",),
+    ),
     Page(
         "referral-form", None, "referrals.form", lambda d: d.links["referral"], needs=("referral",)
     ),
