@@ -56,6 +56,15 @@ from webapp.models.referrals import (
     referrals_waiting,
     today_referral_context,
 )
+from webapp.models.security import (
+    SECOND_FACTOR_FOR_ALL,
+    SECURITY_EVENTS,
+    RecoveryCode,
+    SecondFactor,
+    SecurityEvent,
+    TeamSetting,
+    second_factor_required,
+)
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
@@ -87,6 +96,10 @@ ALL_MODELS = [
     Referral,
     AccessLink,
     AuditEvent,
+    SecondFactor,
+    RecoveryCode,
+    TeamSetting,
+    SecurityEvent,
 ]
 
 
