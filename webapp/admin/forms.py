@@ -90,3 +90,7 @@ class NewUserForm(EditUserForm):
     def validate_password_again(self, field: Any) -> None:
         if not self.generate.data and self.password.data and field.data != self.password.data:
             raise ValidationError(_l("De twee wachtwoorden verschillen."))
+
+
+class TeamSecurityForm(FlaskForm):
+    for_all = BooleanField(_l("Iedereen van het team gebruikt een tweede stap"))

@@ -64,6 +64,7 @@ from webapp.models.security import (
     SecurityEvent,
     TeamSetting,
     second_factor_required,
+    users_without_second_factor,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,

@@ -129,6 +129,13 @@ def step_label(key: str | None, label: str | None) -> str | None:
     return shown_label(label, DEFAULT_STEP_LABELS.get(key or ""))
 
 
+def _someone_elses(user: User) -> None:
+    """A case (or its visit) exists but is not this user's: for the security log."""
+    from webapp.models.security import SecurityEvent
+
+    SecurityEvent.record("case-denied", user)
+
+
 class Case(BaseModel):
     client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
     mediator = ForeignKeyField(User, backref="cases", index=True)
@@ -179,6 +186,8 @@ class Case(BaseModel):
             .first()
         )
         if case is None:
+            if cls.select().where(cls.id == case_id).exists():
+                _someone_elses(user)
             abort(404)
         return case
 
@@ -480,6 +489,8 @@ class Visit(BaseModel):
             .first()
         )
         if visit is None:
+            if cls.select().where(cls.id == visit_id).exists():
+                _someone_elses(user)
             abort(404)
         return visit
 

@@ -194,6 +194,16 @@ def second_factor_required(user: User) -> bool:
     return bool(user.is_coordinator) or TeamSetting.is_on(SECOND_FACTOR_FOR_ALL)
 
 
+def users_without_second_factor() -> Select:
+    """Active team members who have not set up an app yet, by name (one query)."""
+    return (
+        User.select()
+        .join(SecondFactor, JOIN.LEFT_OUTER, on=(SecondFactor.user == User.id))
+        .where(User.active == True, SecondFactor.id.is_null())  # noqa: E712
+        .order_by(User.name, User.id)
+    )
+
+
 class SecurityEvent(BaseModel):
     """Something a security officer wants to see: a failed login, a refused form, a try at
     someone else's case or at an unknown link. `user` is the account it concerns, when known.
