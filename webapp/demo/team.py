@@ -9,7 +9,7 @@ import random
 
 from werkzeug.security import generate_password_hash
 
-from webapp.models import SecondFactor, SecurityEvent, User
+from webapp.models import RecoveryCode, SecondFactor, SecurityEvent, User
 from webapp.models.people import PASSWORD_METHOD
 from webapp.timeutil import utcnow
 
@@ -49,6 +49,7 @@ def seed_second_factor(rng: random.Random, users: list[User]) -> str:
     coordinator = next(u for u in users if u.role == "coordinator")
     secret = demo_secret(rng)
     SecondFactor.create(user=coordinator, secret=secret)
+    RecoveryCode.replace_for(coordinator)  # not printed: the key is enough to try the demo
     return secret
 
 
