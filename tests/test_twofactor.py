@@ -421,3 +421,15 @@ def test_a_device_not_marked_as_mine_keeps_the_short_lifetime(client, mediator) 
     idle = utcnow() - dt.timedelta(hours=3)
     in_db(lambda: models.LoginSession.update(last_seen_at=idle).execute())
     assert client.get("/").status_code == 302
+
+
+def test_the_code_step_lasts_five_minutes(client, mediator) -> None:
+    give_app(mediator)
+    password_step(client, mediator)
+    with client.session_transaction() as cookie:
+        pending = cookie["pending_login"]
+        pending["at"] = (utcnow() - dt.timedelta(minutes=6)).isoformat()
+        cookie["pending_login"] = pending
+    late = client.post("/twofactor/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert late.status_code == 303 and late.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
