@@ -433,3 +433,29 @@ def test_the_code_step_lasts_five_minutes(client, mediator) -> None:
     late = client.post("/twofactor/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
     assert late.status_code == 303 and late.headers["Location"] == "/login"
     assert client.get("/").status_code == 302
+
+
+def test_a_coordinator_who_forgets_the_old_app_must_set_up_the_new_one(client, coordinator) -> None:
+    client.login(coordinator)
+    page = client.get("/account/second-factor").get_data(as_text=True)
+    assert "Oude app vergeten" in page
+    response = client.post("/account/second-factor/remove")
+    assert response.status_code == 303
+    assert in_db(lambda: models.SecondFactor.of(coordinator)) is None
+    assert "Je app is vergeten" in client.get("/account/second-factor").text
+    assert "/account/second-factor" in client.get("/cases/").headers["Location"]
+    set_up_app(client)
+    assert client.get("/cases/").status_code == 200
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, mediator) -> None:
+    client.login(mediator)
+    _, old = set_up_app(client)
+    long_ago()
+    asked = client.post("/account/second-factor/recovery-codes")
+    assert "Bevestig dat jij het bent" in asked.text
+    fresh = client.post("/account/second-factor/recovery-codes", data={"confirm_secret": PASSWORD})
+    new = re.findall(r'<code class="secret">([a-z0-9]{5}-[a-z0-9]{5})</code>', fresh.text)
+    assert len(new) == 10 and not set(new) & set(old)
+    assert not in_db(lambda: models.RecoveryCode.use(mediator, old[0]))
+    assert in_db(lambda: models.RecoveryCode.use(mediator, new[0]))

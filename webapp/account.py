@@ -32,6 +32,7 @@ from webapp.forms import max_length
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import (
     AuditEvent,
+    LoginSession,
     RecoveryCode,
     SecondFactor,
     SecurityEvent,
@@ -296,5 +297,10 @@ def second_factor_remove() -> Response:
     with database.atomic():
         SecondFactor.remove_for(user)
         AuditEvent.record("second-factor-off", user)
+        # This login no longer counts as one with a second factor: whoever must have one is
+        # kept on the set-up page until the new phone is set up.
+        LoginSession.update(second_factor=False, own_device=False).where(
+            LoginSession.user == user.id
+        ).execute()
     flash(_("Je app is vergeten. Stel de tweede stap opnieuw in."))
     return redirect_to(url_for("account.second_factor"))
