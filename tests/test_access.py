@@ -1,8 +1,8 @@
 """Access control over every URL of the app, found from the URL map so new screens are covered.
 
-Everything needs a login except the public doors (the login page, static files, the service
-worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404 to a mediator who
-does not own the case, whatever the method; a coordinator reaches them.
+Everything needs a login except the public doors (the login page and its second step, static
+files, the service worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404
+to a mediator who does not own the case, whatever the method; a coordinator reaches them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ from werkzeug.routing import Rule
 from tests.conftest import HTMX, make_case
 from webapp import create_app
 
-PUBLIC_PREFIXES = ("/static/", "/login", "/sw.js", "/offline", "/p/", "/a/", "/r/", "/manifest")
+PUBLIC_PREFIXES = (
+    "/static/",
+    "/login",
+    "/twofactor/code",
+    "/sw.js",
+    "/offline",
+    "/p/",
+    "/a/",
+    "/r/",
+    "/manifest",
+)
 
 
 def _rules() -> list[Rule]:

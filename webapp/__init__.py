@@ -70,16 +70,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         templating,
         thresholds,
         today,
+        twofactor,
         visits,
     )
 
     auth.init_app(app)
+    twofactor.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     demo.init_app(app)
     for blueprint in (
         auth.bp,
+        twofactor.bp,
         account.bp,
         today.bp,
         cases.bp,

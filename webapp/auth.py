@@ -20,15 +20,18 @@ from flask import (
     url_for,
 )
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from webapp.forms import EmailAddress
-from webapp.models import ROLES, SERVICES, AuditEvent, Throttle, User, database
+from webapp.models import ROLES, SERVICES, AuditEvent, SecurityEvent, Throttle, User, database
+from webapp.passwords import password_problem
 from webapp.timeutil import utcnow
+from webapp.twofactor import after_password
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -37,7 +40,6 @@ MAX_FAILURES_PER_ACCOUNT = 5
 ACCOUNT_LOCK = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
 ADDRESS_WINDOW = dt.timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 12
 
 
 class LoginForm(FlaskForm):
@@ -77,6 +79,7 @@ def login_post() -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, error=None), 400
     if Throttle.count_for(address_key(), ADDRESS_WINDOW) >= MAX_FAILURES_PER_ADDRESS:
+        SecurityEvent.record("login-throttled")
         return render_template(
             "auth/login.html",
             form=form,
@@ -85,6 +88,7 @@ def login_post() -> str | Response | tuple[str, int]:
     user = User.by_email(form.email.data or "")
     now = utcnow()
     if user is not None and user.locked_until and user.locked_until > now:
+        SecurityEvent.record("login-throttled", user)
         return render_template(
             "auth/login.html",
             form=form,
@@ -92,10 +96,12 @@ def login_post() -> str | Response | tuple[str, int]:
         ), 429
     if user is None or not user.active or not user.check_password(form.password.data or ""):
         Throttle.hit(address_key(), ADDRESS_WINDOW)
+        SecurityEvent.record("login-failed", user)
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILURES_PER_ACCOUNT:
                 user.locked_until, user.failed_logins = now + ACCOUNT_LOCK, 0
+                SecurityEvent.record("account-locked", user)
             user.save()
         return render_template(
             "auth/login.html",
@@ -104,12 +110,9 @@ def login_post() -> str | Response | tuple[str, int]:
         ), 401
     user.failed_logins, user.locked_until = 0, None
     user.save()
-    session.clear()
-    user.start_session()
-    login_user(user)
-    AuditEvent.record("login", user, user=user)
     target = request.args.get("next")
-    return redirect(target if is_safe_next(target) else url_for("today.index"), 303)
+    # The login session starts only after the second factor (webapp/twofactor.py).
+    return after_password(user, target if is_safe_next(target) else None)
 
 
 @bp.post("/logout")
@@ -146,8 +149,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(set_password_command)
 
 
-def read_password() -> str:
-    """The new password, asked twice and hidden; from standard input when it is not a terminal."""
+def read_password(name: str, email: str) -> str:
+    """The new password, asked twice and hidden; from standard input when it is not a terminal.
+    Refused when it is short, common, or holds the person's name or e-mail address."""
     if sys.stdin.isatty():
         password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt="Nog eens")
     else:
@@ -156,8 +160,10 @@ def read_password() -> str:
         if first != second:
             raise click.ClickException("De twee wachtwoorden verschillen.")
         password = first
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"Een wachtwoord heeft minstens {MIN_PASSWORD_LENGTH} tekens.")
+    with force_locale("nl"):  # the command line speaks Dutch, as its other messages do
+        problem = password_problem(password, name, email)
+    if problem:
+        raise click.ClickException(problem)
     return password
 
 
@@ -175,7 +181,7 @@ def create_user_command(email: str, name: str, role: str, service: str) -> None:
     with database.connection_context():
         if User.by_email(email):
             raise click.ClickException(f"Er is al een gebruiker met {email}.")
-        password = read_password()
+        password = read_password(name, email)
         user = User(email=email, name=name.strip(), role=role, service=service)
         user.set_password(password)
         user.save()
@@ -192,7 +198,7 @@ def set_password_command(email: str) -> None:
         user = User.by_email(email)
         if user is None:
             raise click.ClickException(f"Er is geen gebruiker met {email.strip().lower()}.")
-        password = read_password()
+        password = read_password(user.name, user.email)
         with database.atomic():
             user.replace_password(password)
             user.end_sessions()

@@ -15,8 +15,17 @@ def _render(error: HTTPException) -> tuple[str, int]:
 
 
 def _csrf(error: CSRFError) -> tuple[str, int]:
+    from webapp.models import SecurityEvent
+
+    SecurityEvent.record("csrf", _user_id())
     error.description = "csrf"
     return _render(error)
+
+
+def _user_id() -> int | None:
+    from flask_login import current_user
+
+    return current_user.id if current_user and current_user.is_authenticated else None
 
 
 def init_app(app: Flask) -> None:

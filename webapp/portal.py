@@ -36,7 +36,16 @@ from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
 from webapp.forms import max_length, strip
-from webapp.models import AccessLink, AuditEvent, Case, Client, Session, Throttle, User
+from webapp.models import (
+    AccessLink,
+    AuditEvent,
+    Case,
+    Client,
+    SecurityEvent,
+    Session,
+    Throttle,
+    User,
+)
 from webapp.timeutil import to_local, utcnow
 
 bp = Blueprint("portal", __name__)
@@ -163,10 +172,12 @@ def open_link(purpose: str, token: str, languages: dict[str, str]) -> AccessLink
     address; opening a link writes nothing."""
     key = address_key()
     if Throttle.count_for(key, FAILED_LOOKUP_WINDOW) >= MAX_FAILED_LOOKUPS:
+        SecurityEvent.record("link-throttled")
         abort(link_error(429, languages))
     link = AccessLink.find(purpose, token)
     if link is None:
         Throttle.hit(key, FAILED_LOOKUP_WINDOW)
+        SecurityEvent.record("link-unknown")
         abort(link_error(404, languages))
     if not link.is_usable:
         abort(link_error(410, languages))

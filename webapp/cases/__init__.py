@@ -46,6 +46,7 @@ from webapp.models import (
     database,
 )
 from webapp.timeutil import utcnow
+from webapp.twofactor import recent_login_required
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGE_SIZE = 25
@@ -402,6 +403,7 @@ def _coordinator_case(case_id: int) -> Case:
 
 
 @bp.get("/<int:case_id>/anonymise")
+@recent_login_required
 def anonymise_form(case_id: int) -> Response:
     """(Coordinator) what erasing the client's personal data does, and the button."""
     case = _coordinator_case(case_id)
@@ -420,6 +422,7 @@ def _anonymise_page(case: Case, form: AnonymiseForm, status: int = 200) -> Respo
 
 
 @bp.post("/<int:case_id>/anonymise")
+@recent_login_required
 def anonymise(case_id: int) -> Response:
     """(Coordinator) erase the client's personal data for good; the figures keep counting."""
     case = _coordinator_case(case_id)

@@ -60,6 +60,16 @@ from webapp.models.referrals import (
     referrals_waiting,
     today_referral_context,
 )
+from webapp.models.security import (
+    SECOND_FACTOR_FOR_ALL,
+    SECURITY_EVENTS,
+    RecoveryCode,
+    SecondFactor,
+    SecurityEvent,
+    TeamSetting,
+    second_factor_required,
+    users_without_second_factor,
+)
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
@@ -91,6 +101,10 @@ ALL_MODELS = [
     Referral,
     AccessLink,
     AuditEvent,
+    SecondFactor,
+    RecoveryCode,
+    TeamSetting,
+    SecurityEvent,
 ]
 
 

@@ -163,6 +163,13 @@ def step_label(key: str | None, label: str | None) -> str | None:
     return shown_label(label, DEFAULT_STEP_LABELS.get(key or ""))
 
 
+def _someone_elses(user: User) -> None:
+    """A case (or its visit) exists but is not this user's: for the security log."""
+    from webapp.models.security import SecurityEvent
+
+    SecurityEvent.record("case-denied", user)
+
+
 class Case(BaseModel):
     client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
     mediator = ForeignKeyField(User, backref="cases", index=True)
@@ -213,6 +220,8 @@ class Case(BaseModel):
             .first()
         )
         if case is None:
+            if cls.select().where(cls.id == case_id).exists():
+                _someone_elses(user)
             abort(404)
         return case
 
@@ -630,6 +639,8 @@ class Visit(BaseModel):
             .first()
         )
         if visit is None:
+            if cls.select().where(cls.id == visit_id).exists():
+                _someone_elses(user)
             abort(404)
         return visit
 

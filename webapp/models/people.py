@@ -155,9 +155,9 @@ class User(UserMixin, BaseModel):
         user.login_session.seen(now)
         return user
 
-    def start_session(self) -> None:
+    def start_session(self, second_factor: bool = False, own_device: bool = False) -> None:
         """A new login session: its key goes into the cookie, only its hash into the database."""
-        self.login_key = LoginSession.start(self)
+        self.login_key = LoginSession.start(self, second_factor, own_device)
 
     def end_session(self) -> None:
         """End this login session only (logging out on one phone leaves the others)."""
@@ -209,17 +209,25 @@ class User(UserMixin, BaseModel):
 
 class LoginSession(BaseModel):
     """One login on one device. The cookie holds a random key; logging out deletes the row, so a
-    copy of the cookie is worthless afterwards. Sessions end after a day of not being used, and
-    after two weeks in any case."""
+    copy of the cookie is worthless afterwards. A login ends after 2 hours unused and 12 hours in
+    any case; on the person's own device that passed the second factor, after 8 hours unused
+    and 7 days in any case (README, "Sessions")."""
 
-    IDLE = dt.timedelta(hours=12)
-    LIFETIME = dt.timedelta(days=14)
+    IDLE = dt.timedelta(hours=2)
+    LIFETIME = dt.timedelta(hours=12)
+    OWN_DEVICE_IDLE = dt.timedelta(hours=8)
+    OWN_DEVICE_LIFETIME = dt.timedelta(days=7)
     TOUCH_EVERY = dt.timedelta(minutes=5)
 
     user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE", index=True)
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow, index=True)
+    # When the person last proved it is them (password, code): erasing and other grave actions
+    # ask again after 10 minutes.
+    verified_at = DateTimeField(null=True)
+    second_factor = BooleanField(null=True, default=False)  # this login passed the second factor
+    own_device = BooleanField(null=True, default=False)  # ... on a device marked as their own
 
     class Meta:
         table_name = "login_sessions"
@@ -231,17 +239,30 @@ class LoginSession(BaseModel):
     @classmethod
     def alive(cls, now: dt.datetime):  # type: ignore[no-untyped-def]
         """The condition for a session that has neither gone idle nor outlived its lifetime."""
-        return (cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)
+        from peewee import fn
+
+        own_device = fn.COALESCE(cls.own_device, False) == True  # noqa: E712
+        return ((cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)) | (
+            own_device
+            & (cls.last_seen_at > now - cls.OWN_DEVICE_IDLE)
+            & (cls.created_at > now - cls.OWN_DEVICE_LIFETIME)
+        )
 
     @classmethod
-    def start(cls, user: User) -> str:
+    def start(cls, user: User, second_factor: bool = False, own_device: bool = False) -> str:
         """Open a session for user and return its key; sessions long gone are cleared away."""
         now = utcnow()
-        cls.delete().where(
-            (cls.last_seen_at < now - cls.IDLE) | (cls.created_at < now - cls.LIFETIME)
-        ).execute()
+        cls.delete().where(~cls.alive(now)).execute()
         key = secrets.token_urlsafe(32)
-        cls.create(user=user, key_hash=cls.hash(key), created_at=now, last_seen_at=now)
+        cls.create(
+            user=user,
+            key_hash=cls.hash(key),
+            created_at=now,
+            last_seen_at=now,
+            verified_at=now,
+            second_factor=second_factor,
+            own_device=own_device and second_factor,
+        )
         return key
 
     def seen(self, now: dt.datetime) -> None:
