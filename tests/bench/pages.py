@@ -149,7 +149,14 @@ def measure(
 def run(n_cases: int, postgres: str | None) -> list[tuple[str, dict[str, Any]]]:
     folder = tempfile.mkdtemp()
     url = postgres or f"sqlite:///{folder}/bench.sqlite"
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "SESSION_COOKIE_SECURE": False,
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
+    )
     if postgres:
         with database.connection_context():
             database.drop_tables(list(reversed(models.ALL_MODELS)), safe=True, cascade=True)
