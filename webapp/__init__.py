@@ -80,6 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         visits,
     )
 
+    portal.install_log_filter(app.logger.name)
     auth.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -70,6 +70,21 @@ class Plausible:
             raise ValidationError(_l("Deze datum kan niet kloppen."))
 
 
+# The largest id or counter a form or query string may name: PostgreSQL's `integer` (ids are
+# `serial`). A bigger number is no record of ours, and would overflow the database driver.
+MAX_INT = 2**31 - 1
+
+
+def parse_int(value: Any, maximum: int = MAX_INT) -> int | None:
+    """A whole number typed in a form or query string, or None. Plain ASCII digits only:
+    "²" passes str.isdigit() but int() refuses it."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 def strip(value: Any) -> Any:
     """A filter that trims white space from text input."""
     return value.strip() if isinstance(value, str) else value
@@ -81,6 +96,7 @@ __all__ = [
     "Optional",
     "Plausible",
     "max_length",
+    "parse_int",
     "phone_number",
     "postcode",
     "strip",

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from webapp.activities import bp
 from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
+from webapp.forms import parse_int
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import Activity, AuditEvent, Case, Provider, database
 
@@ -34,7 +35,8 @@ def search_results(form: SearchForm, page: int, include_archived: bool = False) 
     offset = (page - 1) * PAGE if only_this_page else 0
     limit = PAGE if only_this_page else page * PAGE
     rows = list(query.offset(offset).limit(limit + 1))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the search's own fields: any other key would go into url_for() as an argument.
+    args = {k: v for k, v in request.args.items() if k in form._fields and v}
     return {
         "activities": rows[:limit],
         "more_url": url_for(
@@ -47,8 +49,7 @@ def search_results(form: SearchForm, page: int, include_archived: bool = False) 
 
 
 def current_page() -> int:
-    page = request.args.get("page", "1")
-    return max(1, min(int(page), 200)) if page.isdigit() else 1
+    return max(1, min(parse_int(request.args.get("page")) or 1, 200))
 
 
 @bp.get("/")
