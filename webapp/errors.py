@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, render_template, request
+from flask.globals import request_ctx
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -17,6 +19,9 @@ from webapp.htmx import wants_fragment
 
 
 def _render(error: HTTPException) -> tuple[str, int]:
+    if request_ctx.url_adapter is None:
+        # The Host header is not one of ours (TRUSTED_HOSTS): no page can link anywhere.
+        return _("Dit adres hoort niet bij Vrijbaan."), error.code or 400
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     return render_template(template, error=error, code=error.code), error.code or 500
 

@@ -352,18 +352,23 @@ class Throttle(BaseModel):
 
     @classmethod
     def hit(cls, key: str, window: dt.timedelta) -> int:
-        """Count one more attempt for key and return how many there were in the window (at
-        least this one's number: a parallel attempt may have been counted since)."""
+        """Count one more attempt for key and return its number in the window (one statement:
+        parallel attempts each get their own number)."""
         now = utcnow()
         expired = cls.window_start < now - window
-        cls.insert(key=key, count=1, window_start=now).on_conflict(
-            conflict_target=[cls.key],
-            update={
-                cls.count: SqlCase(None, [(expired, 1)], cls.count + 1),
-                cls.window_start: SqlCase(None, [(expired, now)], cls.window_start),
-            },
-        ).execute()
-        return cls.count_for(key, window)
+        counted = (
+            cls.insert(key=key, count=1, window_start=now)
+            .on_conflict(
+                conflict_target=[cls.key],
+                update={
+                    cls.count: SqlCase(None, [(expired, 1)], cls.count + 1),
+                    cls.window_start: SqlCase(None, [(expired, now)], cls.window_start),
+                },
+            )
+            .returning(cls.count)
+            .tuples()
+        )
+        return next(iter(counted.execute()))[0]
 
     @classmethod
     def give_back(cls, key: str) -> None:
