@@ -545,3 +545,22 @@ def test_two_coordinators_editing_a_user_do_not_lose_a_change(app, coordinator, 
     assert "Iemand anders bewaarde de gegevens" in late.get_data(as_text=True)
     stored = in_db(lambda: models.User.get_by_id(mediator.id))
     assert (stored.phone, stored.service, stored.version) == ("0470 00 00 00", "ocmw", 2)
+
+
+# Dependencies -----------------------------------------------------------------------------------
+
+
+def test_the_production_lock_pins_what_pyproject_asks_with_hashes() -> None:
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    asked = project["dependencies"] + project["optional-dependencies"]["postgres"]
+    lock = (root / ".ci" / "requirements.lock").read_text()
+    pinned = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+) \\$", lock, flags=re.MULTILINE))
+    for requirement in asked:
+        name, version = re.sub(r"\[.*\]", "", requirement).split("==")
+        assert pinned.get(name.lower().replace("_", "-")) == version, requirement
+    # Every pinned package comes with the hash of its files.
+    assert lock.count("==") == len(pinned) and lock.count("--hash=sha256:") >= len(pinned)
