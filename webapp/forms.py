@@ -85,6 +85,35 @@ def parse_int(value: Any, maximum: int = MAX_INT) -> int | None:
     return number if number <= maximum else None
 
 
+def differences(form: Form, stored: Any, names: list[str]) -> list[tuple[str, str, str]]:
+    """For a stale edit (409): each field where this input differs from what is stored now, as
+    (label, this input, stored), the values as the form shows them."""
+    rows = []
+    for name in names:
+        field = form[name]
+        if field.data != getattr(stored, name):
+            rows.append(
+                (
+                    str(field.label.text),
+                    _shown(field, field.data),
+                    _shown(field, getattr(stored, name)),
+                )
+            )
+    return rows
+
+
+def _shown(field: Field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("ja") if value else _l("nee"))
+    for choice in getattr(field, "choices", None) or []:
+        choice_value, label = (choice.value, choice.label) if hasattr(choice, "value") else choice
+        if choice_value == value:
+            return str(label)
+    return str(value)
+
+
 def strip(value: Any) -> Any:
     """A filter that trims white space from text input."""
     return value.strip() if isinstance(value, str) else value
@@ -95,6 +124,7 @@ __all__ = [
     "NotInFuture",
     "Optional",
     "Plausible",
+    "differences",
     "max_length",
     "parse_int",
     "phone_number",

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.admin.forms import EditUserForm, NewUserForm
-from webapp.forms import parse_int
+from webapp.forms import differences, parse_int
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import AuditEvent, User, database
 from webapp.timeutil import utcnow
@@ -107,12 +107,14 @@ def update(user_id: int) -> Response:
         .execute()
     )
     if not saved:
-        # Someone else saved this person in between: their version is shown, this input kept.
+        # Someone else saved this person in between: what differs is shown, this input kept.
         user = _user(user_id)
         form.version.data = user.version
-        return render_page_or_block(
-            "admin/edit.html", "user_form", status=409, form=form, user=user, conflict=True
-        )
+        changed = differences(form, user, ["name", "role", "service", "phone"])
+        if changed:
+            return render_page_or_block(
+                "admin/edit.html", "user_form", 409, form=form, user=user, differences=changed
+            )
     AuditEvent.record("update", user)
     flash(_("Gegevens van %(name)s bewaard.", name=form.name.data))
     return redirect_to(url_for("admin.index"))

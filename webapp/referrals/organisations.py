@@ -9,7 +9,7 @@ from flask import Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.forms import parse_int
+from webapp.forms import differences, parse_int
 from webapp.htmx import render_page_or_block, with_trigger
 from webapp.models import AccessLink, AuditEvent, ReferringOrganisation, database
 from webapp.referrals import bp
@@ -55,7 +55,7 @@ def _show(
     new_url: str | None = None,
     status: int = 200,
     block: str = "content",
-    conflict: bool = False,
+    differences: list[tuple[str, str, str]] | None = None,
 ) -> Response:
     link = _current_links([organisation.id]).get(organisation.id)
     mail = None
@@ -76,7 +76,7 @@ def _show(
         link=link,
         new_url=new_url,
         mail=mail,
-        conflict=conflict,
+        differences=differences,
     )
 
 
@@ -144,10 +144,13 @@ def update_organisation(organisation_id: int) -> Response:
         .execute()
     )
     if not saved:
-        # Someone else saved it in between: their version is shown, this input kept.
+        # Someone else saved it in between: what differs is shown, this input kept.
         organisation = _load(organisation_id)
         form.version.data = organisation.version
-        return _show(organisation, form=form, status=409, conflict=True)
+        changed = differences(form, organisation, list(_values(form)))
+        if changed:
+            return _show(organisation, form=form, status=409, differences=changed)
+        return with_trigger(_show(organisation), "announce", _("Bewaard."))
     AuditEvent.record("update", organisation)
     return with_trigger(_show(_load(organisation_id)), "announce", _("Bewaard."))
 
