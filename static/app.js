@@ -108,3 +108,26 @@
     wanted.focus();
   });
 })();
+
+// Menus (<details class="menu">): one open at a time; Escape or a tap outside closes it.
+// Without JavaScript the summary still opens and closes the menu.
+(function () {
+  "use strict";
+  function openMenus() { return document.querySelectorAll("details.menu[open]"); }
+  function closeOutside(event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  }
+  // pointerdown: iOS sends no click for a tap on plain text; focusin: Tab out of the menu.
+  document.addEventListener("pointerdown", closeOutside);
+  document.addEventListener("focusin", closeOutside);
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openMenus().forEach(function (menu) {
+      const hadFocus = menu.contains(document.activeElement);
+      menu.removeAttribute("open");
+      if (hadFocus) menu.querySelector("summary").focus();
+    });
+  });
+})();
