@@ -11,7 +11,10 @@ from webapp.htmx import wants_fragment
 
 def _render(error: HTTPException) -> tuple[str, int]:
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-    return render_template(template, error=error, code=error.code), error.code or 500
+    # abort(409, description=...) says why in Dutch; werkzeug's own English text is not shown.
+    reason = error.description if error.description != type(error).description else None
+    context = {"error": error, "code": error.code, "reason": reason}
+    return render_template(template, **context), error.code or 500
 
 
 def _csrf(error: CSRFError) -> tuple[str, int]:

@@ -47,10 +47,7 @@ def case_offer_fragment(case: Case, announce: str | None = None, **extra: Any) -
 
 def open_case(case_id: int) -> Case:
     """A case the user may see and change: 404 when not theirs, 409 when it is closed."""
-    case = Case.get_for(current_user, case_id)
-    if not case.is_open:
-        abort(409, description=_("Dit dossier is afgerond."))
-    return case
+    return Case.get_open_for(current_user, case_id)
 
 
 @bp.get("/cases/<int:case_id>/enrol/<int:activity_id>")
