@@ -131,3 +131,20 @@
     });
   });
 })();
+
+// Offer: "Klaar, sluiten" takes a share panel away (its link stays valid); the focus goes to
+// the card the panel was in, so a keyboard or screen reader user is not left on <body>.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("button[data-dismiss]") : null;
+    if (!button) return;
+    const panel = document.getElementById(button.dataset.dismiss);
+    if (!panel) return;
+    const home = panel.parentElement.closest(".card, section") || document.getElementById("main");
+    panel.remove();
+    const heading = home.querySelector("h2, h3") || home;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  });
+})();

@@ -283,6 +283,8 @@ def _display(name: str, value: Any) -> str:
         return "—"
     if name == "language":
         return LANGUAGES.get(value, value)
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
     if name == "card_type":
         return str(CARD_TYPES.get(value, value))
     if hasattr(value, "strftime"):
@@ -317,7 +319,10 @@ def update_client(case_id: int) -> Response:
     if not form.validate_on_submit():
         return render_page_or_block("cases/client.html", "form", 422, case=case, form=form)
     values = form.values()
-    changed = [name for name in form.FIELDS if values[name] != getattr(client, name)]
+    # "" / None / False are the same "nothing" (needs_interpreter is None on older rows).
+    changed = [
+        name for name in form.FIELDS if (values[name] or None) != (getattr(client, name) or None)
+    ]
     with database.atomic():
         saved = (
             Client.update(**values, version=Client.version + 1, updated_at=utcnow())
