@@ -116,6 +116,7 @@ def _refused_requests(closed: dict[str, object]) -> list[tuple[str, str, dict[st
         ("post", f"/cases/{cid}/thresholds/", {"category": t.category_id, "status": "open"}),
         ("get", f"/cases/{cid}/thresholds/{t.id}/edit", {}),
         ("post", f"/cases/{cid}/thresholds/{t.id}", {"t{t.id}-status": "resolved"}),
+        ("get", f"/activities/cases/{cid}/choose", {}),
         ("get", f"/activities/cases/{cid}/enrol/{a}", {}),
         ("post", f"/activities/cases/{cid}/enrol/{a}", {"cost_arrangement": "full"}),
         ("post", f"/activities/cases/{cid}/sessions/{s.id}/attendance", {"attendance": "present"}),

@@ -8,6 +8,7 @@ Uses the demo of test_accessibility (seeded once per module, served from one thr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -345,3 +346,66 @@ def test_the_case_menu_fits_and_closes_with_escape_and_a_tap_outside(
     more.tap()
     item.tap()
     page.wait_for_url("**/audit")
+
+
+def inside(page: Any, locator: Any) -> bool:
+    box = locator.bounding_box()
+    width = page.viewport_size["width"]
+    return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+
+
+def test_vandaag_shows_where_to_go_and_whom_to_call(
+    page: Any,
+    demo: Demo,  # noqa: F811
+) -> None:
+    page.context.add_cookies(demo.cookies["mediator"])
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(demo.base + demo.path("today.index"))
+    planned = page.locator("#today-planned-title + .list")
+    home = planned.locator(".map-link").first
+    expect(home).to_be_visible()
+    assert home.get_attribute("href").startswith("https://www.openstreetmap.org/search?query=")
+    assert home.get_attribute("rel") == "noopener noreferrer"
+    assert planned.locator('a[href^="tel:+32"]').count() >= 1
+    assert inside(page, home)
+    screenshot(page, "layout-vandaag-360")
+
+
+# Last in this module: it makes new links on the demo case (the demo's own provider link stops).
+def test_each_share_panel_stays_until_it_is_dismissed(
+    page: Any,
+    demo: Demo,  # noqa: F811
+    ids: dict[str, Any],
+) -> None:
+    page.context.add_cookies(demo.cookies["mediator"])
+    page.set_viewport_size({"width": 320, "height": 740})
+    page.goto(demo.base + demo.path("cases.show", case_id=ids["case"]))
+    client_card = page.locator("#client-link")
+    client_card.get_by_role("button", name=re.compile("Link maken en delen")).tap()
+    mine = page.locator("#share-box-client")
+    expect(mine).to_be_visible()
+    sms = mine.get_by_role("link", name="Sms").get_attribute("href")
+    assert sms.startswith("sms:+32") and "?body=" in sms
+    assert (
+        mine.get_by_role("link", name="WhatsApp")
+        .get_attribute("href")
+        .startswith("https://wa.me/32")
+    )
+
+    enrolment = page.locator(f"#enrolment-{ids['enrolment']}")
+    enrolment.get_by_role("button", name=re.compile("ink voor aanbieder")).tap()
+    theirs = enrolment.locator(".share-box")
+    expect(theirs).to_be_visible()
+    # The client's panel, not shared yet, is still there.
+    expect(mine).to_be_visible()
+    for width in (320, 360, 412):
+        page.set_viewport_size({"width": width, "height": 740})
+        assert inside(page, mine) and inside(page, theirs), width
+    page.set_viewport_size({"width": 360, "height": 740})
+    theirs.scroll_into_view_if_needed()
+    screenshot(page, "layout-share-panels-360")
+
+    mine.get_by_role("button", name="Klaar, sluiten").tap()
+    expect(mine).to_have_count(0)
+    expect(theirs).to_be_visible()
+    expect(client_card.get_by_role("heading")).to_be_focused()

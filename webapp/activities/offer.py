@@ -65,7 +65,7 @@ def index() -> Response:
 @login_required
 def choose(case_id: int) -> Response:
     """The same search, to pick an activity to enrol the client of a case in."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     page = current_page()
     context = search_results(SearchForm(request.args), page)
     block = "rows" if page > 1 else "results"
