@@ -48,6 +48,8 @@ def form_data(**overrides) -> dict:
         "question": "Yusuf wil graag bij een voetbalclub.",
         "known_thresholds": ["financieel", "taal"],
         "first_contact": "huisbezoek",
+        "street": "Herentalsebaan 120",
+        "postcode": "2100",
         "consent": "y",
         "idempotency_key": str(uuid.uuid4()),
     }

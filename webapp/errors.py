@@ -23,7 +23,10 @@ def _render(error: HTTPException) -> tuple[str, int]:
         # The Host header is not one of ours (TRUSTED_HOSTS): no page can link anywhere.
         return _("Dit adres hoort niet bij Vrijbaan."), error.code or 400
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
-    return render_template(template, error=error, code=error.code), error.code or 500
+    # abort(409, description=...) says why in Dutch; werkzeug's own English text is not shown.
+    reason = error.description if error.description != type(error).description else None
+    context = {"error": error, "code": error.code, "reason": reason}
+    return render_template(template, **context), error.code or 500
 
 
 def _csrf(error: CSRFError) -> tuple[str, int]:

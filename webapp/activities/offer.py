@@ -98,7 +98,7 @@ def index() -> Response:
 @login_required
 def choose(case_id: int) -> Response:
     """The same search, starting from what fits the client, to pick an activity to enrol in."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     page = current_page()
     context = search_results(SearchForm(request.args), page, fit=client_fit(case))
     block = "rows" if page > 1 else "results"

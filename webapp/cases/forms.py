@@ -169,6 +169,7 @@ class ClientForm(FlaskForm):
     postcode = StringField(_l("Postcode"), filters=[strip], validators=[Optional(), postcode()])
     district = district_field()
     language = language_field()
+    needs_interpreter = BooleanField(_l("Tolk nodig"))
     household_note = TextAreaField(
         _l("Gezin"),
         filters=[strip],
@@ -197,6 +198,7 @@ class ClientForm(FlaskForm):
         "postcode",
         "district",
         "language",
+        "needs_interpreter",
         "household_note",
         "card_type",
         "card_valid_until",
@@ -205,7 +207,11 @@ class ClientForm(FlaskForm):
     def values(self) -> dict[str, Any]:
         values = {name: getattr(self, name).data for name in self.FIELDS}
         for name, value in values.items():
-            if value is None and name not in ("birth_date", "card_valid_until"):
+            if value is None and name not in (
+                "birth_date",
+                "card_valid_until",
+                "needs_interpreter",
+            ):
                 values[name] = ""
         if not values["card_type"]:
             values["card_valid_until"] = None

@@ -591,7 +591,12 @@ def sessions_between(user: User | None, start: object, end: object) -> list[Sess
         .switch(Enrolment)
         .join(Case)
         .join(Client)
-        .where(Session.starts_at >= start, Session.starts_at < end, Enrolment.status == "active")
+        .where(
+            Session.starts_at >= start,
+            Session.starts_at < end,
+            Enrolment.status == "active",
+            Case.status == "open",  # a closed case asks nothing more of the mediator
+        )
         .order_by(Session.starts_at)
     )
     if user is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -74,6 +75,32 @@ DISTRICTS = [
 ]
 ANONYMOUS_FIRST_NAME = "Anoniem"  # an erased client: "Anoniem <id>" (models/privacy.py)
 CARD_TYPES = {"": _l("geen"), "uitpas": _l("UiTPAS met kansentarief"), "a-kaart": _l("A-kaart")}
+CITY = "Antwerpen"  # every postcode of the team's area belongs to the city of Antwerp
+
+
+def international_phone(typed: str | None) -> str:
+    """A phone number as tel:, sms: and WhatsApp need it: a Belgian number in international form
+    (0470 12 34 56 → +32470123456, 03 … → +323…, 0032 … → +32…); a number already given with +
+    keeps its digits; any other way of writing it stays as its digits, as typed."""
+    text = (typed or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return ""
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0") and len(digits) in (9, 10):  # 0X XXX XX XX, 04XX XX XX XX
+        return "+32" + digits[1:]
+    return digits
+
+
+def postal_address(street: str, postcode: str, district: str = "") -> str:
+    """'Turnhoutsebaan 12, 2140 Antwerpen': what a map search finds ('' without a street)."""
+    if not street:
+        return ""
+    town = f"{postcode} {CITY}" if postcode else (district or CITY)
+    return f"{street}, {town}"
 
 
 class User(UserMixin, BaseModel):
@@ -325,6 +352,9 @@ class Client(Searchable, BaseModel):
     postcode = CharField(max_length=4, default="")
     district = CharField(max_length=40, default="", index=True)
     language = CharField(max_length=5, default="nl")
+    # Nullable so that init-db adds it to an existing database: None there means "not asked
+    # yet", shown and edited as no.
+    needs_interpreter = BooleanField(null=True, default=False)
     household_note = TextField(default="")
     card_type = CharField(max_length=20, default="")
     card_valid_until = DateField(null=True)
@@ -351,6 +381,10 @@ class Client(Searchable, BaseModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def address(self) -> str:
+        return postal_address(self.street, self.postcode, self.district)
 
     @property
     def is_anonymised(self) -> bool:
