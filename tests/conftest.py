@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -114,11 +115,16 @@ class BrowserLikeClient(FlaskClient):
         self.csrf_token = match.group(1)
 
     def login(self, user: models.User, password: str = PASSWORD) -> Any:
+        """Log in through the forms, with a code from the app when the user has one."""
         self.csrf_token = None
         response = self.post(
             "/login", data={"email": user.email, "password": password}, follow_redirects=False
         )
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        if response.headers["Location"].endswith("/twofactor/code"):
+            self.refresh_csrf()
+            response = self.post("/twofactor/code", data={"code": fresh_code(user)})
+            assert response.status_code == 303, response.get_data(as_text=True)[:500]
         self.refresh_csrf()
         return response
 
@@ -135,15 +141,31 @@ def runner(app: Flask) -> Any:
 
 
 HTMX = {"HX-Request": "true"}
+# The authenticator app of every coordinator the fixtures make (coordinators must have one).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def fresh_code(user: models.User) -> str:
+    """A code of the user's app that the app has not accepted before: the record of the last
+    accepted one is forgotten, as if 30 seconds had passed since the previous login."""
+    with database.connection_context():
+        factor = models.SecondFactor.get(models.SecondFactor.user == user.id)
+        models.SecondFactor.update(last_step=None).where(
+            models.SecondFactor.id == factor.id
+        ).execute()
+    return pyotp.TOTP(factor.secret).now()
 
 
 def make_user(
     email: str, name: str, role: str = "mediator", service: str = "ocmw", **fields: Any
 ) -> models.User:
     with database.connection_context():
-        return models.User.create(
+        user = models.User.create(
             email=email, name=name, role=role, service=service, password_hash=CHEAP_HASH, **fields
         )
+        if role == "coordinator":
+            models.SecondFactor.create(user=user, secret=TOTP_SECRET)
+        return user
 
 
 @pytest.fixture
@@ -221,7 +243,9 @@ def in_db(fn: Any) -> Any:
 __all__ = [
     "HTMX",
     "PASSWORD",
+    "TOTP_SECRET",
     "count_queries",
+    "fresh_code",
     "in_db",
     "make_case",
     "make_client",

@@ -1,19 +1,29 @@
 """Access control over every URL of the app, found from the URL map so new screens are covered.
 
-Everything needs a login except the public doors (the login page, static files, the service
-worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404 to a mediator who
-does not own the case, whatever the method; a coordinator reaches them.
+Everything needs a login except the public doors (the login page and its second step, static
+files, the service worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404
+to a mediator who does not own the case, whatever the method; a coordinator reaches them.
 """
 
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from tests.conftest import HTMX, make_case
 from webapp import create_app
 
-PUBLIC_PREFIXES = ("/static/", "/login", "/sw.js", "/offline", "/p/", "/a/", "/r/", "/manifest")
+PUBLIC_PREFIXES = (
+    "/static/",
+    "/login",
+    "/twofactor/code",
+    "/sw.js",
+    "/offline",
+    "/p/",
+    "/a/",
+    "/r/",
+    "/manifest",
+)
 
 
 def _rules() -> list[Rule]:
@@ -24,8 +34,8 @@ def _rules() -> list[Rule]:
 def _url(rule: Rule, **values: int) -> str:
     path = rule.rule
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__  # type: ignore[attr-defined]
-        value = values.get(arg, 1 if converter == "IntegerConverter" else "x")
+        converter = rule._converters[arg]  # type: ignore[attr-defined]
+        value = values.get(arg, 1 if isinstance(converter, IntegerConverter) else "x")
         for form in (f"<int:{arg}>", f"<string:{arg}>", f"<{arg}>", f"<path:{arg}>"):
             path = path.replace(form, str(value))
     return path

@@ -1,25 +1,49 @@
-"""Mijn account: a team member changes their own password and screen language, and logs out
-their other devices (a lost phone)."""
+"""Mijn account: a team member changes their own password and screen language, sets up the
+second factor (an authenticator app and recovery codes), and logs out their other devices (a
+lost phone)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
-from flask import Blueprint, Response, flash, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, refresh
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField
+from wtforms import PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from webapp.auth import MIN_PASSWORD_LENGTH
+from webapp.activities.links import qr_svg
 from webapp.forms import max_length
 from webapp.htmx import redirect_to, render_page_or_block
-from webapp.models import AuditEvent, Throttle, User, database
+from webapp.models import (
+    AuditEvent,
+    LoginSession,
+    RecoveryCode,
+    SecondFactor,
+    SecurityEvent,
+    Throttle,
+    User,
+    database,
+    second_factor_required,
+)
+from webapp.passwords import HINT as PASSWORD_HINT
+from webapp.passwords import password_problem
+from webapp.twofactor import mark_second_factor_passed, recent_login_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -32,13 +56,6 @@ SCREEN_LANGUAGES = {
 }
 
 
-def password_rule(form: Any, field: Any) -> None:
-    if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            _l("Een wachtwoord heeft minstens %(n)d tekens.", n=MIN_PASSWORD_LENGTH)
-        )
-
-
 class PasswordForm(FlaskForm):
     current = PasswordField(
         _l("Huidig wachtwoord"),
@@ -48,7 +65,6 @@ class PasswordForm(FlaskForm):
         _l("Nieuw wachtwoord"),
         validators=[
             DataRequired(_l("Vul een nieuw wachtwoord in.")),
-            password_rule,
             max_length(200),
         ],
     )
@@ -66,12 +82,24 @@ class PasswordForm(FlaskForm):
             raise ValidationError(_l("Dit is niet je huidige wachtwoord."))
 
     def validate_new(self, field: Any) -> None:
-        if field.data and field.data == self.current.data:
+        if not field.data:
+            return
+        problem = password_problem(field.data, self.user.name, self.user.email)
+        if problem:
+            raise ValidationError(problem)
+        if field.data == self.current.data:
             raise ValidationError(_l("Kies een ander wachtwoord dan het huidige."))
 
     def validate_new_again(self, field: Any) -> None:
         if field.data and self.new.data and field.data != self.new.data:
             raise ValidationError(_l("De twee wachtwoorden verschillen."))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code uit je app"),
+        validators=[DataRequired(_l("Typ de 6 cijfers die je app nu toont.")), max_length(20)],
+    )
 
 
 class LanguageForm(FlaskForm):
@@ -96,7 +124,8 @@ def _page(status: int = 200, **forms: Any) -> Response:
         "password_form": PasswordForm(user=user, formdata=None),
         "language_form": LanguageForm(formdata=None, ui_language=user.ui_language or ""),
         "other_sessions": user.open_sessions() - 1,
-        "min_password_length": MIN_PASSWORD_LENGTH,
+        "password_hint": PASSWORD_HINT,
+        "second_factor": SecondFactor.of(user),
         **forms,
     }
     return render_page_or_block("account/index.html", "account", status=status, **context)
@@ -122,6 +151,7 @@ def change_password() -> Response:
     if not form.validate():
         if form.current.errors and form.current.data:
             Throttle.hit(_wrong_password_key(), WRONG_PASSWORD_WINDOW)
+            SecurityEvent.record("password-check-failed", user)
         return _page(422, password_form=form)
     with database.atomic():
         user.replace_password(form.new.data)
@@ -163,3 +193,114 @@ def end_other_sessions() -> Response:
         )
     )
     return redirect_to(url_for("account.index"))
+
+
+SETUP_SECRET = "second_factor_setup"  # noqa: S105 (a session key)
+
+
+def _setup_secret() -> str:
+    """The secret being set up, kept in the signed session cookie until a code confirms it (the
+    page shows it anyway): opening the page stores nothing."""
+    secret = session.get(SETUP_SECRET)
+    if not isinstance(secret, str) or not re.fullmatch(r"[A-Z2-7]{32}", secret):
+        secret = SecondFactor.new_secret()
+        session[SETUP_SECRET] = secret
+    return secret
+
+
+def _next() -> str | None:
+    from webapp.auth import is_safe_next
+
+    target = request.args.get("next")
+    return target if is_safe_next(target) else None
+
+
+def _second_factor_page(form: SecondFactorForm, status: int = 200) -> Response:
+    user = current_user._get_current_object()
+    factor = SecondFactor.of(user)
+    context: dict[str, Any] = {
+        "form": form,
+        "factor": factor,
+        "required": second_factor_required(user),
+        "next": _next(),
+    }
+    if factor is None:
+        secret = _setup_secret()
+        context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        context["qr"] = qr_svg(SecondFactor.uri(secret, user.email), _("QR-code voor je app"))
+    else:
+        context["codes_left"] = RecoveryCode.left_for(user)
+    return make_response(render_template("account/second_factor.html", **context), status)
+
+
+@bp.get("/second-factor")
+@login_required
+def second_factor() -> Response:
+    """Set up the authenticator app (a QR code, and the key as text to type), or see it is on."""
+    return _second_factor_page(SecondFactorForm(formdata=None))
+
+
+def _recovery_codes_page(codes: list[str], status: int = 200) -> Response:
+    """The recovery codes, shown once (never stored in clear; no-store like every page)."""
+    html = render_template("account/recovery_codes.html", codes=codes, next=_next())
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/second-factor")
+@login_required
+def second_factor_enable() -> Response:
+    """Switch the second factor on once a code from the app proves it was set up right."""
+    user = current_user._get_current_object()
+    form = SecondFactorForm()
+    if SecondFactor.of(user) is not None:
+        return _second_factor_page(SecondFactorForm(formdata=None), 409)
+    if not form.validate():
+        return _second_factor_page(form, 422)
+    secret = _setup_secret()
+    step = SecondFactor.code_fits(secret, form.code.data or "")
+    if step is None:
+        form.code.errors = [
+            _("Deze code klopt niet. Typ de 6 cijfers die je app nu bij Vrijbaan toont.")
+        ]
+        return _second_factor_page(form, 422)
+    with database.atomic():
+        codes = SecondFactor.switch_on(user, secret, step)
+        AuditEvent.record("second-factor-on", user)
+        SecurityEvent.record("second-factor-enabled", user)
+    session.pop(SETUP_SECRET, None)
+    mark_second_factor_passed()
+    return _recovery_codes_page(codes, 201)
+
+
+@bp.post("/second-factor/recovery-codes")
+@login_required
+@recent_login_required
+def new_recovery_codes() -> Response:
+    """Ten new recovery codes (the old ones stop working): when they are used up or lost."""
+    user = current_user._get_current_object()
+    if SecondFactor.of(user) is None:
+        return redirect_to(url_for("account.second_factor"))
+    with database.atomic():
+        codes = RecoveryCode.replace_for(user)
+        AuditEvent.record("recovery-codes", user)
+    return _recovery_codes_page(codes)
+
+
+@bp.post("/second-factor/remove")
+@login_required
+@recent_login_required
+def second_factor_remove() -> Response:
+    """Forget the app (a new phone): set it up again right after; required or not."""
+    user = current_user._get_current_object()
+    with database.atomic():
+        SecondFactor.remove_for(user)
+        AuditEvent.record("second-factor-off", user)
+        # This login no longer counts as one with a second factor: whoever must have one is
+        # kept on the set-up page until the new phone is set up.
+        LoginSession.update(second_factor=False, own_device=False).where(
+            LoginSession.user == user.id
+        ).execute()
+    flash(_("Je app is vergeten. Stel de tweede stap opnieuw in."))
+    return redirect_to(url_for("account.second_factor"))

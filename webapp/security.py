@@ -1,8 +1,11 @@
-"""Response headers that hold on every page: CSP, referrer policy, caching of personal pages."""
+"""Response headers that hold on every page (CSP, referrer policy, caching of personal pages),
+and the command that keeps the security log to its 12 months."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask, Response, request
+from flask.cli import with_appcontext
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -27,5 +30,17 @@ def _headers(response: Response) -> Response:
     return response
 
 
+@click.command("prune-security-log")
+@with_appcontext
+def prune_security_log_command() -> None:
+    """Delete security log rows older than 12 months (run it daily, e.g. from cron)."""
+    from webapp.models import SecurityEvent, database
+
+    with database.connection_context():
+        removed = SecurityEvent.prune()
+    click.echo(f"{removed} regels uit het beveiligingslogboek gewist (ouder dan 12 maanden).")
+
+
 def init_app(app: Flask) -> None:
     app.after_request(_headers)
+    app.cli.add_command(prune_security_log_command)

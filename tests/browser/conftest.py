@@ -85,10 +85,22 @@ def live_server(app: Flask) -> Iterator[str]:
 
 
 def log_in(page: Any, base_url: str, user: models.User, password: str = PASSWORD) -> None:
-    """Log in through the real form, as a person would."""
+    """Log in through the real form, as a person would; with a code from the app when the user
+    has one (every coordinator)."""
     page.goto(f"{base_url}/login")
     page.get_by_label("E-mailadres").fill(user.email)
     page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(lambda url: url.endswith(("/", "/twofactor/code")))
+    if page.url.endswith("/twofactor/code"):
+        enter_code(page, base_url, user)
+
+
+def enter_code(page: Any, base_url: str, user: models.User) -> None:
+    """The second step: a code the user's app has not given before."""
+    from tests.conftest import fresh_code
+
+    page.get_by_label("Code").fill(fresh_code(user))
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base_url}/")
 

@@ -19,7 +19,7 @@ from flask import Flask, url_for
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import axe_violations, screenshot
+from tests.browser.conftest import axe_violations, enter_code, screenshot
 from tests.conftest import CHEAP_HASH, PASSWORD, _empty_postgres
 from webapp import create_app, models
 from webapp.db import create_tables, database
@@ -113,6 +113,11 @@ def demo(
         page.get_by_label("E-mailadres").fill(email)
         page.get_by_label("Wachtwoord").fill(PASSWORD)
         page.get_by_role("button", name="Aanmelden").click()
+        if who == "coordinator":  # coordinators have an authenticator app
+            page.wait_for_url(f"{demo.base}/twofactor/code")
+            with database.connection_context():
+                user = models.User.by_email(email)
+            enter_code(page, demo.base, user)
         page.wait_for_url(f"{demo.base}/")
         demo.cookies[who] = context.cookies()
         context.close()
@@ -191,6 +196,20 @@ PAGES = [
         lambda d: d.path("admin.edit", user_id=d.ids["mediator"]),
     ),
     Page("account", "mediator", "account.index", lambda d: d.path("account.index")),
+    Page(
+        "second-factor-set-up",
+        "mediator",
+        "account.second_factor",
+        lambda d: d.path("account.second_factor"),
+    ),
+    Page(
+        "second-factor-on",
+        "coordinator",
+        "account.second_factor",
+        lambda d: d.path("account.second_factor"),
+    ),
+    Page("confirm", "mediator", "twofactor.confirm", lambda d: d.path("twofactor.confirm")),
+    Page("security", "coordinator", "admin.security", lambda d: d.path("admin.security")),
     Page(
         "anonymise",
         "coordinator",

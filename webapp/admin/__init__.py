@@ -1,17 +1,39 @@
-"""Managing the team (coordinators only): add people, change their role, deactivate them."""
+"""Managing the team (coordinators only): add people, change their role, deactivate them, reset
+their second factor; the team's security settings and the security log (Beveiliging)."""
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, abort, flash, make_response, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from webapp.admin.forms import EditUserForm, NewUserForm
+from webapp.admin.forms import EditUserForm, NewUserForm, TeamSecurityForm
+from webapp.forms import differences, parse_int
 from webapp.htmx import redirect_to, render_page_or_block
-from webapp.models import AuditEvent, User, database
+from webapp.models import (
+    SECOND_FACTOR_FOR_ALL,
+    SECURITY_EVENTS,
+    AuditEvent,
+    SecondFactor,
+    SecurityEvent,
+    TeamSetting,
+    User,
+    database,
+    users_without_second_factor,
+)
 from webapp.timeutil import utcnow
+from webapp.twofactor import recent_login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -82,7 +104,9 @@ def edit(user_id: int) -> Response:
     """Change someone's name, role, service or phone; deactivate or reactivate them."""
     user = _user(user_id)
     form = EditUserForm(obj=user, editing=user, by=current_user._get_current_object())
-    return render_page_or_block("admin/edit.html", "user_form", form=form, user=user)
+    return render_page_or_block(
+        "admin/edit.html", "user_form", form=form, user=user, factor=SecondFactor.of(user)
+    )
 
 
 @bp.post("/users/<int:user_id>")
@@ -92,20 +116,58 @@ def update(user_id: int) -> Response:
     form = EditUserForm(editing=user, by=current_user._get_current_object())
     if not form.validate():
         return render_page_or_block(
-            "admin/edit.html", "user_form", status=422, form=form, user=user
+            "admin/edit.html",
+            "user_form",
+            status=422,
+            form=form,
+            user=user,
+            factor=SecondFactor.of(user),
         )
-    User.update(
-        name=form.name.data,
-        role=form.role.data,
-        service=form.service.data,
-        phone=form.phone.data or "",
-    ).where(User.id == user.id).execute()
+    if form.role.data != user.role:
+        # A new role is a grave change: the password or a code again (the form is kept).
+        return _update_role(user, form)
+    return _save_user(user, form)
+
+
+@recent_login_required
+def _update_role(user: User, form: EditUserForm) -> Response:
+    return _save_user(user, form)
+
+
+def _save_user(user: User, form: EditUserForm) -> Response:
+    saved = (
+        User.update(
+            name=form.name.data,
+            role=form.role.data,
+            service=form.service.data,
+            phone=form.phone.data or "",
+            version=User.version + 1,
+        )
+        .where(User.id == user.id, User.version == parse_int(form.version.data))
+        .execute()
+    )
+    if not saved:
+        # Someone else saved this person in between: what differs is shown, this input kept.
+        user = _user(user.id)
+        form.version.data = user.version
+        changed = differences(form, user, ["name", "role", "service", "phone"])
+        if changed:
+            return render_page_or_block(
+                "admin/edit.html",
+                "user_form",
+                409,
+                form=form,
+                user=user,
+                differences=changed,
+                factor=SecondFactor.of(user),
+            )
     AuditEvent.record("update", user)
     flash(_("Gegevens van %(name)s bewaard.", name=form.name.data))
     return redirect_to(url_for("admin.index"))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
+@recent_login_required
 def deactivate(user_id: int) -> Response:
     """Close someone's account: they are logged out everywhere and cannot log in again."""
     user = _user(user_id)
@@ -121,6 +183,7 @@ def deactivate(user_id: int) -> Response:
 
 
 @bp.post("/users/<int:user_id>/password")
+@recent_login_required
 def reset_password(user_id: int) -> Response:
     """A forgotten password: make a new one to pass on in person; every session of the person
     ends, so whoever knew the old one is out."""
@@ -147,3 +210,76 @@ def reactivate(user_id: int) -> Response:
         AuditEvent.record("reactivate", user)
     flash(_("%(name)s kan weer aanmelden.", name=user.name))
     return redirect_to(url_for("admin.index"))
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@recent_login_required
+def reset_second_factor(user_id: int) -> Response:
+    """A lost phone and no recovery codes: forget the person's app and end all their sessions;
+    at their next login they set up a new one."""
+    user = _user(user_id)
+    if user == current_user:
+        flash(_("Je eigen tweede stap beheer je bij Mijn account."))
+        return redirect_to(url_for("account.second_factor"))
+    with database.atomic():
+        SecondFactor.remove_for(user)
+        user.end_sessions()
+        AuditEvent.record("second-factor-reset", user)
+        SecurityEvent.record("second-factor-reset", user)
+    flash(_("De tweede stap van %(name)s is gewist; %(name)s is overal afgemeld.", name=user.name))
+    return redirect_to(url_for("admin.edit", user_id=user.id))
+
+
+SECURITY_PAGE_SIZE = 50
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _security_page(form: TeamSecurityForm, status: int = 200) -> Response:
+    kind = request.args.get("kind", "")
+    kind = kind if kind in SECURITY_EVENTS else ""
+    before = _int_arg("before")
+    rows = list(SecurityEvent.newest(kind or None, before).limit(SECURITY_PAGE_SIZE + 1))
+    events = rows[:SECURITY_PAGE_SIZE]
+    return render_page_or_block(
+        "admin/security.html",
+        "events" if before is not None else "security",
+        status=status,
+        form=form,
+        events=events,
+        kind=kind,
+        kinds=SECURITY_EVENTS,
+        next_before=events[-1].id if len(rows) > SECURITY_PAGE_SIZE else None,
+        without_app=list(users_without_second_factor()),
+    )
+
+
+@bp.get("/security")
+def security() -> Response:
+    """Beveiliging: the second factor for the whole team, and the security log (newest first,
+    by kind, a page at a time)."""
+    form = TeamSecurityForm(for_all=TeamSetting.is_on(SECOND_FACTOR_FOR_ALL))
+    return _security_page(form)
+
+
+@bp.post("/security")
+def security_update() -> Response:
+    """Switch the second factor on (or off) for everyone in the team."""
+    form = TeamSecurityForm()
+    if not form.validate():
+        return _security_page(form, 422)
+    on = bool(form.for_all.data)
+    with database.atomic():
+        TeamSetting.switch(SECOND_FACTOR_FOR_ALL, on, current_user._get_current_object())
+        AuditEvent.record(
+            "second-factor-" + ("all" if on else "coordinators"), None, object_type="team"
+        )
+        SecurityEvent.record("team-second-factor", current_user._get_current_object())
+    if on:
+        flash(_("Vanaf nu vraagt Vrijbaan iedereen een tweede stap."))
+    else:
+        flash(_("Alleen coördinatoren moeten nog een tweede stap gebruiken."))
+    return redirect_to(url_for("admin.security"))

@@ -6,13 +6,21 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from webapp.auth import MIN_PASSWORD_LENGTH
 from webapp.forms import EmailAddress, max_length, phone_number, strip
 from webapp.models import ROLES, SERVICES, User
+from webapp.passwords import password_problem
 
 
 def _lower(value: Any) -> Any:
@@ -30,6 +38,7 @@ def _known_service(form: Any, field: Any) -> None:
 
 
 class EditUserForm(FlaskForm):
+    version = HiddenField()  # the version the form was shown with (409 when it changed)
     name = StringField(
         _l("Naam"),
         filters=[strip],
@@ -83,11 +92,14 @@ class NewUserForm(EditUserForm):
             return
         if not field.data:
             raise ValidationError(_l("Typ een wachtwoord, of laat er een maken."))
-        if len(field.data) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(
-                _l("Een wachtwoord heeft minstens %(n)d tekens.", n=MIN_PASSWORD_LENGTH)
-            )
+        problem = password_problem(field.data, self.name.data or "", self.email.data or "")
+        if problem:
+            raise ValidationError(problem)
 
     def validate_password_again(self, field: Any) -> None:
         if not self.generate.data and self.password.data and field.data != self.password.data:
             raise ValidationError(_l("De twee wachtwoorden verschillen."))
+
+
+class TeamSecurityForm(FlaskForm):
+    for_all = BooleanField(_l("Iedereen van het team gebruikt een tweede stap"))

@@ -33,6 +33,10 @@ def seed_demo_command(seed: int) -> None:
         lines: list[str] = []
         with database.atomic():
             users = team.seed(rng)
+            # A random source of their own: the rest of the demo stays as it was.
+            security_rng = random.Random(f"security-{seed}")
+            secret = team.seed_second_factor(security_rng, users)
+            team.seed_security_log(security_rng, users)
             case_list = cases.seed(rng, users)
             corrections.seed(rng, users, case_list)
             lines += offer.seed(rng, users, case_list)
@@ -40,6 +44,12 @@ def seed_demo_command(seed: int) -> None:
     click.echo("Demodata aangemaakt. Aanmelden op " + base_url() + "/login met:")
     for user in users:
         click.echo(f"  {user.role:<12} {user.email:<36} wachtwoord: {DEMO_PASSWORD}")
+    coordinator = next(u for u in users if u.role == "coordinator")
+    click.echo(
+        f"De coördinator ({coordinator.email}) heeft een tweede stap: voeg de sleutel {secret}\n"
+        "  toe aan een authenticator-app, of maak een code zonder telefoon met\n"
+        f"  python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\""
+    )
     for line in lines:
         click.echo(line)
 

@@ -51,6 +51,8 @@ from webapp.models.people import (
     LoginSession,
     Throttle,
     User,
+    international_phone,
+    postal_address,
 )
 from webapp.models.privacy import anonymise_client, can_anonymise
 from webapp.models.referrals import (
@@ -61,6 +63,16 @@ from webapp.models.referrals import (
     ReferringOrganisation,
     referrals_waiting,
     today_referral_context,
+)
+from webapp.models.security import (
+    SECOND_FACTOR_FOR_ALL,
+    SECURITY_EVENTS,
+    RecoveryCode,
+    SecondFactor,
+    SecurityEvent,
+    TeamSetting,
+    second_factor_required,
+    users_without_second_factor,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
@@ -93,6 +105,10 @@ ALL_MODELS = [
     Referral,
     AccessLink,
     AuditEvent,
+    SecondFactor,
+    RecoveryCode,
+    TeamSetting,
+    SecurityEvent,
 ]
 
 

@@ -165,6 +165,13 @@ def step_label(key: str | None, label: str | None) -> str | None:
     return shown_label(label, DEFAULT_STEP_LABELS.get(key or ""))
 
 
+def _someone_elses(user: User) -> None:
+    """A case (or its visit) exists but is not this user's: for the security log."""
+    from webapp.models.security import SecurityEvent
+
+    SecurityEvent.record("case-denied", user)
+
+
 class Case(BaseModel):
     client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
     mediator = ForeignKeyField(User, backref="cases", index=True)
@@ -215,7 +222,20 @@ class Case(BaseModel):
             .first()
         )
         if case is None:
+            if cls.select().where(cls.id == case_id).exists():
+                _someone_elses(user)
             abort(404)
+        return case
+
+    @classmethod
+    def get_open_for(cls, user: User, case_id: int) -> Case:
+        """A case the user may add to: 404 when not theirs, 409 with the reason when closed
+        (hidden buttons are not enough: an old tab or the offline queue still posts)."""
+        from flask import abort
+
+        case = cls.get_for(user, case_id)
+        if not case.is_open:
+            abort(409, description=gettext("Dit dossier is afgerond. Heropen het eerst."))
         return case
 
     def steps(self) -> list[CaseStep]:
@@ -504,7 +524,7 @@ class CaseStep(BaseModel):
         """Change this step and record it on the case's timeline."""
         previous = self.status
         self.status, self.changed_at, self.changed_by, self.note = status, utcnow(), by, note
-        self.save()
+        self.save(only=[CaseStep.status, CaseStep.changed_at, CaseStep.changed_by, CaseStep.note])
         kind = "step_auto" if automatic else f"step_{status}"
         if status == "todo":
             kind = "step_undone"
@@ -632,6 +652,8 @@ class Visit(BaseModel):
             .first()
         )
         if visit is None:
+            if cls.select().where(cls.id == visit_id).exists():
+                _someone_elses(user)
             abort(404)
         return visit
 

@@ -9,7 +9,14 @@ from flask import Response, make_response, redirect, render_template, request, u
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
-from webapp.models import AccessLink, AuditEvent, Referral, ThresholdCategory, Throttle
+from webapp.models import (
+    AccessLink,
+    AuditEvent,
+    Referral,
+    SecurityEvent,
+    ThresholdCategory,
+    Throttle,
+)
 from webapp.referrals import bp
 from webapp.referrals.forms import CONSENT_TEXT, ReferralForm
 
@@ -37,10 +44,12 @@ def _link_or_problem(token: str) -> AccessLink | Response:
     """The usable link for this token; else 404 (unknown), 410 (revoked/expired) or 429."""
     key = _address_key()
     if Throttle.count_for(key, LOOKUP_WINDOW) >= MAX_FAILED_LOOKUPS:
+        SecurityEvent.record("link-throttled")
         return _problem(429)
     link = AccessLink.find("referral", token)
     if link is None or link.organisation_id is None:
         Throttle.hit(key, LOOKUP_WINDOW)
+        SecurityEvent.record("link-unknown")
         return _problem(404)
     if not link.is_usable or link.organisation.archived:
         return _problem(410)
@@ -101,6 +110,8 @@ def submit(token: str) -> Response:
                 "interests",
                 "question",
                 "first_contact",
+                "street",
+                "postcode",
             )
         }
         fields["referrer_email"] = fields["referrer_email"].lower()
