@@ -29,7 +29,11 @@
     }
     var utterance = new SpeechSynthesisUtterance(button.getAttribute("data-speak"));
     utterance.lang = lang;
-    utterance.voice = voice();
+    try {
+      utterance.voice = voice();
+    } catch (error) {
+      // Not a voice this browser can set: the language alone then picks one.
+    }
     utterance.rate = 0.9;
     synth.speak(utterance);
   });
