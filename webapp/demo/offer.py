@@ -477,12 +477,14 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                 companion=mediator if number == 0 else None,
                 attendance=attendance,
                 confirmed_at=start + dt.timedelta(hours=3) if attendance else None,
-                confirmed_via=rng.choice(("provider", "mediator")) if attendance else "",
+                confirmed_via=(via := rng.choice(("provider", "mediator")) if attendance else ""),
             )
             if attendance:
                 CaseEvent.create(
                     case=case,
                     at=start + dt.timedelta(hours=3),
+                    actor=mediator if via == "mediator" else None,
+                    outside_actor=activity.provider.name if via == "provider" else None,
                     kind=f"attendance_{attendance}",
                     detail=f"{activity.title}, {start:%d/%m}",
                 )
@@ -512,6 +514,29 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
                 at=upcoming.cant_come_at,
                 kind="cant_come",
                 detail=f"{activity.title}: “{upcoming.cant_come_message}”",
+            )
+
+    if to_confirm is not None:
+        # Two more participants, of other mediators where possible, went to the same session:
+        # the provider confirms all three on one link.
+        first = Session.select().where(Session.enrolment == to_confirm).order_by(Session.id).get()
+        others = sorted(
+            (c for c in enrolled if c.id != to_confirm.case_id and c.current_position >= 8),
+            key=lambda c: c.mediator_id == to_confirm.case.mediator_id,
+        )
+        for case in others[:2]:
+            extra = Enrolment.create(
+                case=case,
+                activity=to_confirm.activity,
+                cost_arrangement=to_confirm.cost_arrangement,
+                created_by=case.mediator_id,
+                created_at=first.starts_at - dt.timedelta(days=7),
+            )
+            Session.create(
+                enrolment=extra,
+                starts_at=first.starts_at,
+                ends_at=first.ends_at,
+                meeting_point_key="entrance",
             )
 
     lines = [
