@@ -446,3 +446,57 @@ def test_i_can_come_after_all_until_the_session_starts(app, portal, mediator) ->
     )
     assert began.status_code == 410
     assert in_db(lambda: models.Session.get_by_id(int(session_id)).cant_come_at) is not None
+
+
+def test_the_mediator_chooses_phrases_in_the_forms(client, mediator, case) -> None:
+    from tests.test_activities import enrol_data, make_provider
+
+    client.login(mediator)
+    provider = make_provider()
+    data = {
+        "provider": str(provider.id),
+        "title": "Zwemles",
+        "domain": "sport",
+        "price_full": "0",
+        "bring": ["towel", "swimwear", "not-a-phrase"],
+        "what_to_bring": "1 euro voor het kastje",
+        "version": "1",
+    }
+    assert client.post("/activities/", data=data).status_code == 303
+    activity = in_db(lambda: models.Activity.get(models.Activity.title == "Zwemles"))
+    assert activity.bring_keys == "swimwear,towel"  # known keys only, in the list's order
+    form = client.get(f"/activities/{activity.id}/edit").get_data(as_text=True)
+    assert re.search(r'value="towel"[^>]*checked|checked[^>]*value="towel"', form)
+    assert "Een drinkfles met water" in form and "Nog iets meebrengen (in het Nederlands)" in form
+    enrol_page = client.get(f"/activities/cases/{case.id}/enrol/{activity.id}")
+    assert "We halen je thuis op." in enrol_page.get_data(as_text=True)
+    response = client.post(
+        f"/activities/cases/{case.id}/enrol/{activity.id}",
+        data=enrol_data(cost_arrangement="free", meeting_point_key="home", weekly="0"),
+    )
+    assert response.status_code == 303
+    session = in_db(lambda: models.Session.get())
+    assert session.meeting_point_key == "home"
+    assert session.meeting_point == "aan de ingang van de kantine"
+    bad = client.post(
+        f"/activities/cases/{case.id}/enrol/{activity.id}",
+        data=enrol_data(cost_arrangement="free", meeting_point_key="nowhere"),
+    )
+    assert bad.status_code in (303, 422)
+    assert (
+        in_db(
+            lambda: (
+                models.Session.select().where(models.Session.meeting_point_key == "nowhere").count()
+            )
+        )
+        == 0
+    )
+
+
+def test_the_client_page_stays_small(app, portal) -> None:
+    import gzip
+
+    choose_phrases(portal, bring=",".join(models.THINGS_TO_BRING))
+    for language in CLIENT_LANGUAGES:
+        body = anonymous(app).get(portal["url"] + f"?lang={language}").data
+        assert len(gzip.compress(body)) <= 14 * 1024, language
