@@ -241,7 +241,7 @@ def test_archived_organisation_form_stops_working(client, coordinator, organisat
     client.login(coordinator)
     response = client.post(
         f"/referrals/organisations/{organisation.id}",
-        data={"name": organisation.name, "kind": "caw", "archived": "y"},
+        data={"name": organisation.name, "kind": "caw", "archived": "y", "version": "1"},
     )
     assert response.status_code == 200
     assert client.get(f"/r/{token}").status_code == 410

@@ -11,7 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from webapp.forms import max_length
+from webapp.forms import max_length, parse_int
 from webapp.htmx import render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     THRESHOLD_STATUSES,
@@ -166,9 +166,8 @@ def update(case_id: int, threshold_id: int) -> Response:
     form = EditThresholdForm(prefix=f"t{threshold.id}")
     if not form.validate_on_submit():
         return _item(case, threshold, block="edit", status=422, form=form)
-    try:
-        expected = int(form.version.data or "")
-    except ValueError:
+    expected = parse_int(form.version.data)
+    if expected is None:
         abort(400)
     was_signalled = threshold.signal
     form.populate_obj(threshold)

@@ -21,6 +21,7 @@ from webapp.cases.forms import (
     options,
     parse_version,
 )
+from webapp.forms import parse_int
 from webapp.htmx import (
     redirect_to,
     render_blocks_fragment,
@@ -58,8 +59,7 @@ def _require_login() -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 9 else None
+    return parse_int(request.args.get(name))
 
 
 @bp.get("/")
@@ -79,8 +79,8 @@ def index() -> Response:
         mediators = list(User.mediators())
         if who == "all":
             mediator_id = None
-        elif who.isdigit() and any(m.id == int(who) for m in mediators):
-            mediator_id = int(who)
+        elif (chosen := parse_int(who)) and any(m.id == chosen for m in mediators):
+            mediator_id = chosen
         else:
             who = "mine"
     else:

@@ -31,6 +31,7 @@ from webapp.forms import (
     Optional,
     Plausible,
     max_length,
+    parse_int,
     phone_number,
     postcode,
     strip,
@@ -264,8 +265,7 @@ class AssignForm(FlaskForm):
 
 def parse_version(value: Any) -> int | None:
     """The case or client version a form was shown with (None when missing or garbled)."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return parse_int(value)
 
 
 class AnonymiseForm(FlaskForm):

@@ -413,7 +413,7 @@ class CaseStep(BaseModel):
         """Change this step and record it on the case's timeline."""
         previous = self.status
         self.status, self.changed_at, self.changed_by, self.note = status, utcnow(), by, note
-        self.save()
+        self.save(only=[CaseStep.status, CaseStep.changed_at, CaseStep.changed_by, CaseStep.note])
         kind = "step_auto" if automatic else f"step_{status}"
         if status == "todo":
             kind = "step_undone"

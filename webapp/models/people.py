@@ -18,7 +18,9 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    Value,
 )
+from peewee import Case as SqlCase
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import BaseModel
@@ -33,6 +35,13 @@ from webapp.models.search import (
 from webapp.timeutil import local_today, utcnow
 
 PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
+# The hash of a random password nobody knows, at the cost of a real one: checked instead when the
+# e-mail address is unknown or the account closed, so that every failed login costs the same
+# time (no guessing which addresses have an account from how long the answer takes).
+UNKNOWN_ACCOUNT_HASH = (
+    "pbkdf2:sha256:600000$IpL0Ip9nEoHqXvZA$"
+    "105728df46024ce9ba789be22b3b232adb295ce66574861688dbf23eb232ce6e"
+)
 
 ROLES = {"mediator": _l("bemiddelaar"), "coordinator": _l("coördinator")}
 SERVICES = {"ocmw": "OCMW", "jeugd": "Jeugddienst", "cultuur": "Cultuur", "sport": "Sporting A"}
@@ -79,8 +88,11 @@ class User(UserMixin, BaseModel):
     # own, every page asks them to. None: a password of their own.
     password_given_at = DateTimeField(null=True)
     active = BooleanField(default=True, index=True)
+    # No longer written: failed logins are counted per e-mail address in Throttle (atomic, and
+    # the same for an address without an account). Kept: existing databases have them NOT NULL.
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+    version = IntegerField(default=1)  # optimistic locking of the coordinator's edit form
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -123,9 +135,25 @@ class User(UserMixin, BaseModel):
             failed_logins=0,
             locked_until=None,
         ).where(User.id == self.id).execute()
+        Throttle.clear(self.login_throttle_key(self.email))
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def password_opens(user: User | None, password: str) -> bool:
+        """Whether password logs user in: an active account and its password. Costs one
+        password hash whether the account exists, is closed or not (the same time for all)."""
+        if user is None:
+            check_password_hash(UNKNOWN_ACCOUNT_HASH, password)
+            return False
+        return user.check_password(password) and bool(user.active)
+
+    @staticmethod
+    def login_throttle_key(email: str) -> str:
+        """The failed-login counter of an e-mail address, whether it has an account or not."""
+        normalised = email.strip().lower().encode()
+        return "login-account:" + hashlib.sha256(normalised).hexdigest()[:40]
 
     @classmethod
     def by_email(cls, email: str) -> User | None:
@@ -235,14 +263,22 @@ class LoginSession(BaseModel):
 
     @classmethod
     def start(cls, user: User) -> str:
-        """Open a session for user and return its key; sessions long gone are cleared away."""
+        """Open a session for user and return its key; sessions long gone are cleared away.
+        Only while the account is still active with the password hash that was checked: a
+        deactivation or password reset made while the login ran wins ("" then)."""
         now = utcnow()
         cls.delete().where(
             (cls.last_seen_at < now - cls.IDLE) | (cls.created_at < now - cls.LIFETIME)
         ).execute()
         key = secrets.token_urlsafe(32)
-        cls.create(user=user, key_hash=cls.hash(key), created_at=now, last_seen_at=now)
-        return key
+        unchanged = User.select(User.id, Value(cls.hash(key)), Value(now), Value(now)).where(
+            User.id == user.id,
+            User.active == True,  # noqa: E712
+            User.password_hash == user.password_hash,
+        )
+        columns = [cls.user, cls.key_hash, cls.created_at, cls.last_seen_at]
+        cls.insert_from(unchanged, columns).execute()
+        return key if cls.select().where(cls.key_hash == cls.hash(key)).exists() else ""
 
     def seen(self, now: dt.datetime) -> None:
         """Keep the session alive; written at most every few minutes, not on every request."""
@@ -332,7 +368,9 @@ class Client(Searchable, BaseModel):
 
 
 class Throttle(BaseModel):
-    """A counter per key (an account, an address, a link look-up) in a time window."""
+    """A counter per key (an account, an address, a link look-up) in a time window. Counted
+    with one atomic statement, never read-then-save: parallel requests each get their own
+    number, so no more attempts pass than the limit."""
 
     key = CharField(max_length=64, unique=True)
     count = IntegerField(default=0)
@@ -340,14 +378,30 @@ class Throttle(BaseModel):
 
     @classmethod
     def hit(cls, key: str, window: dt.timedelta) -> int:
-        """Count one more attempt for key and return how many there were in the window."""
+        """Count one more attempt for key and return its number in the window (one statement:
+        parallel attempts each get their own number)."""
         now = utcnow()
-        row, _ = cls.get_or_create(key=key, defaults={"window_start": now})
-        if row.window_start < now - window:
-            row.count, row.window_start = 0, now
-        row.count += 1
-        row.save()
-        return row.count
+        expired = cls.window_start < now - window
+        counted = (
+            cls.insert(key=key, count=1, window_start=now)
+            .on_conflict(
+                conflict_target=[cls.key],
+                update={
+                    cls.count: SqlCase(None, [(expired, 1)], cls.count + 1),
+                    cls.window_start: SqlCase(None, [(expired, now)], cls.window_start),
+                },
+            )
+            .returning(cls.count)
+            .tuples()
+        )
+        return next(iter(counted.execute()))[0]
+
+    @classmethod
+    def give_back(cls, key: str) -> None:
+        """Uncount one attempt that turned out right (a successful login, a found link)."""
+        cls.update(count=SqlCase(None, [(cls.count > 0, cls.count - 1)], 0)).where(
+            cls.key == key
+        ).execute()
 
     @classmethod
     def count_for(cls, key: str, window: dt.timedelta) -> int:

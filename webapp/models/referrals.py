@@ -13,6 +13,7 @@ from peewee import (
     DateField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
@@ -53,6 +54,7 @@ class ReferringOrganisation(BaseModel):
     phone = CharField(max_length=30, default="")
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # optimistic locking of the edit form
 
     @property
     def kind_label(self) -> str:

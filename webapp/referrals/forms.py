@@ -159,6 +159,7 @@ class DeclineForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
+    version = HiddenField()  # the version the form was shown with (409 when it changed)
     name = StringField(
         _l("Naam"),
         filters=[clean],
