@@ -75,7 +75,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def _start() -> None:
+def assign_request_id() -> None:
+    """The id that ties the log lines of one request together (nginx's, or a new one)."""
     header = request.headers.get("X-Request-ID", "")
     g.request_id = header if REQUEST_ID.fullmatch(header) else uuid.uuid4().hex
     g.started = time.perf_counter()
@@ -111,7 +112,7 @@ def json_logging(app: Flask) -> None:
         for handler in logging.getLogger(name).handlers:
             handler.setFormatter(formatter)
     # First of all hooks: the id must exist before the database connection is opened.
-    app.before_request_funcs.setdefault(None, []).insert(0, _start)
+    app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
     app.after_request(_log_request)
 
 
