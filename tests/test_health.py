@@ -68,7 +68,9 @@ def test_a_json_log_line_masks_tokens_and_carries_the_request(app: Flask) -> Non
     assert entry["request_id"] == "ab" * 16
     assert entry["route"] == "portal.show"
     assert entry["message"] == "Exception on /p/…"
-    assert "ValueError" in entry["error"]
+    assert entry["error"]["type"] == "ValueError"
+    assert any("test_a_json_log_line" in frame for frame in entry["error"]["frames"])
+    assert "no link for" not in line  # the exception's own words stay out
     assert TOKEN not in line
 
 

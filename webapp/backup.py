@@ -33,6 +33,8 @@ def private_file(path: Path) -> Iterator[Path]:
     renamed to PATH when the block succeeds and removed when it fails: a reader never finds
     half a backup under the final name."""
     path = path.resolve()
+    if not path.parent.is_dir():
+        raise click.ClickException(f"No folder {path.parent}: make it first (mode 0700).")
     partial = path.with_name(f".{path.name}.partial")
     partial.unlink(missing_ok=True)
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

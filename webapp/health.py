@@ -52,6 +52,10 @@ class JsonFormatter(logging.Formatter):
     masking = TokenFilter()
 
     def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and record.exc_info[0] is not None:
+            error_text = self.formatException(record.exc_info)
+        else:
+            error_text = record.exc_text or ""
         self.masking.filter(record)
         entry: dict[str, object] = {
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
@@ -68,11 +72,19 @@ class JsonFormatter(logging.Formatter):
         if has_request_context() and "request_id" not in entry:
             entry["request_id"] = g.get("request_id")
             entry["route"] = request.endpoint
-        if record.exc_info:
-            entry["error"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            entry["error"] = record.exc_text
+        if error_text:
+            entry["error"] = error_summary(error_text)
         return json.dumps(entry, ensure_ascii=False)
+
+
+def error_summary(traceback_text: str) -> dict[str, object]:
+    """Where an error happened and of what kind, from a formatted traceback; without the
+    exception's message or the source lines, which can quote what someone typed (a database
+    error names the value that broke a constraint)."""
+    lines = traceback_text.splitlines()
+    frames = [line.strip() for line in lines if line.startswith('  File "')]
+    last = lines[-1] if lines else ""
+    return {"type": last.split(":", 1)[0].strip(), "frames": frames}
 
 
 def assign_request_id() -> None:
