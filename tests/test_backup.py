@@ -249,3 +249,19 @@ def test_nightly_backups_in_a_folder_are_dated_private_and_expire(
     assert stat.S_IMODE(new[0].stat().st_mode) == 0o600
     assert keep.exists()
     assert "Removed" in made.output
+
+
+def test_a_damaged_backup_is_refused_before_anything_is_replaced(
+    app: Flask, mediator: models.User, tmp_path: Path
+) -> None:
+    url = app.config["DATABASE_URL"]
+    make_case(mediator)
+    database.close()
+    backup = tmp_path / "copy.backup"
+    assert flask_cli(url, "backup", str(backup)).exit_code == 0
+    backup.write_bytes(backup.read_bytes()[:100])  # cut off, as on a full disk
+
+    refused = flask_cli(url, "restore", "--force", str(backup))
+
+    assert refused.exit_code != 0
+    assert query(url, "SELECT count(*) FROM cases")[0][0] == 1

@@ -179,7 +179,10 @@ def restore_command(path: Path, force: bool) -> None:
     --force), then bring it up to date as init-db does."""
     url = current_app.config.get("DATABASE_URL") or ""
     postgres = isinstance(database.obj, PostgresqlDatabase)
-    if not postgres:
+    # The copy is checked before anything of this database is touched.
+    if postgres:
+        run_pg_tool([pg_tool("pg_restore"), "--list", str(path)], url, stdout=subprocess.DEVNULL)
+    else:
         sqlite_check(path)
     with database.connection_context():
         full = holds_data()
@@ -194,7 +197,7 @@ def restore_command(path: Path, force: bool) -> None:
             if tables:
                 database.execute_sql(f"DROP TABLE {tables} CASCADE")
     if postgres:
-        restore = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
+        restore = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction"]
         run_pg_tool([*restore, "--dbname", pg_environment(url)["PGDATABASE"], str(path)], url)
     else:
         if not database.is_closed():
