@@ -8,12 +8,14 @@ does not own the case, whatever the method; a coordinator reaches them.
 from __future__ import annotations
 
 import pytest
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from tests.conftest import HTMX, make_case
 from webapp import create_app
 
 PUBLIC_PREFIXES = ("/static/", "/login", "/sw.js", "/offline", "/p/", "/a/", "/r/", "/manifest")
+# The load balancer's health check: no login, no personal data (tests/test_health.py).
+PUBLIC_PREFIXES += ("/healthz",)
 
 
 def _rules() -> list[Rule]:
@@ -24,8 +26,8 @@ def _rules() -> list[Rule]:
 def _url(rule: Rule, **values: int) -> str:
     path = rule.rule
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__  # type: ignore[attr-defined]
-        value = values.get(arg, 1 if converter == "IntegerConverter" else "x")
+        converter = rule._converters[arg]  # type: ignore[attr-defined]
+        value = values.get(arg, 1 if isinstance(converter, IntegerConverter) else "x")
         for form in (f"<int:{arg}>", f"<string:{arg}>", f"<{arg}>", f"<path:{arg}>"):
             path = path.replace(form, str(value))
     return path

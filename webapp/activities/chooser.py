@@ -136,9 +136,8 @@ def narrowed(query: ModelSelect, fits: list[Fit]) -> ModelSelect:
 
 def link(fits: list[Fit], lift: str = "", lift_all: bool = False, **changes: Any) -> str:
     """This page's URL with some filters changed, keeping the state of the client's filters."""
-    args: dict[str, Any] = {
-        k: v for k, v in request.args.items() if k not in ("page", "fit", "fitted") and v
-    }
+    # Only the search's own fields: any other key would go into url_for() as an argument.
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in FILTERS and v}
     for key, value in changes.items():
         if value:
             args[key] = value
