@@ -42,10 +42,10 @@ REQUIRED = os.environ.get("VRIJBAAN_REQUIRE_BROWSER") == "1" or os.environ.get("
 UNKNOWN_TOKEN = "Zq3" + "x" * 37 + "Kp9"
 
 
-def _needed(tool: str | None, what: str) -> None:
+def _needed(tool: str | None, package: str) -> None:
     if tool:
         return
-    message = f"{what} is not installed (apt-get install -y {what.split()[0]})"
+    message = f"{package} is not installed (apt-get install -y {package})"
     if REQUIRED:
         pytest.fail(f"{message}; CI needs it for the reverse-proxy tests")
     pytest.skip(message)
@@ -143,7 +143,7 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory, postgres_database: str | None
 ) -> Iterator[Stack]:
     """gunicorn and nginx running as the README says, on a database with one mediator."""
-    _needed(NGINX, "nginx")
+    _needed(NGINX, "nginx-light")
     _needed(OPENSSL, "openssl")
     home = tmp_path_factory.mktemp("production")
     url = postgres_database or f"sqlite:///{home}/vrijbaan.sqlite"
