@@ -56,6 +56,14 @@ from webapp.models.referrals import (
     referrals_waiting,
     today_referral_context,
 )
+from webapp.models.tasks import (
+    FIRST_CONTACT_TERM,
+    NEW_FOR,
+    TASK_SOURCES,
+    Task,
+    first_contact_task,
+    move_visit_next_actions,
+)
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
@@ -77,6 +85,7 @@ ALL_MODELS = [
     CaseStep,
     Visit,
     CaseEvent,
+    Task,
     ThresholdCategory,
     CaseThreshold,
     Provider,

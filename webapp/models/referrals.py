@@ -17,6 +17,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
+from webapp.models.tasks import first_contact_task
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
@@ -212,6 +213,8 @@ class Referral(BaseModel):
                 kind="referral_accepted",
                 detail=f"{self.organisation.name} · {self.reference}"[:500],
             )
+            # What to do first, on the mediator's Vandaag: the contact the referrer asked for.
+            first_contact_task(case, self.first_contact, self.submitted_at, by)
             keys = self.threshold_keys
             with in_team_language():
                 note = str(_l("Gemeld door de doorverwijzer"))
