@@ -124,7 +124,6 @@ DEFAULT_STEPS = [
 # What completed a step automatically, as the timeline says it ("Stap automatisch gedaan:
 # Zoeken & kiezen — door de inschrijving").
 STEP_EVENTS = {
-    "case_opened": _l("bij het openen van het dossier"),
     "first_contact": _l("door het eerste contact"),
     "enrolled": _l("door de inschrijving"),
     "attended": _l("door de eerste keer samen"),

@@ -58,12 +58,13 @@ class Task(BaseModel):
     def is_overdue(self) -> bool:
         return not self.is_done and self.due is not None and self.due < local_today()
 
-    def is_new_for(self, user: User) -> bool:
-        """Given by someone else (an intake, a provider's link) in the last days: "nieuw"."""
+    @property
+    def is_new(self) -> bool:
+        """Given to the case's mediator by someone else (an intake, a provider's link) in the
+        last days: "nieuw" on their lists."""
         return (
             not self.is_done
-            and self.created_by_id != user.id
-            and self.source != "visit"
+            and self.created_by_id != self.case.mediator_id
             and self.created_at >= utcnow() - NEW_FOR
         )
 
@@ -116,8 +117,12 @@ class Task(BaseModel):
 
     @classmethod
     def due_by(cls, mediator: User | None, day: dt.date, limit: int):  # type: ignore[no-untyped-def]
-        """Open to-dos due on or before `day` on open cases (one query)."""
-        return cls.open_on_open_cases(mediator).where(cls.due <= day).limit(limit)
+        """Open to-dos due on or before `day` on open cases, and the new ones someone else gave
+        the mediator whatever their date (one query)."""
+        given = (cls.created_by.is_null() | (cls.created_by != Case.mediator)) & (
+            cls.created_at >= utcnow() - NEW_FOR
+        )
+        return cls.open_on_open_cases(mediator).where((cls.due <= day) | given).limit(limit)
 
     @classmethod
     def get_for(cls, user: User, task_id: int) -> Task:
@@ -209,7 +214,8 @@ def move_visit_next_actions() -> int:
         # Older SQLite drops a column by copying the table, which would cascade to the
         # timeline rows of every visit: refuse rather than lose them.
         raise RuntimeError("SQLite 3.35 or newer is needed to move next actions to to-dos.")
-    old = {name: SQL(f'"visit"."{name}"') for name in LEGACY_VISIT_COLUMNS}
+    # Unqualified: only the visit table has these columns (peewee aliases it in the query).
+    old = {name: SQL(f'"{name}"') for name in LEGACY_VISIT_COLUMNS}
     migrator = SchemaMigrator.from_database(database.obj)
     with database.atomic():
         before = Task.select().count()
