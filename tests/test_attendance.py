@@ -1,5 +1,5 @@
 """The provider's attendance page: minimal data, present / not present with a remark, the step
-and timeline effects, the next action after an absence, corrections, languages, CSRF."""
+and timeline effects, the to-do after an absence, corrections, languages, CSRF."""
 
 from __future__ import annotations
 

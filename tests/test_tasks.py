@@ -15,6 +15,7 @@ from tests.test_visits import local_now, stamp, visit_data
 from webapp import models
 from webapp.db import create_tables, database
 from webapp.timeutil import local_today, to_local, utcnow
+from webapp.today import TASKS_LIMIT
 
 
 @pytest.fixture
@@ -239,9 +240,9 @@ def test_vandaag_lists_what_is_due_and_links_to_the_rest(client, mediator, case)
     client.login(mediator)
     page = page_of(client, "/")
     section = page.split('id="today-tasks"')[1].split("</section>")[0]
-    assert section.count('class="task-item') == 12
-    assert section.index("Bellen nummer 13") < section.index("Bellen nummer 02")
-    assert "Bellen nummer 00" not in section and "Meer taken" in section
+    assert section.count('class="task-item') == TASKS_LIMIT == 8
+    assert section.index("Bellen nummer 13") < section.index("Bellen nummer 06")
+    assert "Bellen nummer 05" not in section and "Meer taken" in section
     everything = page_of(client, "/tasks/")
     assert everything.count('class="task-item') == 15 and "Volgende maand" in everything
 
@@ -346,12 +347,16 @@ def test_new_only_while_fresh_and_given_by_someone_else(client, coordinator, med
         created_at=utcnow() - models.NEW_FOR - dt.timedelta(hours=1),
     )
     make_task(case, "Van mezelf", local_today())
+    for n in range(10):  # more due than Vandaag shows: the new one still comes first
+        make_task(case, f"Al lang te laat {n}", local_today() - dt.timedelta(days=30))
     client.login(mediator)
     today = page_of(client, "/").split('id="today-tasks"')[1].split("</section>")[0]
+    assert today.index("Van een collega") < today.index("Al lang te laat")
     rows = {row.split("</a>")[0].split(">")[-1]: row for row in today.split('<li id="task-')[1:]}
     assert ">nieuw</span>" in rows["Van een collega"]
-    assert ">nieuw</span>" not in rows["Van vorige week"]
-    assert ">nieuw</span>" not in rows["Van mezelf"]
+    assert all(
+        ">nieuw</span>" not in row for text, row in rows.items() if text != "Van een collega"
+    )
 
 
 def test_the_referrers_request_folds_away_after_the_first_steps(

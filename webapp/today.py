@@ -27,10 +27,10 @@ RECENT_CASES = 8
 PLANNED_LIMIT = 40
 CARDS_LIMIT = 10
 CARD_LOOKBACK = dt.timedelta(days=60)
-# "Te doen" shows what is late, due today and in the next two days (to plan the rounds), the
-# most urgent first; the rest is one tap away on the full list.
+# "Te doen" shows what is new, late, due today or in the next two days (to plan the rounds),
+# the most urgent first; the rest is one tap away on the full list.
 TASKS_AHEAD = dt.timedelta(days=2)
-TASKS_LIMIT = 12
+TASKS_LIMIT = 8
 
 
 def recent_cases(mediator: User | None) -> list[Case]:

@@ -196,7 +196,9 @@ class Referral(BaseModel):
                 )
             question = self.question
             if self.interests:
-                question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
+                # Stored for colleagues: in the team's language, whatever the screen's.
+                with in_team_language():
+                    question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
             case = Case.open_for(
                 client,
                 mediator,

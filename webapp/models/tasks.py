@@ -8,6 +8,7 @@ import datetime as dt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import SQL, CharField, DateField, DateTimeField, ForeignKeyField, fn
+from peewee import Case as SQLCase
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
@@ -122,7 +123,13 @@ class Task(BaseModel):
         given = (cls.created_by.is_null() | (cls.created_by != Case.mediator)) & (
             cls.created_at >= utcnow() - NEW_FOR
         )
-        return cls.open_on_open_cases(mediator).where((cls.due <= day) | given).limit(limit)
+        return (
+            cls.open_on_open_cases(mediator)
+            .where((cls.due <= day) | given)
+            # What is new comes first: it is what the mediator does not know about yet.
+            .order_by(SQLCase(None, [(given, 0)], 1), cls.due.asc(nulls="LAST"), cls.id)
+            .limit(limit)
+        )
 
     @classmethod
     def get_for(cls, user: User, task_id: int) -> Task:
