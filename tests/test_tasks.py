@@ -247,6 +247,23 @@ def test_vandaag_lists_what_is_due_and_links_to_the_rest(client, mediator, case)
     assert everything.count('class="task-item') == 15 and "Volgende maand" in everything
 
 
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
+def test_the_full_list_is_mine_or_for_a_coordinator_the_teams(
+    client, mediator, other_mediator, coordinator, headers
+) -> None:
+    make_task(make_case(mediator), "Van Sara", local_today() + dt.timedelta(days=40))
+    make_task(make_case(other_mediator), "Van Tom", None)
+    client.login(mediator)
+    page = page_of(client, "/tasks/?scope=team", headers=headers)
+    assert ("<html" in page) == (headers == {})
+    assert "Van Sara" in page and "Van Tom" not in page  # a mediator has no team view
+    client.login(coordinator)
+    mine = page_of(client, "/tasks/", headers=headers)
+    assert "Van Sara" not in mine and "Niets meer te doen" in mine
+    team = page_of(client, "/tasks/?scope=team", headers=headers)
+    assert "Van Sara" in team and "Van Tom" in team and "Amina Bouzid · Tom ·" in team
+
+
 @pytest.mark.parametrize("url", ["/", "/tasks/", "/tasks/?scope=team"])
 def test_task_lists_cost_the_same_with_10_or_1000_cases(client, coordinator, url) -> None:
     from tests.test_today import bulk
