@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from peewee import SQL, CharField, DateField, DateTimeField, ForeignKeyField, fn
 from peewee import Case as SQLCase
 
@@ -15,14 +14,9 @@ from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
 
-# What made the to-do; shown nowhere as such, but it tells a visit's plan from an event's.
-TASK_SOURCES = {
-    "manual": _l("met de hand"),
-    "visit": _l("bij een contact"),
-    "referral": _l("bij het aanvaarden van de doorverwijzing"),
-    "intake": _l("bij het openen van het dossier"),
-    "attendance": _l("bij een afwezigheid"),
-}
+# What made the to-do: by hand on the case, a visit's form, an accepted referral, a case
+# opened for a colleague, an absence told by a provider.
+TASK_SOURCES = ("manual", "visit", "referral", "intake", "attendance")
 # The referral form promises contact "binnen de week": the first-contact to-do is due then.
 FIRST_CONTACT_TERM = dt.timedelta(days=7)
 # A to-do someone else gave the mediator (an intake, a provider's link) is marked "nieuw" so
