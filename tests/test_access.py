@@ -23,6 +23,7 @@ PUBLIC_PREFIXES = (
     "/a/",
     "/r/",
     "/manifest",
+    "/healthz",  # the load balancer's health check: no login, no personal data
 )
 
 

@@ -66,14 +66,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         attendance,
         auth,
+        backup,
         cases,
         demo,
+        deploy,
         errors,
+        health,
         portal,
         pwa,
         referrals,
         reports,
         security,
+        tasks,
         templating,
         thresholds,
         today,
@@ -88,6 +92,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     demo.init_app(app)
+    health.init_app(app)
+    backup.init_app(app)
+    deploy.init_app(app)
     for blueprint in (
         auth.bp,
         twofactor.bp,
@@ -95,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         today.bp,
         cases.bp,
         visits.bp,
+        tasks.bp,
         activities.bp,
         portal.bp,
         attendance.bp,
@@ -103,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reports.bp,
         admin.bp,
         pwa.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     return app
