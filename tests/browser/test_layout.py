@@ -31,6 +31,10 @@ NOT_PAGES = {
     "portal.calendar",
     "reports.export",
     "reports.signals_csv",
+    "health.healthz",  # plain text for the load balancer
+    # Needs a login halfway (password given, code not yet); it has no menu, and its width is
+    # checked in tests/browser/test_twofactor.py.
+    "twofactor.code",
 }
 
 
@@ -67,7 +71,20 @@ def _ids() -> dict[str, Any]:
         .first()
     )
     organisation = models.ReferringOrganisation.select().order_by(models.ReferringOrganisation.id)
+    recorded = (
+        models.Visit.select()
+        .join(models.Case)
+        .where(
+            models.Case.mediator == sara,
+            models.Case.status == "open",
+            models.Visit.planned == False,  # noqa: E712
+            models.Visit.removed_at.is_null(),
+        )
+        .order_by(models.Visit.id.desc())
+        .first()
+    )
     return {
+        "recorded": recorded.id,
         "case": enrolment.case_id,
         "enrolment": enrolment.id,
         "activity": enrolment.activity_id,
@@ -137,6 +154,31 @@ SCREENS = [
     ),
     Screen("visit", M, "visits.new", lambda d, i: d.path("visits.new", case_id=i["case"])),
     Screen("planned", M, "visits.edit", lambda d, i: d.path("visits.edit", visit_id=i["planned"])),
+    Screen(
+        "move",
+        M,
+        "visits.move_form",
+        lambda d, i: d.path("visits.move_form", visit_id=i["planned"]),
+    ),
+    Screen(
+        "cancel",
+        M,
+        "visits.cancel_form",
+        lambda d, i: d.path("visits.cancel_form", visit_id=i["planned"]),
+    ),
+    Screen(
+        "correct",
+        C,
+        "visits.correct_form",
+        lambda d, i: d.path("visits.correct_form", visit_id=i["recorded"]),
+    ),
+    Screen(
+        "remove",
+        C,
+        "visits.remove_form",
+        lambda d, i: d.path("visits.remove_form", visit_id=i["recorded"]),
+    ),
+    Screen("tasks", M, "tasks.index", lambda d, i: d.path("tasks.index")),
     Screen(
         "thresholds",
         M,
@@ -219,6 +261,11 @@ SCREENS = [
     Screen("user", C, "admin.edit", lambda d, i: d.path("admin.edit", user_id=i["user"])),
     Screen("account", M, "account.index", lambda d, i: d.path("account.index")),
     Screen("account-coord", C, "account.index", lambda d, i: d.path("account.index")),
+    Screen(
+        "second-factor", M, "account.second_factor", lambda d, i: d.path("account.second_factor")
+    ),
+    Screen("confirm", C, "twofactor.confirm", lambda d, i: d.path("twofactor.confirm", next="/")),
+    Screen("security", C, "admin.security", lambda d, i: d.path("admin.security")),
     Screen("portal", None, "portal.show", lambda d, i: d.links["client"]),
     Screen("attendance", None, "attendance.show", lambda d, i: d.links["provider"]),
     Screen("referral-form", None, "referrals.form", lambda d, i: d.links["referral"]),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, axe_violations, log_in, screenshot
 from tests.conftest import make_case
@@ -90,7 +91,7 @@ def test_enrol_share_open_the_client_page_and_confirm_presence(
         "Ik moet op mijn broertje passen."
     )
     client_page.get_by_role("button", name="Stuur naar Sara").first.click()
-    assert client_page.get_by_text("Sara weet nu dat je niet kan komen.").is_visible()
+    expect(client_page.get_by_text("Sara weet nu dat je niet kan komen.")).to_be_visible()
     screenshot(client_page, "offer-client-page-cant-come")
 
     # The mediator sees the message on the case and sends the provider their link.
