@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cases,
         demo,
         errors,
+        messages,
         portal,
         pwa,
         referrals,
@@ -80,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     demo.init_app(app)
+    messages.init_app(app)
     for blueprint in (
         auth.bp,
         twofactor.bp,
@@ -94,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         thresholds.bp,
         reports.bp,
         admin.bp,
+        messages.bp,
         pwa.bp,
     ):
         app.register_blueprint(blueprint)

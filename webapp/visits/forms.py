@@ -70,6 +70,7 @@ class VisitForm(FlaskForm):
     place = StringField(_l("Plaats"), filters=[strip], validators=[max_length(120)])
     contact_made = BooleanField(_l("Contact gehad"), default=True)
     planned = BooleanField(_l("Gepland (nog niet gebeurd)"))
+    remind_client = BooleanField(_l("Herinnering sturen"))
     notes = TextAreaField(_l("Notities"), filters=[strip], validators=[max_length(2000)])
     next_action = StringField(_l("Volgende stap"), filters=[strip], validators=[max_length(200)])
     next_action_due = DateField(
@@ -144,6 +145,7 @@ class VisitForm(FlaskForm):
             "place": self.place.data or "",
             "contact_made": bool(self.contact_made.data),
             "planned": bool(self.planned.data),
+            "remind_client": bool(self.planned.data and self.remind_client.data),
             "notes": self.notes.data or "",
             "next_action": self.next_action.data or "",
             "next_action_due": self.next_action_due.data,
