@@ -434,3 +434,15 @@ def test_two_runs_at_once_send_each_message_once(app, transports, gateway, smtp,
     phones = [r["to"] for r in gateway.requests]
     assert len(phones) == 7 and len(set(phones)) == 7
     assert len(rows(status="sent", channel="sms")) == 7
+
+
+def test_the_summary_is_switched_on_under_my_account(client, mediator) -> None:
+    client.login(mediator)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Stuur mij het dagoverzicht" in page
+    response = client.post("/messages/summary", data={"daily_summary": "yes"})
+    assert response.status_code == 303
+    assert in_db(lambda: models.User.get_by_id(mediator.id)).daily_summary is True
+    assert "Geen dagoverzicht meer" in client.get("/account").get_data(as_text=True)
+    client.post("/messages/summary", data={"daily_summary": "no"})
+    assert in_db(lambda: models.User.get_by_id(mediator.id)).daily_summary is False

@@ -28,7 +28,17 @@ from email.message import EmailMessage
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.cli import with_appcontext
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
@@ -128,7 +138,7 @@ def send_sms(to: str, text: str) -> None:
     token; any 2xx answer means accepted (README, "SMS-gateway")."""
     config = current_app.config
     payload = json.dumps({"to": to, "from": config["SMS_SENDER"], "text": text}).encode()
-    request = urllib.request.Request(  # noqa: S310 (the URL comes from the operator's config)
+    http_request = urllib.request.Request(  # noqa: S310 (the URL comes from the operator's config)
         config["SMS_GATEWAY_URL"],
         data=payload,
         method="POST",
@@ -138,7 +148,7 @@ def send_sms(to: str, text: str) -> None:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(http_request, timeout=30) as response:  # noqa: S310
             if not 200 <= response.status < 300:
                 raise TransportError(f"HTTP {response.status}")
     except urllib.error.HTTPError as error:
@@ -682,8 +692,6 @@ def index() -> str:
 @login_required
 def consent(case_id: int) -> Any:
     """Record (or withdraw) the client's consent to reminders, with its date and wording."""
-    from flask import request
-
     case = Case.get_for(current_user, case_id)
     client = case.client
     given = request.form.get("consent") == "yes"
@@ -703,6 +711,16 @@ def consent(case_id: int) -> Any:
         AuditEvent.record("update", client, object_type="client")
     flash(_("Toestemming bewaard.") if given else _("De cliënt krijgt geen berichten meer."))
     return redirect(url_for("cases.show", case_id=case.id), 303)
+
+
+@bp.post("/summary")
+@login_required
+def summary() -> Any:
+    """Switch my own summary e-mail at 7:00 on or off."""
+    wanted = request.form.get("daily_summary") == "yes"
+    User.update(daily_summary=wanted).where(User.id == current_user.id).execute()
+    flash(_("Je krijgt elke ochtend een dagoverzicht.") if wanted else _("Geen dagoverzicht meer."))
+    return redirect(url_for("account.index"), 303)
 
 
 __all__ = ["bp", "init_app", "plan_messages", "send_due"]
