@@ -428,7 +428,10 @@ def client_text(first_name: str, when: str, place: str, url: str) -> str:
     """The SMS: first name, day, time, place and link, nothing more."""
     if place:
         text = _(
-            "Hallo %(name)s, tot %(when)s in %(place)s.", name=first_name, when=when, place=place
+            "Hallo %(name)s, tot %(when)s. Waar: %(place)s.",
+            name=first_name,
+            when=when,
+            place=place,
         )
     else:
         text = _("Hallo %(name)s, tot %(when)s.", name=first_name, when=when)
