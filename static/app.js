@@ -108,3 +108,43 @@
     wanted.focus();
   });
 })();
+
+// Menus (<details class="menu">): one open at a time; Escape or a tap outside closes it.
+// Without JavaScript the summary still opens and closes the menu.
+(function () {
+  "use strict";
+  function openMenus() { return document.querySelectorAll("details.menu[open]"); }
+  function closeOutside(event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  }
+  // pointerdown: iOS sends no click for a tap on plain text; focusin: Tab out of the menu.
+  document.addEventListener("pointerdown", closeOutside);
+  document.addEventListener("focusin", closeOutside);
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    openMenus().forEach(function (menu) {
+      const hadFocus = menu.contains(document.activeElement);
+      menu.removeAttribute("open");
+      if (hadFocus) menu.querySelector("summary").focus();
+    });
+  });
+})();
+
+// Offer: "Klaar, sluiten" takes a share panel away (its link stays valid); the focus goes to
+// the card the panel was in, so a keyboard or screen reader user is not left on <body>.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("button[data-dismiss]") : null;
+    if (!button) return;
+    const panel = document.getElementById(button.dataset.dismiss);
+    if (!panel) return;
+    const home = panel.parentElement.closest(".card, section") || document.getElementById("main");
+    panel.remove();
+    const heading = home.querySelector("h2, h3") || home;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  });
+})();

@@ -484,7 +484,9 @@ def test_mediator_records_presence_as_fragment(client, mediator, case) -> None:
     response = client.post(url, data={"attendance": "present", "remark": ""}, headers=HTMX)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert body.startswith('<section id="case-offer"') and "<html" not in body
+    # Only this enrolment's card: a share panel elsewhere on the page stays.
+    assert body.startswith(f'<article class="card enrolment" id="enrolment-{enrolment.id}"')
+    assert "<html" not in body
     assert "Aanwezigheid bewaard." in response.headers["HX-Trigger"]
     assert step_status(case, "eerste_keer") == "done"
     assert in_db(lambda: models.Case.get_by_id(case.id).current_position) == 8

@@ -157,6 +157,7 @@ def test_edit_role_service_and_phone(client, coordinator, mediator) -> None:
         "role": "coordinator",
         "service": "jeugd",
         "phone": "03 338 22 11",
+        "version": "1",
     }
     response = client.post(f"/admin/users/{mediator.id}", data=data)
     assert response.status_code == 303

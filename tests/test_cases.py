@@ -371,7 +371,7 @@ def test_case_page_shows_client_header_tracker_and_timeline(client, mediator, co
     client.login(mediator)
     page = body(client.get(f"/cases/{case.id}"))
     assert "Amina Bouzid" in page and "Borgerhout" in page and "العربية" in page
-    assert 'href="tel:0486112233"' in page
+    assert 'href="tel:+32486112233"' in page
     assert "UiTPAS met kansentarief" in page and "verlopen" in page
     assert "Stap 2/9 · Kennismaking" in page and "<details" in page
     assert page.index("Stap 2/9") < page.index('id="case-timeline"')

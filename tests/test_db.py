@@ -45,9 +45,20 @@ def test_init_db_adds_a_column_the_models_gained(app, runner, mediator) -> None:
     assert "Column added" not in again.output
 
 
+def test_init_db_adds_a_version_counter_with_its_default(app, runner, mediator) -> None:
+    # An existing database from before users.version (the admin's edit form locks on it).
+    with database.connection_context():
+        database.execute_sql('ALTER TABLE "users" DROP COLUMN "version"')
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Column added: users.version" in result.output
+    assert in_db(lambda: models.User.get_by_id(mediator.id).version) == 1
+    assert in_db(lambda: models.User.create(email="a@b.be", name="A", password_hash="x").version)
+
+
 def test_init_db_refuses_to_guess_a_value_for_a_new_required_column(app) -> None:
     class Grown(models.User):
-        shoe_size = IntegerField(default=42)
+        shoe_size = IntegerField()
 
         class Meta:
             table_name = "users"

@@ -18,7 +18,7 @@ from webapp.db import database
 from webapp.portal import MAX_FAILED_LOOKUPS, TokenFilter, mask_tokens
 from webapp.timeutil import utcnow
 
-URL_RE = re.compile(r'id="share-url" type="url" readonly value="([^"]+)"')
+URL_RE = re.compile(r'class="share-url" type="url" readonly value="([^"]+)"')
 
 
 def create_client_link(client, case, **kwargs) -> str:
@@ -48,9 +48,10 @@ def test_client_link_is_shared_by_sms_whatsapp_qr_and_copy(client, mediator, cas
     token = url.rsplit("/", 1)[1]
     assert len(token) >= 43
     assert "<svg" in body and 'class="qr"' in body  # drawn on the server
-    sms = re.search(r'href="(sms:\?&amp;body=[^"]+)"', body).group(1)
+    # Addressed to Amina's phone (0486 11 22 33), in international form.
+    sms = re.search(r'href="(sms:\+32486112233\?body=[^"]+)"', body).group(1)
     assert token in unquote(sms)
-    whatsapp = re.search(r'href="(https://wa.me/\?text=[^"]+)"', body).group(1)
+    whatsapp = re.search(r'href="(https://wa.me/32486112233\?text=[^"]+)"', body).group(1)
     assert token in unquote(whatsapp)
     assert "data-copy" in body  # the copy button, with the readonly field as fallback
     # Amina's language is Arabic: the prefilled message speaks it.
@@ -79,8 +80,10 @@ def test_share_box_as_htmx_fragment(client, mediator, case) -> None:
     client.login(mediator)
     response = client.post(f"/activities/cases/{case.id}/client-link", headers=HTMX)
     body = response.get_data(as_text=True)
-    assert body.startswith('<section id="case-offer"') and "<html" not in body
-    assert 'id="share-box"' in body and "announce" in response.headers["HX-Trigger"]
+    # Only the client-link card, with its own share panel: other panels on the page stay.
+    assert body.startswith('<div class="card link-box" id="client-link"') and "<html" not in body
+    assert 'id="share-box-client"' in body and "announce" in response.headers["HX-Trigger"]
+    assert "Klaar, sluiten" in body
 
 
 def test_renew_replaces_the_old_link(client, mediator, case) -> None:

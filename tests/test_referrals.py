@@ -48,6 +48,8 @@ def form_data(**overrides) -> dict:
         "question": "Yusuf wil graag bij een voetbalclub.",
         "known_thresholds": ["financieel", "taal"],
         "first_contact": "huisbezoek",
+        "street": "Herentalsebaan 120",
+        "postcode": "2100",
         "consent": "y",
         "idempotency_key": str(uuid.uuid4()),
     }
@@ -241,7 +243,7 @@ def test_archived_organisation_form_stops_working(client, coordinator, organisat
     client.login(coordinator)
     response = client.post(
         f"/referrals/organisations/{organisation.id}",
-        data={"name": organisation.name, "kind": "caw", "archived": "y"},
+        data={"name": organisation.name, "kind": "caw", "archived": "y", "version": "1"},
     )
     assert response.status_code == 200
     assert client.get(f"/r/{token}").status_code == 410

@@ -215,8 +215,8 @@ def test_json_on_someone_elses_case_that_was_never_mine_is_not_found(
 def test_closed_case_has_no_visit_form(client, mediator, case) -> None:
     in_db(lambda: models.Case.update(status="closed").where(models.Case.id == case.id).execute())
     client.login(mediator)
-    assert client.get(f"/cases/{case.id}/visits/new").status_code == 404
-    assert client.post(f"/cases/{case.id}/visits", data=visit_data()).status_code == 404
+    assert client.get(f"/cases/{case.id}/visits/new").status_code == 409
+    assert client.post(f"/cases/{case.id}/visits", data=visit_data()).status_code == 409
 
 
 def test_coordinator_records_a_visit_on_any_case(client, mediator, coordinator, case) -> None:

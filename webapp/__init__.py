@@ -6,11 +6,13 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import db
 
@@ -42,11 +44,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="Europe/Brussels",
         BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
         PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", ""),
+        # How many proxies (load balancers) in front of the app set X-Forwarded-For/-Proto;
+        # 0: the headers are ignored (anyone could send them).
+        PROXIES=int(os.environ.get("VRIJBAAN_PROXIES") or 0),
+        TRUSTED_HOSTS=_split(os.environ.get("VRIJBAAN_TRUSTED_HOSTS", "")),
         TEMPLATES_AUTO_RELOAD=False,
     )
     if test_config:
         app.config.update(test_config)
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or _secret_key(app)
+    _addresses(app)
 
     db.init_app(app)
     csrf.init_app(app)
@@ -59,9 +66,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         attendance,
         auth,
+        backup,
         cases,
         demo,
+        deploy,
         errors,
+        health,
         messages,
         portal,
         pwa,
@@ -75,12 +85,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         visits,
     )
 
+    portal.install_log_filter(app.logger.name)
     auth.init_app(app)
     twofactor.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     demo.init_app(app)
+    health.init_app(app)
+    backup.init_app(app)
+    deploy.init_app(app)
     messages.init_app(app)
     for blueprint in (
         auth.bp,
@@ -98,9 +112,39 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin.bp,
         messages.bp,
         pwa.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def _split(value: str) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] or None
+
+
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
+
+
+def _addresses(app: Flask) -> None:
+    """Where the app is reached, so that no request's Host header or X-Forwarded-For decides it:
+    the links the app mints use PUBLIC_BASE_URL (required outside development and tests),
+    other Host headers are refused (TRUSTED_HOSTS, by default PUBLIC_BASE_URL's host), and the
+    client's address and scheme come from the configured number of proxies only (ProxyFix)."""
+    public = app.config["PUBLIC_BASE_URL"]
+    developing = app.debug or app.testing or os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    if not public and not developing:
+        raise RuntimeError(
+            "PUBLIC_BASE_URL is not set: set it to the address people reach Vrijbaan at "
+            "(https://vrijbaan.example.be); the links sent to clients, providers and "
+            "referrers are built from it."
+        )
+    if app.config["TRUSTED_HOSTS"] is None:
+        hosts = [urlsplit(public).hostname] if public else []
+        # Development and tests are also reached on this machine's own names.
+        app.config["TRUSTED_HOSTS"] = hosts + (LOCAL_HOSTS if developing else [])
+    proxies = int(app.config["PROXIES"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
 
 def _secret_key(app: Flask) -> str:

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    current_app,
     make_response,
     redirect,
     render_template,
@@ -24,22 +25,27 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from webapp.forms import EmailAddress
 from webapp.models import ROLES, SERVICES, AuditEvent, SecurityEvent, Throttle, User, database
 from webapp.passwords import password_problem
-from webapp.timeutil import utcnow
 from webapp.twofactor import after_password
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
 MAX_FAILURES_PER_ACCOUNT = 5
-ACCOUNT_LOCK = dt.timedelta(minutes=15)
+ACCOUNT_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
 ADDRESS_WINDOW = dt.timedelta(minutes=15)
+# A device a person logged in on before keeps working while someone else guesses at their
+# account from elsewhere: a signed cookie, only sent to /login, names who logged in on it.
+KNOWN_DEVICE_COOKIE = "vrijbaan_device"
+KNOWN_DEVICE_AGE = dt.timedelta(days=180)
+KNOWN_DEVICE_PEOPLE = 10  # a shared office computer
 
 
 class LoginForm(FlaskForm):
@@ -54,6 +60,48 @@ class LoginForm(FlaskForm):
 
 def address_key() -> str:
     return "login-ip:" + hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:40]
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="known-device")
+
+
+def known_device_people() -> list[int]:
+    """The ids of the team members who logged in on this device before."""
+    value = request.cookies.get(KNOWN_DEVICE_COOKIE, "")
+    try:
+        ids = _devices().loads(value, max_age=int(KNOWN_DEVICE_AGE.total_seconds()))
+    except BadData:
+        return []
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def remember_device(response: Response, user: User) -> Response:
+    """Mark this device as one that user logged in on (see login_post)."""
+    people = [user.id, *(i for i in known_device_people() if i != user.id)]
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        _devices().dumps(people[:KNOWN_DEVICE_PEOPLE]),
+        max_age=int(KNOWN_DEVICE_AGE.total_seconds()),
+        path=url_for("auth.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def login_attempt_keys(user: User | None, email: str) -> list[tuple[str, int, dt.timedelta]]:
+    """The counters a login attempt is counted on, with their limits. From a device the
+    person logged in on before: only that device's own counter, so that someone guessing at
+    the account from elsewhere does not lock the right password out. From any other device:
+    the address and the e-mail address (with or without an account: the same answers)."""
+    if user is not None and user.id in known_device_people():
+        return [(f"login-device:{user.id}", MAX_FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW)]
+    return [
+        (address_key(), MAX_FAILURES_PER_ADDRESS, ADDRESS_WINDOW),
+        (User.login_throttle_key(email), MAX_FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW),
+    ]
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -72,47 +120,53 @@ def login() -> str | Response:
     return render_template("auth/login.html", form=LoginForm(), error=None)
 
 
+def _refused(form: LoginForm, status: int) -> tuple[str, int]:
+    """The one answer to a refused login, whatever the reason (401) or to too many (429)."""
+    if status == 429:
+        error = _l("Te veel pogingen. Probeer het over een kwartier opnieuw.")
+    else:
+        error = _l("Dit e-mailadres en wachtwoord horen niet bij elkaar.")
+    return render_template("auth/login.html", form=form, error=error), status
+
+
 @bp.post("/login")
 def login_post() -> str | Response | tuple[str, int]:
-    """Check the e-mail address and password, slowing down repeated failures."""
+    """Check the e-mail address and password. Every attempt is counted first (atomically, so
+    parallel attempts cannot pass the limit) and given back when it succeeds; an unknown
+    address, a closed account and a wrong password cost the same time and get the same answer."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form, error=None), 400
-    if Throttle.count_for(address_key(), ADDRESS_WINDOW) >= MAX_FAILURES_PER_ADDRESS:
-        SecurityEvent.record("login-throttled")
-        return render_template(
-            "auth/login.html",
-            form=form,
-            error=_l("Te veel pogingen. Probeer het over een kwartier opnieuw."),
-        ), 429
-    user = User.by_email(form.email.data or "")
-    now = utcnow()
-    if user is not None and user.locked_until and user.locked_until > now:
-        SecurityEvent.record("login-throttled", user)
-        return render_template(
-            "auth/login.html",
-            form=form,
-            error=_l("Te veel pogingen. Probeer het over een kwartier opnieuw."),
-        ), 429
-    if user is None or not user.active or not user.check_password(form.password.data or ""):
-        Throttle.hit(address_key(), ADDRESS_WINDOW)
+    email = form.email.data or ""
+    user = User.by_email(email)
+    counted = []
+    account_failures = 0
+    for key, limit, window in login_attempt_keys(user, email):
+        counted.append(key)
+        hits = Throttle.hit(key, window)
+        if hits > limit:
+            SecurityEvent.record("login-throttled", user)
+            return _refused(form, 429)
+        if key == User.login_throttle_key(email):
+            account_failures = hits
+    if not User.password_opens(user, form.password.data or "") or user is None:
         SecurityEvent.record("login-failed", user)
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILURES_PER_ACCOUNT:
-                user.locked_until, user.failed_logins = now + ACCOUNT_LOCK, 0
-                SecurityEvent.record("account-locked", user)
-            user.save()
-        return render_template(
-            "auth/login.html",
-            form=form,
-            error=_l("Dit e-mailadres en wachtwoord horen niet bij elkaar."),
-        ), 401
-    user.failed_logins, user.locked_until = 0, None
-    user.save()
+        if user is not None and account_failures == MAX_FAILURES_PER_ACCOUNT:
+            SecurityEvent.record("account-locked", user)  # the next try is refused
+        return _refused(form, 401)
+    for key in counted:
+        if key == User.login_throttle_key(email):
+            Throttle.clear(key)  # the right password from a new device: a fresh start
+        else:
+            Throttle.give_back(key)
+    # Nothing of the user row is written back: a deactivation or password reset made while
+    # the password was being checked stays (the login session is a row of its own). The login
+    # session starts only after the second factor (webapp/twofactor.py).
     target = request.args.get("next")
-    # The login session starts only after the second factor (webapp/twofactor.py).
-    return after_password(user, target if is_safe_next(target) else None)
+    response = after_password(user, target if is_safe_next(target) else None)
+    if response is None:  # deactivated or given a new password while this login ran
+        return _refused(form, 401)
+    return response
 
 
 @bp.post("/logout")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from peewee import DatabaseProxy, Model, SqliteDatabase
+from peewee import DatabaseProxy, Field, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.migrate import SchemaMigrator, migrate
 
@@ -73,8 +73,9 @@ def create_tables() -> list[str]:
 
 def add_missing_columns(all_models: list[type[Model]]) -> list[str]:
     """Add the columns a model gained since its table was created, so that `init-db` brings an
-    existing database up to date. Only nullable columns can be added this way (no table rebuild,
-    no guessed values); any other missing column stops init-db with an explanation."""
+    existing database up to date. Only nullable columns and columns with a constant number or
+    yes/no default (a version counter) can be added this way (no table rebuild, no guessed
+    values); any other missing column stops init-db with an explanation."""
     migrator = SchemaMigrator.from_database(database.obj)
     added = []
     for model in all_models:
@@ -83,14 +84,31 @@ def add_missing_columns(all_models: list[type[Model]]) -> list[str]:
         for field in model._meta.sorted_fields:
             if field.column_name in existing:
                 continue
-            if not field.null:
+            if field.null:
+                migrate(migrator.add_column(table, field.column_name, field))
+            elif isinstance(field.default, bool | int):
+                _add_column_with_default(table, field)
+            else:
                 raise click.ClickException(
                     f"{table}.{field.column_name} is missing and cannot be empty: "
                     "add it by hand, or start from a new database."
                 )
-            migrate(migrator.add_column(table, field.column_name, field))
             added.append(f"{table}.{field.column_name}")
     return added
+
+
+def _add_column_with_default(table: str, field: Field) -> None:
+    """ALTER TABLE … ADD COLUMN … NOT NULL DEFAULT <constant>: both engines fill the existing
+    rows in place (peewee's add_column would rebuild the table on SQLite, which with foreign
+    keys on is not safe)."""
+    ctx = database.obj.get_sql_context()
+    column_type = ctx.sql(field.ddl_datatype(ctx)).query()[0]
+    default = field.default
+    literal = ("TRUE" if default else "FALSE") if isinstance(default, bool) else str(int(default))
+    database.execute_sql(
+        f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {column_type} '
+        f"NOT NULL DEFAULT {literal}"
+    )
 
 
 def schema_sql() -> str:

@@ -70,6 +70,50 @@ class Plausible:
             raise ValidationError(_l("Deze datum kan niet kloppen."))
 
 
+# The largest id or counter a form or query string may name: PostgreSQL's `integer` (ids are
+# `serial`). A bigger number is no record of ours, and would overflow the database driver.
+MAX_INT = 2**31 - 1
+
+
+def parse_int(value: Any, maximum: int = MAX_INT) -> int | None:
+    """A whole number typed in a form or query string, or None. Plain ASCII digits only:
+    "²" passes str.isdigit() but int() refuses it."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
+def differences(form: Form, stored: Any, names: list[str]) -> list[tuple[str, str, str]]:
+    """For a stale edit (409): each field where this input differs from what is stored now, as
+    (label, this input, stored), the values as the form shows them."""
+    rows = []
+    for name in names:
+        field = form[name]
+        if field.data != getattr(stored, name):
+            rows.append(
+                (
+                    str(field.label.text),
+                    _shown(field, field.data),
+                    _shown(field, getattr(stored, name)),
+                )
+            )
+    return rows
+
+
+def _shown(field: Field, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("ja") if value else _l("nee"))
+    for choice in getattr(field, "choices", None) or []:
+        choice_value, label = (choice.value, choice.label) if hasattr(choice, "value") else choice
+        if choice_value == value:
+            return str(label)
+    return str(value)
+
+
 def strip(value: Any) -> Any:
     """A filter that trims white space from text input."""
     return value.strip() if isinstance(value, str) else value
@@ -80,7 +124,9 @@ __all__ = [
     "NotInFuture",
     "Optional",
     "Plausible",
+    "differences",
     "max_length",
+    "parse_int",
     "phone_number",
     "postcode",
     "strip",

@@ -56,11 +56,15 @@ RTL_LANGUAGES = {"ar"}
 MAX_FAILED_LOOKUPS = 30
 FAILED_LOOKUP_WINDOW = dt.timedelta(minutes=15)
 TOKEN_IN_PATH = re.compile(r"(/[par]/)[A-Za-z0-9_\-]{6,}")
+# A token on its own (secrets.token_urlsafe(32) is 43 characters), wherever it shows up.
+TOKEN_ALONE = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{40,}(?![A-Za-z0-9_\-])")
+LOGGERS = ("", "webapp", "flask.app", "werkzeug", "gunicorn.access", "gunicorn.error", "peewee")
 
 
 class TokenFilter(logging.Filter):
-    """Masks the token of /p/, /a/ and /r/ links in log lines (werkzeug's and gunicorn's request
-    logs print the path)."""
+    """Masks the token of /p/, /a/ and /r/ links, and anything that looks like a token, in log
+    lines and in the tracebacks of errors (werkzeug's and gunicorn's request logs print the
+    path, and Flask logs "Exception on <path>" with the traceback)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
@@ -71,15 +75,25 @@ class TokenFilter(logging.Filter):
             record.args = {
                 k: mask_tokens(v) if isinstance(v, str) else v for k, v in record.args.items()
             }
+        if record.exc_info and record.exc_info[0] is not None:
+            # The formatted traceback, masked, replaces the live one (which holds the URL in
+            # its exception messages and frames); formatters print exc_text as it is.
+            record.exc_text = mask_tokens(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = mask_tokens(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_tokens(record.stack_info)
         return True
 
 
 def mask_tokens(text: str) -> str:
-    return TOKEN_IN_PATH.sub(r"\1…", text)
+    return TOKEN_ALONE.sub("…", TOKEN_IN_PATH.sub(r"\1…", text))
 
 
-def install_log_filter() -> None:
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
+def install_log_filter(*names: str) -> None:
+    """Mask tokens in what these loggers (and the usual ones) write."""
+    for name in (*LOGGERS, *names):
         logger = logging.getLogger(name)
         if not any(isinstance(f, TokenFilter) for f in logger.filters):
             logger.addFilter(TokenFilter())

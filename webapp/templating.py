@@ -61,6 +61,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(short_date)
     app.add_template_filter(day_label)
     app.add_template_filter(money)
+    app.add_template_filter(models.international_phone)
     app.add_template_global(local_today)
     app.add_template_global(ui_language)
     app.jinja_env.globals.update(

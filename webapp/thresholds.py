@@ -11,7 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from webapp.forms import max_length
+from webapp.forms import max_length, parse_int
 from webapp.htmx import render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     THRESHOLD_STATUSES,
@@ -91,7 +91,7 @@ def index(case_id: int) -> Response:
 @login_required
 def new(case_id: int) -> Response:
     """The form to note a threshold."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     form = NewThresholdForm(formdata=None)
     form.category.choices = _categories()
     return render_page_or_block("thresholds/new.html", "add", case=case, form=form)
@@ -101,7 +101,7 @@ def new(case_id: int) -> Response:
 @login_required
 def create(case_id: int) -> Response:
     """Note a threshold on the case; the timeline records it."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     form = NewThresholdForm()
     form.category.choices = _categories()
     if not form.validate_on_submit():
@@ -151,7 +151,7 @@ def show(case_id: int, threshold_id: int) -> Response:
 @login_required
 def edit(case_id: int, threshold_id: int) -> Response:
     """The threshold as a small form, swapped in place."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     threshold = CaseThreshold.get_for_case(case, threshold_id)
     form = EditThresholdForm(formdata=None, obj=threshold, prefix=f"t{threshold.id}")
     return _item(case, threshold, block="edit", form=form)
@@ -161,14 +161,13 @@ def edit(case_id: int, threshold_id: int) -> Response:
 @login_required
 def update(case_id: int, threshold_id: int) -> Response:
     """Save the edited threshold unless someone else saved it first (409 with their version)."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     threshold = CaseThreshold.get_for_case(case, threshold_id)
     form = EditThresholdForm(prefix=f"t{threshold.id}")
     if not form.validate_on_submit():
         return _item(case, threshold, block="edit", status=422, form=form)
-    try:
-        expected = int(form.version.data or "")
-    except ValueError:
+    expected = parse_int(form.version.data)
+    if expected is None:
         abort(400)
     was_signalled = threshold.signal
     form.populate_obj(threshold)

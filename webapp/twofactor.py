@@ -79,15 +79,22 @@ def _wrong_code_key(user_id: int) -> str:
 
 
 def finish_login(user: User, next_url: str | None, second_factor: bool, own_device: bool) -> Any:
-    """Start the login session (after every factor the person needs) and go on."""
+    """Start the login session (after every factor the person needs) and go on; None when the
+    account was deactivated or given a new password while the login ran."""
+    from webapp.auth import remember_device
+
     session.clear()
     user.start_session(second_factor=second_factor, own_device=own_device)
+    if not user.login_key:
+        return None
     login_user(user)
     AuditEvent.record("login", user, user=user)
     if not second_factor and second_factor_required(user):
         # They must set it up first: the guard below keeps them there until it is done.
-        return redirect(url_for("account.second_factor", next=next_url), 303)
-    return redirect(next_url or url_for("today.index"), 303)
+        response = redirect(url_for("account.second_factor", next=next_url), 303)
+    else:
+        response = redirect(next_url or url_for("today.index"), 303)
+    return remember_device(response, user)
 
 
 def after_password(user: User, next_url: str | None) -> Any:
@@ -154,7 +161,12 @@ def code_post() -> Response:
     if by_recovery:
         SecurityEvent.record("recovery-code-used", user)
     next_url = session["pending_login"].get("next")
-    return finish_login(user, next_url, second_factor=True, own_device=bool(form.own_device.data))
+    response = finish_login(
+        user, next_url, second_factor=True, own_device=bool(form.own_device.data)
+    )
+    if response is None:  # deactivated or given a new password in the meantime
+        return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+    return response
 
 
 def login_session() -> LoginSession | None:

@@ -170,7 +170,14 @@ def run(
 ) -> list[tuple[str, dict[str, Any]]]:
     folder = tempfile.mkdtemp()
     url = postgres or f"sqlite:///{folder}/bench.sqlite"
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "SESSION_COOKIE_SECURE": False,
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
+    )
     if postgres:
         with database.connection_context():
             database.drop_tables(list(reversed(models.ALL_MODELS)), safe=True, cascade=True)

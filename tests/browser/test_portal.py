@@ -41,9 +41,9 @@ def test_enrol_share_open_the_client_page_and_confirm_presence(
 
     # … and shares her personal link.
     page.get_by_role("button", name="Link maken en delen").click()
-    share = page.locator("#share-box")
+    share = page.locator("#share-box-client")
     share.wait_for()
-    client_url = page.locator("#share-url").input_value()
+    client_url = share.locator(".share-url").input_value()
     assert "/p/" in client_url
     assert share.locator("svg").count() == 1
     screenshot(page, "offer-share-box")
@@ -86,8 +86,9 @@ def test_enrol_share_open_the_client_page_and_confirm_presence(
     page.reload()
     assert "Ik moet op mijn broertje passen." in page.content()
     page.get_by_role("button", name="Link voor aanbieder").click()
-    page.locator("#share-box").wait_for()
-    provider_url = page.locator("#share-url").input_value()
+    provider_share = page.locator(".enrolment .share-box")
+    provider_share.wait_for()
+    provider_url = provider_share.locator(".share-url").input_value()
     assert "/a/" in provider_url
 
     provider = browser.new_context(**PHONE)

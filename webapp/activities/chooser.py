@@ -14,6 +14,8 @@ from peewee import Expression, ModelSelect
 
 from webapp.models import DOMAINS, Activity, Case
 
+SEARCH_KEYS = ("q", "domain", "age", "district", "max_price", "reduced")
+
 # Words people type and broader or neighbouring words the offer is written in. A value that is a
 # domain (sport, cultuur, jeugd) becomes "everything in that domain" rather than a word.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -136,9 +138,8 @@ def narrowed(query: ModelSelect, fits: list[Fit]) -> ModelSelect:
 
 def link(fits: list[Fit], lift: str = "", lift_all: bool = False, **changes: Any) -> str:
     """This page's URL with some filters changed, keeping the state of the client's filters."""
-    args: dict[str, Any] = {
-        k: v for k, v in request.args.items() if k not in ("page", "fit", "fitted") and v
-    }
+    # Only the search form's own keys: any other would go into url_for() as an argument.
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in SEARCH_KEYS and v}
     for key, value in changes.items():
         if value:
             args[key] = value

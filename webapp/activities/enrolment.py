@@ -29,17 +29,33 @@ from webapp.models import (
 from webapp.timeutil import local_today, to_utc
 
 WEEK = dt.timedelta(days=7)
+OFFER_PIECES = {
+    "offer": "activities/_case_enrolments.html",
+    "client_link": "activities/_client_link.html",
+    "enrolment": "activities/_enrolment.html",
+}
 
 
-def case_offer_fragment(case: Case, announce: str | None = None, **extra: Any) -> Response:
-    """The case page's offer section alone (for htmx), or back to the case page."""
+def case_offer_fragment(
+    case: Case,
+    announce: str | None = None,
+    piece: str = "offer",
+    enrolment_id: int | None = None,
+    **extra: Any,
+) -> Response:
+    """A piece of the case page's offer section for htmx — the whole section, the client-link
+    card, or one enrolment's card (so a share panel elsewhere stays) — or back to the case."""
     if not wants_fragment():
         if announce:
             flash(announce)
         return redirect_to(url_for("cases.show", case_id=case.id) + "#case-offer")
-    body = render_template(
-        "activities/_case_enrolments.html", case=case, **case_offer_context(case), **extra
-    )
+    context = case_offer_context(case)
+    if piece == "enrolment":
+        enrolment = next((e for e in context["enrolments"] if e.id == enrolment_id), None)
+        if enrolment is None:
+            abort(404)
+        extra["e"] = enrolment
+    body = render_template(OFFER_PIECES[piece], case=case, **context, **extra)
     response = Response(body)
     response.vary.add("HX-Request")
     return with_trigger(response, "announce", announce) if announce else response
@@ -47,10 +63,7 @@ def case_offer_fragment(case: Case, announce: str | None = None, **extra: Any) -
 
 def open_case(case_id: int) -> Case:
     """A case the user may see and change: 404 when not theirs, 409 when it is closed."""
-    case = Case.get_for(current_user, case_id)
-    if not case.is_open:
-        abort(409, description=_("Dit dossier is afgerond."))
-    return case
+    return Case.get_open_for(current_user, case_id)
 
 
 @bp.get("/cases/<int:case_id>/enrol/<int:activity_id>")
@@ -136,7 +149,9 @@ def attendance(case_id: int, session_id: int) -> Response | tuple[str, int]:
             form.attendance.data, form.remark.data or "", via="mediator", by=current_user
         )
         AuditEvent.record("update", session, object_type="session")
-        return case_offer_fragment(case, _("Aanwezigheid bewaard."))
+        return case_offer_fragment(
+            case, _("Aanwezigheid bewaard."), "enrolment", session.enrolment_id
+        )
     return render_page_or_block(
         "activities/attendance_form.html",
         "attendance",

@@ -27,6 +27,7 @@ from webapp.forms import (
     EmailAddress,
     Optional,
     max_length,
+    parse_int,
     phone_number,
     postcode,
     strip,
@@ -67,7 +68,7 @@ def options(pairs: Any) -> list[SelectChoice]:
 
 
 def int_or_none(value: Any) -> int | None:
-    return int(value) if str(value).isdigit() else None
+    return parse_int(value)
 
 
 def district_choices(blank: str) -> list[tuple[str, str]]:

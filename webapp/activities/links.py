@@ -17,7 +17,15 @@ from markupsafe import Markup
 from webapp.activities import bp
 from webapp.activities.enrolment import case_offer_fragment, open_case
 from webapp.htmx import wants_fragment, with_trigger
-from webapp.models import AccessLink, AuditEvent, Case, CaseEvent, Enrolment, Session
+from webapp.models import (
+    AccessLink,
+    AuditEvent,
+    Case,
+    CaseEvent,
+    Enrolment,
+    Session,
+    international_phone,
+)
 from webapp.timeutil import utcnow
 
 CLIENT_LINK_DAYS = 90
@@ -39,13 +47,21 @@ def qr_svg(url: str, label: str) -> Markup:
     return Markup(svg)  # noqa: S704 (segno's own SVG of our own URL, no user input)
 
 
-def share_context(url: str, message: str, subject: str = "", email: str = "") -> dict[str, Any]:
+def share_context(
+    url: str, message: str, subject: str = "", email: str = "", phone: str = ""
+) -> dict[str, Any]:
+    """The ways to share a link, addressed to the person's phone and e-mail when known."""
     body = f"{message} {url}"
+    number = international_phone(phone)
+    # wa.me wants the country code without "+"; a number of unknown form would open a chat with
+    # a stranger, so then WhatsApp asks whom to send it to.
+    whatsapp = number[1:] if number.startswith("+") else ""
     return {
         "url": url,
+        "phone": phone if number else "",
         "qr": qr_svg(url, _("QR-code van de link")),
-        "sms": "sms:?&body=" + quote(body),
-        "whatsapp": "https://wa.me/?text=" + quote(body),
+        "sms": f"sms:{number}?body=" + quote(body),
+        "whatsapp": f"https://wa.me/{whatsapp}?text=" + quote(body),
         "mailto": f"mailto:{quote(email)}?subject={quote(subject)}&body={quote(body)}"
         if subject
         else "",
@@ -53,9 +69,16 @@ def share_context(url: str, message: str, subject: str = "", email: str = "") ->
 
 
 def share_response(case: Case, share: dict[str, Any]) -> Response:
-    """The share box: inside the case's offer section for htmx, else as a page of its own."""
+    """The share box: in place, inside its own link's card for htmx (the client-link card or the
+    enrolment's card), else as a page of its own."""
     if wants_fragment():
-        response = case_offer_fragment(case, **{"share": share})
+        share["in_place"] = True
+        if share["purpose"] == "client":
+            response = case_offer_fragment(case, piece="client_link", share=share)
+        else:
+            response = case_offer_fragment(
+                case, piece="enrolment", enrolment_id=share["enrolment"].id, share=share
+            )
         return with_trigger(response, "announce", _("De link is klaar om te delen."))
     return Response(render_template("activities/share.html", case=case, share=share))
 
@@ -77,7 +100,7 @@ def create_client_link(case_id: int) -> Response:
             "Hallo %(name)s, op deze pagina zie je wanneer en waar je activiteit is:",
             name=client.first_name,
         )
-    share = share_context(public_url("portal.show", token=token), message)
+    share = share_context(public_url("portal.show", token=token), message, phone=client.phone)
     share.update(purpose="client", link=link)
     return share_response(case, share)
 
@@ -95,7 +118,7 @@ def revoke_client_link(case_id: int) -> Response:
         CaseEvent.create(
             case=case, actor=current_user, kind="link_revoked", detail="voor de cliënt"
         )
-    return case_offer_fragment(case, _("De link werkt niet meer."))
+    return case_offer_fragment(case, _("De link werkt niet meer."), "client_link")
 
 
 @bp.post("/cases/<int:case_id>/enrolments/<int:enrolment_id>/provider-link")
@@ -105,7 +128,9 @@ def create_provider_link(case_id: int, enrolment_id: int) -> Response:
     case = open_case(case_id)
     enrolment = Enrolment.get_for_case(case, enrolment_id)
     if not enrolment.is_active:
-        return case_offer_fragment(case, _("Deze inschrijving is gestopt."))
+        return case_offer_fragment(
+            case, _("Deze inschrijving is gestopt."), "enrolment", enrolment.id
+        )
     last = (
         Session.select(Session.starts_at)
         .where(Session.enrolment == enrolment)
@@ -139,6 +164,7 @@ def create_provider_link(case_id: int, enrolment_id: int) -> Response:
         message,
         subject=_("Aanwezigheid %(who)s — %(title)s", who=who, title=enrolment.activity.title),
         email=provider.email,
+        phone=provider.phone,
     )
     share.update(purpose="provider", link=link, enrolment=enrolment)
     return share_response(case, share)
@@ -161,4 +187,4 @@ def revoke_provider_link(case_id: int, enrolment_id: int) -> Response:
             kind="link_revoked",
             detail=f"aanwezigheid voor {enrolment.activity.provider.name}",
         )
-    return case_offer_fragment(case, _("De link werkt niet meer."))
+    return case_offer_fragment(case, _("De link werkt niet meer."), "enrolment", enrolment.id)

@@ -21,6 +21,7 @@ from webapp.activities.chooser import (
     suggestions,
 )
 from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
+from webapp.forms import parse_int
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import Activity, AuditEvent, Case, Provider, database
 
@@ -80,8 +81,7 @@ def search_results(
 
 
 def current_page() -> int:
-    page = request.args.get("page", "1")
-    return max(1, min(int(page), 200)) if page.isdigit() else 1
+    return max(1, min(parse_int(request.args.get("page")) or 1, 200))
 
 
 @bp.get("/")
@@ -98,7 +98,7 @@ def index() -> Response:
 @login_required
 def choose(case_id: int) -> Response:
     """The same search, starting from what fits the client, to pick an activity to enrol in."""
-    case = Case.get_for(current_user, case_id)
+    case = Case.get_open_for(current_user, case_id)
     page = current_page()
     context = search_results(SearchForm(request.args), page, fit=client_fit(case))
     block = "rows" if page > 1 else "results"

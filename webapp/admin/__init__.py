@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.admin.forms import EditUserForm, NewUserForm, TeamSecurityForm
+from webapp.forms import differences, parse_int
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import (
     SECOND_FACTOR_FOR_ALL,
@@ -134,12 +135,32 @@ def _update_role(user: User, form: EditUserForm) -> Response:
 
 
 def _save_user(user: User, form: EditUserForm) -> Response:
-    User.update(
-        name=form.name.data,
-        role=form.role.data,
-        service=form.service.data,
-        phone=form.phone.data or "",
-    ).where(User.id == user.id).execute()
+    saved = (
+        User.update(
+            name=form.name.data,
+            role=form.role.data,
+            service=form.service.data,
+            phone=form.phone.data or "",
+            version=User.version + 1,
+        )
+        .where(User.id == user.id, User.version == parse_int(form.version.data))
+        .execute()
+    )
+    if not saved:
+        # Someone else saved this person in between: what differs is shown, this input kept.
+        user = _user(user.id)
+        form.version.data = user.version
+        changed = differences(form, user, ["name", "role", "service", "phone"])
+        if changed:
+            return render_page_or_block(
+                "admin/edit.html",
+                "user_form",
+                409,
+                form=form,
+                user=user,
+                differences=changed,
+                factor=SecondFactor.of(user),
+            )
     AuditEvent.record("update", user)
     flash(_("Gegevens van %(name)s bewaard.", name=form.name.data))
     return redirect_to(url_for("admin.index"))

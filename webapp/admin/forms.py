@@ -6,7 +6,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -30,6 +38,7 @@ def _known_service(form: Any, field: Any) -> None:
 
 
 class EditUserForm(FlaskForm):
+    version = HiddenField()  # the version the form was shown with (409 when it changed)
     name = StringField(
         _l("Naam"),
         filters=[strip],

@@ -21,6 +21,7 @@ from webapp.cases.forms import (
     options,
     parse_version,
 )
+from webapp.forms import parse_int
 from webapp.htmx import (
     redirect_to,
     render_blocks_fragment,
@@ -59,8 +60,7 @@ def _require_login() -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 9 else None
+    return parse_int(request.args.get(name))
 
 
 @bp.get("/")
@@ -80,8 +80,8 @@ def index() -> Response:
         mediators = list(User.mediators())
         if who == "all":
             mediator_id = None
-        elif who.isdigit() and any(m.id == int(who) for m in mediators):
-            mediator_id = int(who)
+        elif (chosen := parse_int(who)) and any(m.id == chosen for m in mediators):
+            mediator_id = chosen
         else:
             who = "mine"
     else:
@@ -285,6 +285,8 @@ def _display(name: str, value: Any) -> str:
         return "—"
     if name == "language":
         return LANGUAGES.get(value, value)
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
     if name == "card_type":
         return str(CARD_TYPES.get(value, value))
     if hasattr(value, "strftime"):
@@ -292,10 +294,18 @@ def _display(name: str, value: Any) -> str:
     return str(value)
 
 
+def _client_case(case_id: int) -> Case:
+    """The case whose client is edited: on a closed case only a coordinator still corrects the
+    details (a request for rectification); a mediator reopens the case first (409)."""
+    if current_user.is_coordinator:
+        return Case.get_for(current_user, case_id)
+    return Case.get_open_for(current_user, case_id)
+
+
 @bp.get("/<int:case_id>/client")
 def edit_client(case_id: int) -> Response:
     """The client's details, to correct or complete."""
-    case = Case.get_for(current_user, case_id)
+    case = _client_case(case_id)
     form = ClientForm(obj=case.client)
     form.version.data = case.client.version
     return render_page_or_block("cases/client.html", "form", case=case, form=form)
@@ -305,13 +315,16 @@ def edit_client(case_id: int) -> Response:
 def update_client(case_id: int) -> Response:
     """Save the client's details, unless someone else saved them in between (409)."""
     user = current_user._get_current_object()
-    case = Case.get_for(user, case_id)
+    case = _client_case(case_id)
     client = case.client
     form = ClientForm()
     if not form.validate_on_submit():
         return render_page_or_block("cases/client.html", "form", 422, case=case, form=form)
     values = form.values()
-    changed = [name for name in form.FIELDS if values[name] != getattr(client, name)]
+    # "" / None / False are the same "nothing" (needs_interpreter is None on older rows).
+    changed = [
+        name for name in form.FIELDS if (values[name] or None) != (getattr(client, name) or None)
+    ]
     with database.atomic():
         saved = (
             Client.update(**values, version=Client.version + 1, updated_at=utcnow())

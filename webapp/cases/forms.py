@@ -31,6 +31,7 @@ from webapp.forms import (
     Optional,
     Plausible,
     max_length,
+    parse_int,
     phone_number,
     postcode,
     strip,
@@ -168,6 +169,7 @@ class ClientForm(FlaskForm):
     postcode = StringField(_l("Postcode"), filters=[strip], validators=[Optional(), postcode()])
     district = district_field()
     language = language_field()
+    needs_interpreter = BooleanField(_l("Tolk nodig"))
     household_note = TextAreaField(
         _l("Gezin"),
         filters=[strip],
@@ -196,6 +198,7 @@ class ClientForm(FlaskForm):
         "postcode",
         "district",
         "language",
+        "needs_interpreter",
         "household_note",
         "card_type",
         "card_valid_until",
@@ -204,7 +207,11 @@ class ClientForm(FlaskForm):
     def values(self) -> dict[str, Any]:
         values = {name: getattr(self, name).data for name in self.FIELDS}
         for name, value in values.items():
-            if value is None and name not in ("birth_date", "card_valid_until"):
+            if value is None and name not in (
+                "birth_date",
+                "card_valid_until",
+                "needs_interpreter",
+            ):
                 values[name] = ""
         if not values["card_type"]:
             values["card_valid_until"] = None
@@ -264,8 +271,7 @@ class AssignForm(FlaskForm):
 
 def parse_version(value: Any) -> int | None:
     """The case or client version a form was shown with (None when missing or garbled)."""
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return parse_int(value)
 
 
 class AnonymiseForm(FlaskForm):

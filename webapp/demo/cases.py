@@ -189,6 +189,9 @@ PLAN: list[tuple[Any, str, str]] = (
 )
 
 
+INTERPRETED = {"ar", "zgh", "prs", "ps", "so", "ti", "bg"}
+
+
 def _phone(rng: random.Random) -> str:
     return (
         f"04{rng.randint(60, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
@@ -242,6 +245,8 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
             postcode=postcode,
             district=district,
             language=language,
+            # Adults who speak a language the team does not: a home visit needs an interpreter.
+            needs_interpreter=age >= 30 and language in INTERPRETED,
             household_note=household,
             card_type=card,
             card_valid_until=(today + dt.timedelta(days=rng.randint(-40, 330))) if card else None,

@@ -10,6 +10,7 @@ import uuid
 from flask_babel import force_locale
 
 from webapp.demo import base_url
+from webapp.demo.cases import STREETS
 from webapp.models import (
     DEFAULT_THRESHOLD_CATEGORIES,
     AccessLink,
@@ -191,6 +192,9 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             how,
         ) = person
         org = organisations[(days_ago * 2) % len(organisations)]
+        # A home visit needs the address (no draw from rng: the rest of the demo stays the same).
+        streets = STREETS.get(district) or STREETS["Antwerpen"]
+        street, postcode = streets[len(first) % len(streets)]
         Referral.submit(
             org,
             first_name=first,
@@ -205,6 +209,8 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             question=question,
             known_thresholds=known,
             first_contact=how,
+            street=f"{street} {3 + 7 * len(last)}" if how == "huisbezoek" else "",
+            postcode=postcode if how == "huisbezoek" else "",
             submitted_at=utcnow() - dt.timedelta(days=days_ago, hours=rng.randint(1, 8)),
             **_referral_fields(rng, org.kind),
         )

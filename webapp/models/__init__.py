@@ -56,6 +56,8 @@ from webapp.models.people import (
     LoginSession,
     Throttle,
     User,
+    international_phone,
+    postal_address,
 )
 from webapp.models.privacy import anonymise_client, can_anonymise
 from webapp.models.referrals import (

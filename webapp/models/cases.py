@@ -230,6 +230,17 @@ class Case(BaseModel):
             abort(404)
         return case
 
+    @classmethod
+    def get_open_for(cls, user: User, case_id: int) -> Case:
+        """A case the user may add to: 404 when not theirs, 409 with the reason when closed
+        (hidden buttons are not enough: an old tab or the offline queue still posts)."""
+        from flask import abort
+
+        case = cls.get_for(user, case_id)
+        if not case.is_open:
+            abort(409, description=gettext("Dit dossier is afgerond. Heropen het eerst."))
+        return case
+
     def steps(self) -> list[CaseStep]:
         """The case's steps in order, each with its definition and who changed it last."""
         return list(
@@ -516,7 +527,7 @@ class CaseStep(BaseModel):
         """Change this step and record it on the case's timeline."""
         previous = self.status
         self.status, self.changed_at, self.changed_by, self.note = status, utcnow(), by, note
-        self.save()
+        self.save(only=[CaseStep.status, CaseStep.changed_at, CaseStep.changed_by, CaseStep.note])
         kind = "step_auto" if automatic else f"step_{status}"
         if status == "todo":
             kind = "step_undone"

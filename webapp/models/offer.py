@@ -346,7 +346,15 @@ class Enrolment(BaseModel):
                 note,
                 now,
             )
-            self.save()
+            # Only what stopping changes: a row loaded earlier must not undo another change.
+            self.save(
+                only=[
+                    Enrolment.status,
+                    Enrolment.stop_reason,
+                    Enrolment.stop_note,
+                    Enrolment.stopped_at,
+                ]
+            )
             Session.delete().where(
                 Session.enrolment == self, Session.starts_at > now, Session.attendance == ""
             ).execute()
@@ -460,7 +468,14 @@ class Session(BaseModel):
             self.attendance, self.attendance_remark = attendance, remark
             self.confirmed_at = utcnow() if attendance else None
             self.confirmed_via = via if attendance else ""
-            self.save()
+            self.save(
+                only=[
+                    Session.attendance,
+                    Session.attendance_remark,
+                    Session.confirmed_at,
+                    Session.confirmed_via,
+                ]
+            )
             if changed_value and attendance:
                 detail = f"{enrolment.activity.title}, {session_label(self.starts_at)}"
                 if remark:
@@ -494,7 +509,7 @@ class Session(BaseModel):
         timeline."""
         with database.atomic():
             self.cant_come_at, self.cant_come_message = utcnow(), message
-            self.save()
+            self.save(only=[Session.cant_come_at, Session.cant_come_message])
             detail = f"{self.enrolment.activity.title}, {session_label(self.starts_at)}"
             if message:
                 detail = f"{detail}: “{message}”"
@@ -576,7 +591,12 @@ def sessions_between(user: User | None, start: object, end: object) -> list[Sess
         .switch(Enrolment)
         .join(Case)
         .join(Client)
-        .where(Session.starts_at >= start, Session.starts_at < end, Enrolment.status == "active")
+        .where(
+            Session.starts_at >= start,
+            Session.starts_at < end,
+            Enrolment.status == "active",
+            Case.status == "open",  # a closed case asks nothing more of the mediator
+        )
         .order_by(Session.starts_at)
     )
     if user is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +19,9 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    Value,
 )
+from peewee import Case as SqlCase
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import BaseModel
@@ -33,6 +36,13 @@ from webapp.models.search import (
 from webapp.timeutil import local_today, utcnow
 
 PASSWORD_METHOD = "pbkdf2:sha256:600000"  # noqa: S105 (a method name, not a password)
+# The hash of a random password nobody knows, at the cost of a real one: checked instead when the
+# e-mail address is unknown or the account closed, so that every failed login costs the same
+# time (no guessing which addresses have an account from how long the answer takes).
+UNKNOWN_ACCOUNT_HASH = (
+    "pbkdf2:sha256:600000$IpL0Ip9nEoHqXvZA$"
+    "105728df46024ce9ba789be22b3b232adb295ce66574861688dbf23eb232ce6e"
+)
 
 ROLES = {"mediator": _l("bemiddelaar"), "coordinator": _l("coördinator")}
 SERVICES = {"ocmw": "OCMW", "jeugd": "Jeugddienst", "cultuur": "Cultuur", "sport": "Sporting A"}
@@ -65,6 +75,32 @@ DISTRICTS = [
 ]
 ANONYMOUS_FIRST_NAME = "Anoniem"  # an erased client: "Anoniem <id>" (models/privacy.py)
 CARD_TYPES = {"": _l("geen"), "uitpas": _l("UiTPAS met kansentarief"), "a-kaart": _l("A-kaart")}
+CITY = "Antwerpen"  # every postcode of the team's area belongs to the city of Antwerp
+
+
+def international_phone(typed: str | None) -> str:
+    """A phone number as tel:, sms: and WhatsApp need it: a Belgian number in international form
+    (0470 12 34 56 → +32470123456, 03 … → +323…, 0032 … → +32…); a number already given with +
+    keeps its digits; any other way of writing it stays as its digits, as typed."""
+    text = (typed or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return ""
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0") and len(digits) in (9, 10):  # 0X XXX XX XX, 04XX XX XX XX
+        return "+32" + digits[1:]
+    return digits
+
+
+def postal_address(street: str, postcode: str, district: str = "") -> str:
+    """'Turnhoutsebaan 12, 2140 Antwerpen': what a map search finds ('' without a street)."""
+    if not street:
+        return ""
+    town = f"{postcode} {CITY}" if postcode else (district or CITY)
+    return f"{street}, {town}"
 
 
 class User(UserMixin, BaseModel):
@@ -80,8 +116,11 @@ class User(UserMixin, BaseModel):
     # own, every page asks them to. None: a password of their own.
     password_given_at = DateTimeField(null=True)
     active = BooleanField(default=True, index=True)
+    # No longer written: failed logins are counted per e-mail address in Throttle (atomic, and
+    # the same for an address without an account). Kept: existing databases have them NOT NULL.
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+    version = IntegerField(default=1)  # optimistic locking of the coordinator's edit form
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -124,9 +163,25 @@ class User(UserMixin, BaseModel):
             failed_logins=0,
             locked_until=None,
         ).where(User.id == self.id).execute()
+        Throttle.clear(self.login_throttle_key(self.email))
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @staticmethod
+    def password_opens(user: User | None, password: str) -> bool:
+        """Whether password logs user in: an active account and its password. Costs one
+        password hash whether the account exists, is closed or not (the same time for all)."""
+        if user is None:
+            check_password_hash(UNKNOWN_ACCOUNT_HASH, password)
+            return False
+        return user.check_password(password) and bool(user.active)
+
+    @staticmethod
+    def login_throttle_key(email: str) -> str:
+        """The failed-login counter of an e-mail address, whether it has an account or not."""
+        normalised = email.strip().lower().encode()
+        return "login-account:" + hashlib.sha256(normalised).hexdigest()[:40]
 
     @classmethod
     def by_email(cls, email: str) -> User | None:
@@ -251,20 +306,36 @@ class LoginSession(BaseModel):
 
     @classmethod
     def start(cls, user: User, second_factor: bool = False, own_device: bool = False) -> str:
-        """Open a session for user and return its key; sessions long gone are cleared away."""
+        """Open a session for user and return its key; sessions long gone are cleared away.
+        Only while the account is still active with the password hash that was checked: a
+        deactivation or password reset made while the login ran wins ("" then)."""
         now = utcnow()
         cls.delete().where(~cls.alive(now)).execute()
         key = secrets.token_urlsafe(32)
-        cls.create(
-            user=user,
-            key_hash=cls.hash(key),
-            created_at=now,
-            last_seen_at=now,
-            verified_at=now,
-            second_factor=second_factor,
-            own_device=own_device and second_factor,
+        unchanged = User.select(
+            User.id,
+            Value(cls.hash(key)),
+            Value(now),
+            Value(now),
+            Value(now),
+            Value(second_factor),
+            Value(own_device and second_factor),
+        ).where(
+            User.id == user.id,
+            User.active == True,  # noqa: E712
+            User.password_hash == user.password_hash,
         )
-        return key
+        columns = [
+            cls.user,
+            cls.key_hash,
+            cls.created_at,
+            cls.last_seen_at,
+            cls.verified_at,
+            cls.second_factor,
+            cls.own_device,
+        ]
+        cls.insert_from(unchanged, columns).execute()
+        return key if cls.select().where(cls.key_hash == cls.hash(key)).exists() else ""
 
     def seen(self, now: dt.datetime) -> None:
         """Keep the session alive; written at most every few minutes, not on every request."""
@@ -282,6 +353,9 @@ class Client(Searchable, BaseModel):
     postcode = CharField(max_length=4, default="")
     district = CharField(max_length=40, default="", index=True)
     language = CharField(max_length=5, default="nl")
+    # Nullable so that init-db adds it to an existing database: None there means "not asked
+    # yet", shown and edited as no.
+    needs_interpreter = BooleanField(null=True, default=False)
     household_note = TextField(default="")
     card_type = CharField(max_length=20, default="")
     card_valid_until = DateField(null=True)
@@ -312,6 +386,10 @@ class Client(Searchable, BaseModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def address(self) -> str:
+        return postal_address(self.street, self.postcode, self.district)
 
     @property
     def is_anonymised(self) -> bool:
@@ -358,7 +436,9 @@ class Client(Searchable, BaseModel):
 
 
 class Throttle(BaseModel):
-    """A counter per key (an account, an address, a link look-up) in a time window."""
+    """A counter per key (an account, an address, a link look-up) in a time window. Counted
+    with one atomic statement, never read-then-save: parallel requests each get their own
+    number, so no more attempts pass than the limit."""
 
     key = CharField(max_length=64, unique=True)
     count = IntegerField(default=0)
@@ -366,14 +446,30 @@ class Throttle(BaseModel):
 
     @classmethod
     def hit(cls, key: str, window: dt.timedelta) -> int:
-        """Count one more attempt for key and return how many there were in the window."""
+        """Count one more attempt for key and return its number in the window (one statement:
+        parallel attempts each get their own number)."""
         now = utcnow()
-        row, _ = cls.get_or_create(key=key, defaults={"window_start": now})
-        if row.window_start < now - window:
-            row.count, row.window_start = 0, now
-        row.count += 1
-        row.save()
-        return row.count
+        expired = cls.window_start < now - window
+        counted = (
+            cls.insert(key=key, count=1, window_start=now)
+            .on_conflict(
+                conflict_target=[cls.key],
+                update={
+                    cls.count: SqlCase(None, [(expired, 1)], cls.count + 1),
+                    cls.window_start: SqlCase(None, [(expired, now)], cls.window_start),
+                },
+            )
+            .returning(cls.count)
+            .tuples()
+        )
+        return next(iter(counted.execute()))[0]
+
+    @classmethod
+    def give_back(cls, key: str) -> None:
+        """Uncount one attempt that turned out right (a successful login, a found link)."""
+        cls.update(count=SqlCase(None, [(cls.count > 0, cls.count - 1)], 0)).where(
+            cls.key == key
+        ).execute()
 
     @classmethod
     def count_for(cls, key: str, window: dt.timedelta) -> int:

@@ -63,6 +63,8 @@ def anonymise_client(client: Client, by: User) -> None:
             first_name=ANONYMOUS_FIRST_NAME,
             last_name=str(client.id),
             phone="",
+            street="",
+            postcode="",
             household="",
             interests="",
             question="",

@@ -13,12 +13,13 @@ from peewee import (
     DateField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     TextField,
 )
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, in_team_language
-from webapp.models.people import Client, User
+from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
@@ -53,6 +54,7 @@ class ReferringOrganisation(BaseModel):
     phone = CharField(max_length=30, default="")
     archived = BooleanField(default=False, index=True)
     created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # optimistic locking of the edit form
 
     @property
     def kind_label(self) -> str:
@@ -80,6 +82,9 @@ class Referral(Searchable, BaseModel):
     phone = CharField(max_length=30, default="")
     language = CharField(max_length=5, default="nl")
     district = CharField(max_length=40, default="")
+    # Where to go for a first home visit (nullable: init-db adds them to older databases).
+    street = CharField(max_length=120, null=True)
+    postcode = CharField(max_length=4, null=True)
     household = TextField(default="")
     domains = CharField(max_length=40, default="")  # comma-separated DOMAINS keys
     interests = CharField(max_length=200, default="")
@@ -112,6 +117,10 @@ class Referral(Searchable, BaseModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def address(self) -> str:
+        return postal_address(self.street or "", self.postcode or "", self.district)
 
     @property
     def domain_list(self) -> list[str]:
@@ -206,10 +215,20 @@ class Referral(Searchable, BaseModel):
                     last_name=self.last_name,
                     birth_date=self.birth_date,
                     phone=self.phone,
+                    street=self.street or "",
+                    postcode=self.postcode or "",
                     district=self.district,
                     language=self.language,
                     household_note=self.household,
                 )
+            elif self.street and not client.street:
+                # A known client without an address on file: the referrer's one fills the gap.
+                Client.update(
+                    street=self.street,
+                    postcode=self.postcode or "",
+                    version=Client.version + 1,
+                    updated_at=utcnow(),
+                ).where(Client.id == client.id).execute()
             question = self.question
             if self.interests:
                 question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()

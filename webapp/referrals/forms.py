@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.forms import EmailAddress, NotInFuture, Plausible, max_length, phone_number
+from webapp.forms import EmailAddress, NotInFuture, Plausible, max_length, phone_number, postcode
 from webapp.models import DISTRICTS, DOMAINS, FIRST_CONTACT, LANGUAGES, ORGANISATION_KINDS
 
 # What the referrer declares; the exact text shown is stored with the referral.
@@ -118,6 +118,10 @@ class ReferralForm(FlaskForm):
         choices=options(FIRST_CONTACT),
         validators=[InputRequired(_l("Kies hoe we de persoon het best eerst ontmoeten."))],
     )
+    # Asked always, required for a home visit (checked below): the mediator must know where to go.
+    # No Optional(): it would stop the chain before validate_street / validate_postcode.
+    street = StringField(_l("Straat en huisnummer"), filters=[clean], validators=[max_length(120)])
+    postcode = StringField(_l("Postcode"), filters=[clean], validators=[postcode()])
     consent = BooleanField(
         CONSENT_TEXT,
         validators=[DataRequired(_l("Zonder akkoord van de persoon kunnen we niet verder."))],
@@ -129,6 +133,14 @@ class ReferralForm(FlaskForm):
         self.known_thresholds.choices = options(categories)
         if not self.idempotency_key.data:
             self.idempotency_key.data = str(uuid.uuid4())
+
+    def validate_street(self, field: StringField) -> None:
+        if self.first_contact.data == "huisbezoek" and not field.data:
+            raise ValidationError(_l("Vul het adres in: waar gaan we op huisbezoek?"))
+
+    def validate_postcode(self, field: StringField) -> None:
+        if self.first_contact.data == "huisbezoek" and not field.data:
+            raise ValidationError(_l("Vul de postcode in."))
 
     def validate_idempotency_key(self, field: HiddenField) -> None:
         try:
@@ -159,6 +171,7 @@ class DeclineForm(FlaskForm):
 
 
 class OrganisationForm(FlaskForm):
+    version = HiddenField()  # the version the form was shown with (409 when it changed)
     name = StringField(
         _l("Naam"),
         filters=[clean],

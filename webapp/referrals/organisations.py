@@ -9,6 +9,7 @@ from flask import Response, abort, current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.forms import differences, parse_int
 from webapp.htmx import render_page_or_block, with_trigger
 from webapp.models import AccessLink, AuditEvent, ReferringOrganisation, database
 from webapp.referrals import bp
@@ -35,6 +36,12 @@ def _current_links(organisation_ids: list[int] | None = None) -> dict[int, Acces
     return links
 
 
+def _values(form: OrganisationForm) -> dict[str, object]:
+    """What the form edits (never the version: that is the database's to raise)."""
+    fields = ("name", "kind", "district", "email", "phone", "archived")
+    return {name: getattr(form, name).data for name in fields}
+
+
 def _load(organisation_id: int) -> ReferringOrganisation:
     organisation = ReferringOrganisation.get_or_none(ReferringOrganisation.id == organisation_id)
     if organisation is None:
@@ -48,6 +55,7 @@ def _show(
     new_url: str | None = None,
     status: int = 200,
     block: str = "content",
+    differences: list[tuple[str, str, str]] | None = None,
 ) -> Response:
     link = _current_links([organisation.id]).get(organisation.id)
     mail = None
@@ -68,6 +76,7 @@ def _show(
         link=link,
         new_url=new_url,
         mail=mail,
+        differences=differences,
     )
 
 
@@ -104,9 +113,7 @@ def create_organisation() -> Response:
             show_archived=False,
             form=form,
         )
-    organisation = ReferringOrganisation()
-    form.populate_obj(organisation)
-    organisation.save()
+    organisation = ReferringOrganisation.create(**_values(form))
     AuditEvent.record("create", organisation)
     return redirect(url_for("referrals.organisation", organisation_id=organisation.id), 303)
 
@@ -128,10 +135,24 @@ def update_organisation(organisation_id: int) -> Response:
     form = OrganisationForm()
     if not form.validate_on_submit():
         return _show(organisation, form=form, status=422)
-    form.populate_obj(organisation)
-    organisation.save()
+    saved = (
+        ReferringOrganisation.update(**_values(form), version=ReferringOrganisation.version + 1)
+        .where(
+            ReferringOrganisation.id == organisation.id,
+            ReferringOrganisation.version == parse_int(form.version.data),
+        )
+        .execute()
+    )
+    if not saved:
+        # Someone else saved it in between: what differs is shown, this input kept.
+        organisation = _load(organisation_id)
+        form.version.data = organisation.version
+        changed = differences(form, organisation, list(_values(form)))
+        if changed:
+            return _show(organisation, form=form, status=409, differences=changed)
+        return with_trigger(_show(organisation), "announce", _("Bewaard."))
     AuditEvent.record("update", organisation)
-    return with_trigger(_show(organisation), "announce", _("Bewaard."))
+    return with_trigger(_show(_load(organisation_id)), "announce", _("Bewaard."))
 
 
 @bp.post("/referrals/organisations/<int:organisation_id>/link")

@@ -110,6 +110,8 @@ def submit(token: str) -> Response:
                 "interests",
                 "question",
                 "first_contact",
+                "street",
+                "postcode",
             )
         }
         fields["referrer_email"] = fields["referrer_email"].lower()

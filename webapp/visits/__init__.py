@@ -33,11 +33,8 @@ def wants_json() -> bool:
 
 
 def _open_case(case_id: int) -> Case:
-    """The user's open case, or 404 (also for a closed case: nothing more to record on it)."""
-    case = Case.get_for(current_user, case_id)
-    if not case.is_open:
-        abort(404)
-    return case
+    """The user's open case: 404 when not theirs, 409 when closed (nothing more to record)."""
+    return Case.get_open_for(current_user, case_id)
 
 
 def form_context(
@@ -180,8 +177,9 @@ def create(case_id: int) -> Response | tuple[Response, int]:
 def edit(visit_id: int) -> Response:
     """Record a planned contact: the form, prefilled from the plan."""
     visit = Visit.get_for(current_user, visit_id)
-    if not visit.planned or visit.removed_at is not None or not visit.case.is_open:
+    if not visit.planned or visit.removed_at is not None:
         abort(404)
+    _open_case(visit.case_id)
     return _render_form(form_from_planned(visit), visit.case, visit)
 
 
@@ -190,9 +188,7 @@ def edit(visit_id: int) -> Response:
 def update(visit_id: int) -> Response:
     """Save what happened at a planned contact; the plan becomes the visit (same row)."""
     visit = Visit.get_for(current_user, visit_id)
-    case = visit.case
-    if not case.is_open:
-        abort(404)
+    case = _open_case(visit.case_id)
     if not visit.planned:
         # Sent twice: the first one already recorded it.
         return _saved(case, _("Dit contact was al bewaard."))
@@ -243,7 +239,7 @@ def _cancelled_meanwhile(case: Case) -> Response:
 def action_done(visit_id: int) -> Response:
     """Tick off a next action; the widget shows the next open one."""
     visit = Visit.get_for(current_user, visit_id)
-    case = visit.case
+    case = _open_case(visit.case_id)
     with database.atomic():
         changed = (
             Visit.update(next_action_done_at=utcnow())
