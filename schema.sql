@@ -1,5 +1,5 @@
 -- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.
-CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "ui_language" VARCHAR(5), "password_given_at" DATETIME, "active" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "version" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "ui_language" VARCHAR(5), "daily_summary" INTEGER, "password_given_at" DATETIME, "active" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "version" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "users_email" ON "users" ("email");
 CREATE INDEX IF NOT EXISTS "users_role" ON "users" ("role");
 CREATE INDEX IF NOT EXISTS "users_active" ON "users" ("active");
@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS "login_sessions" ("id" INTEGER NOT NULL PRIMARY KEY, 
 CREATE INDEX IF NOT EXISTS "login_sessions_user_id" ON "login_sessions" ("user_id");
 CREATE UNIQUE INDEX IF NOT EXISTS "login_sessions_key_hash" ON "login_sessions" ("key_hash");
 CREATE INDEX IF NOT EXISTS "login_sessions_last_seen_at" ON "login_sessions" ("last_seen_at");
-CREATE TABLE IF NOT EXISTS "client" ("id" INTEGER NOT NULL PRIMARY KEY, "first_name" VARCHAR(80) NOT NULL, "last_name" VARCHAR(80) NOT NULL, "birth_date" DATE, "phone" VARCHAR(30) NOT NULL, "email" VARCHAR(254) NOT NULL, "street" VARCHAR(120) NOT NULL, "postcode" VARCHAR(4) NOT NULL, "district" VARCHAR(40) NOT NULL, "language" VARCHAR(5) NOT NULL, "needs_interpreter" INTEGER, "household_note" TEXT NOT NULL, "card_type" VARCHAR(20) NOT NULL, "card_valid_until" DATE, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "version" INTEGER NOT NULL, "search_text" TEXT);
+CREATE TABLE IF NOT EXISTS "client" ("id" INTEGER NOT NULL PRIMARY KEY, "first_name" VARCHAR(80) NOT NULL, "last_name" VARCHAR(80) NOT NULL, "birth_date" DATE, "phone" VARCHAR(30) NOT NULL, "email" VARCHAR(254) NOT NULL, "street" VARCHAR(120) NOT NULL, "postcode" VARCHAR(4) NOT NULL, "district" VARCHAR(40) NOT NULL, "language" VARCHAR(5) NOT NULL, "needs_interpreter" INTEGER, "household_note" TEXT NOT NULL, "card_type" VARCHAR(20) NOT NULL, "card_valid_until" DATE, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, "version" INTEGER NOT NULL, "messages_consent_at" DATETIME, "messages_consent_wording" VARCHAR(300), "messages_stopped_at" DATETIME, "search_text" TEXT);
 CREATE INDEX IF NOT EXISTS "client_district" ON "client" ("district");
 CREATE INDEX IF NOT EXISTS "client_last_name_first_name" ON "client" ("last_name", "first_name");
 CREATE INDEX IF NOT EXISTS "client_birth_date" ON "client" ("birth_date");
@@ -28,7 +28,7 @@ CREATE INDEX IF NOT EXISTS "case_step_step_id" ON "case_step" ("step_id");
 CREATE INDEX IF NOT EXISTS "case_step_changed_by_id" ON "case_step" ("changed_by_id");
 CREATE UNIQUE INDEX IF NOT EXISTS "case_step_case_id_step_id" ON "case_step" ("case_id", "step_id");
 CREATE INDEX IF NOT EXISTS "case_step_case_id_status" ON "case_step" ("case_id", "status");
-CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "contact_type" VARCHAR(20) NOT NULL, "occurred_at" DATETIME NOT NULL, "duration_minutes" INTEGER NOT NULL, "place" VARCHAR(120) NOT NULL, "contact_made" INTEGER NOT NULL, "planned" INTEGER NOT NULL, "notes" TEXT NOT NULL, "idempotency_key" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER, "recorded_at" DATETIME, "removed_at" DATETIME, "removed_reason" VARCHAR(20), FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
+CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "contact_type" VARCHAR(20) NOT NULL, "occurred_at" DATETIME NOT NULL, "duration_minutes" INTEGER NOT NULL, "place" VARCHAR(120) NOT NULL, "contact_made" INTEGER NOT NULL, "planned" INTEGER NOT NULL, "notes" TEXT NOT NULL, "idempotency_key" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER, "recorded_at" DATETIME, "removed_at" DATETIME, "removed_reason" VARCHAR(20), "remind_client" INTEGER, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "visit_case_id" ON "visit" ("case_id");
 CREATE INDEX IF NOT EXISTS "visit_mediator_id" ON "visit" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "visit_occurred_at" ON "visit" ("occurred_at");
@@ -115,3 +115,13 @@ CREATE TABLE IF NOT EXISTS "security_event" ("id" INTEGER NOT NULL PRIMARY KEY, 
 CREATE INDEX IF NOT EXISTS "security_event_at" ON "security_event" ("at");
 CREATE INDEX IF NOT EXISTS "security_event_kind" ON "security_event" ("kind");
 CREATE INDEX IF NOT EXISTS "security_event_user_id" ON "security_event" ("user_id");
+CREATE TABLE IF NOT EXISTS "messages" ("id" INTEGER NOT NULL PRIMARY KEY, "kind" VARCHAR(20) NOT NULL, "channel" VARCHAR(5) NOT NULL, "target" VARCHAR(40) NOT NULL, "due_on" DATE NOT NULL, "case_id" INTEGER, "client_id" INTEGER, "user_id" INTEGER, "session_id" INTEGER, "visit_id" INTEGER, "enrolment_id" INTEGER, "status" VARCHAR(10) NOT NULL, "reason" VARCHAR(20) NOT NULL, "attempts" INTEGER NOT NULL, "next_try_at" DATETIME NOT NULL, "claimed_at" DATETIME, "created_at" DATETIME NOT NULL, "sent_at" DATETIME, "updated_at" DATETIME NOT NULL, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("client_id") REFERENCES "client" ("id") ON DELETE CASCADE, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE, FOREIGN KEY ("session_id") REFERENCES "activity_sessions" ("id") ON DELETE CASCADE, FOREIGN KEY ("visit_id") REFERENCES "visit" ("id") ON DELETE CASCADE, FOREIGN KEY ("enrolment_id") REFERENCES "enrolment" ("id") ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS "messages_case_id" ON "messages" ("case_id");
+CREATE INDEX IF NOT EXISTS "messages_client_id" ON "messages" ("client_id");
+CREATE INDEX IF NOT EXISTS "messages_user_id" ON "messages" ("user_id");
+CREATE INDEX IF NOT EXISTS "messages_session_id" ON "messages" ("session_id");
+CREATE INDEX IF NOT EXISTS "messages_visit_id" ON "messages" ("visit_id");
+CREATE INDEX IF NOT EXISTS "messages_enrolment_id" ON "messages" ("enrolment_id");
+CREATE INDEX IF NOT EXISTS "messages_updated_at" ON "messages" ("updated_at");
+CREATE UNIQUE INDEX IF NOT EXISTS "messages_kind_target_due_on" ON "messages" ("kind", "target", "due_on");
+CREATE INDEX IF NOT EXISTS "messages_status_next_try_at" ON "messages" ("status", "next_try_at");

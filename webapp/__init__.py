@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         deploy,
         errors,
         health,
+        messages,
         portal,
         pwa,
         referrals,
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     health.init_app(app)
     backup.init_app(app)
     deploy.init_app(app)
+    messages.init_app(app)
     for blueprint in (
         auth.bp,
         twofactor.bp,
@@ -110,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         thresholds.bp,
         reports.bp,
         admin.bp,
+        messages.bp,
         pwa.bp,
         health.bp,
     ):

@@ -42,6 +42,7 @@ from webapp.models import (
     AccessLink,
     AuditEvent,
     Case,
+    CaseEvent,
     Client,
     SecurityEvent,
     Session,
@@ -348,3 +349,19 @@ def calendar(token: str) -> Response:
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="mijn-activiteit.ics"'
     return response
+
+
+@bp.post("/p/<token>/stop-messages")
+def stop_messages(token: str) -> Any:
+    """The client wants no more messages: no SMS is sent to them from now on."""
+    link = open_link("client", token, CLIENT_LANGUAGES)
+    client = Client.get_by_id(link.client_id)
+    language = set_language(CLIENT_LANGUAGES, client.language)
+    if client.messages_stopped_at is None:
+        Client.update(messages_stopped_at=utcnow()).where(Client.id == client.id).execute()
+        for case in Case.select().where(Case.client == client, Case.status == "open"):
+            CaseEvent.create(case=case, kind="messages_stopped", detail="door de cliënt")
+        link.mark_used()
+        AuditEvent.record("update", client, link=link.id, object_type="client")
+    flash(_("Je krijgt geen berichten meer van ons."))
+    return redirect(url_for("portal.show", token=token, lang=language), 303)

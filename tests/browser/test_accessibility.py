@@ -210,6 +210,7 @@ PAGES = [
     ),
     Page("confirm", "mediator", "twofactor.confirm", lambda d: d.path("twofactor.confirm")),
     Page("security", "coordinator", "admin.security", lambda d: d.path("admin.security")),
+    Page("messages", "coordinator", "messages.index", lambda d: d.path("messages.index")),
     Page(
         "anonymise",
         "coordinator",

@@ -256,6 +256,7 @@ SCREENS = [
     ),
     Screen("reports", C, "reports.index", lambda d, i: d.path("reports.index")),
     Screen("signals", C, "reports.signals", lambda d, i: d.path("reports.signals")),
+    Screen("messages", C, "messages.index", lambda d, i: d.path("messages.index")),
     Screen("users", C, "admin.index", lambda d, i: d.path("admin.index")),
     Screen("user-new", C, "admin.new", lambda d, i: d.path("admin.new")),
     Screen("user", C, "admin.edit", lambda d, i: d.path("admin.edit", user_id=i["user"])),

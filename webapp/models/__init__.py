@@ -25,6 +25,13 @@ from webapp.models.cases import (
     step_label,
 )
 from webapp.models.links import AccessLink, token_hash
+from webapp.models.messages import (
+    CONSENT_WORDING,
+    MESSAGE_KINDS,
+    MESSAGE_STATUSES,
+    NOT_SENT_REASONS,
+    Message,
+)
 from webapp.models.offer import (
     ATTENDANCE,
     COST_ARRANGEMENTS,
@@ -118,6 +125,7 @@ ALL_MODELS = [
     RecoveryCode,
     TeamSetting,
     SecurityEvent,
+    Message,
 ]
 
 

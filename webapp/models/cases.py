@@ -91,6 +91,11 @@ EVENT_LABELS = {
     "visit_moved": _l("Afspraak verplaatst"),
     "visit_cancelled": _l("Afspraak geannuleerd"),
     "step_kept": _l("Stap blijft gedaan"),
+    "message_sent": _l("Bericht verstuurd"),
+    "message_failed": _l("Bericht mislukt"),
+    "message_not_sent": _l("Bericht niet verstuurd"),
+    "messages_consent": _l("Toestemming voor berichten"),
+    "messages_stopped": _l("Geen berichten meer"),
 }
 # Why a recorded contact was removed, and why a planned one was cancelled (stored as the key).
 REMOVE_REASONS = {
@@ -565,6 +570,7 @@ class Visit(BaseModel):
     # it counts nowhere. No index: nearly every row is NULL, and each query filters on more.
     removed_at = DateTimeField(null=True)
     removed_reason = CharField(max_length=20, null=True)  # a REMOVE_ or CANCEL_REASONS key
+    remind_client = BooleanField(null=True, default=False)  # a planned one: SMS the day before
 
     class Meta:
         indexes = ((("case", "occurred_at"), False),)

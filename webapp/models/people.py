@@ -112,6 +112,7 @@ class User(UserMixin, BaseModel):
     service = CharField(max_length=20, default="ocmw")
     phone = CharField(max_length=30, default="")
     ui_language = CharField(max_length=5, null=True)  # None: the browser's language
+    daily_summary = BooleanField(null=True, default=False)  # an e-mail at 7:00 (messages)
     # When a coordinator last set this password (they know it): until the person chooses their
     # own, every page asks them to. None: a password of their own.
     password_given_at = DateTimeField(null=True)
@@ -362,6 +363,10 @@ class Client(Searchable, BaseModel):
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
     version = IntegerField(default=1)
+    # Consent to reminders by SMS: when, and the words agreed to; stopped by the client's link.
+    messages_consent_at = DateTimeField(null=True)
+    messages_consent_wording = CharField(max_length=300, null=True)
+    messages_stopped_at = DateTimeField(null=True)
     # Folded name, district, e-mail and phone forms, kept by the model (models/search.py).
     search_text = TextField(null=True, default="")
 

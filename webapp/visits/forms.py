@@ -70,6 +70,7 @@ class VisitForm(FlaskForm):
     place = StringField(_l("Plaats"), filters=[strip], validators=[max_length(120)])
     contact_made = BooleanField(_l("Contact gehad"), default=True)
     planned = BooleanField(_l("Gepland (nog niet gebeurd)"))
+    remind_client = BooleanField(_l("Herinnering sturen"))
     notes = TextAreaField(_l("Notities"), filters=[strip], validators=[max_length(2000)])
     # A to-do (taak) the contact leaves; the field names stay, so queued offline visits fit.
     next_action = StringField(_l("Te doen"), filters=[strip], validators=[max_length(200)])
@@ -145,6 +146,7 @@ class VisitForm(FlaskForm):
             "place": self.place.data or "",
             "contact_made": bool(self.contact_made.data),
             "planned": bool(self.planned.data),
+            "remind_client": bool(self.planned.data and self.remind_client.data),
             "notes": self.notes.data or "",
         }
 
