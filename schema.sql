@@ -109,3 +109,7 @@ CREATE TABLE IF NOT EXISTS "security_event" ("id" INTEGER NOT NULL PRIMARY KEY, 
 CREATE INDEX IF NOT EXISTS "security_event_at" ON "security_event" ("at");
 CREATE INDEX IF NOT EXISTS "security_event_kind" ON "security_event" ("kind");
 CREATE INDEX IF NOT EXISTS "security_event_user_id" ON "security_event" ("user_id");
+CREATE TABLE IF NOT EXISTS "retention_hold" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "until" DATETIME NOT NULL, "reason" VARCHAR(200) NOT NULL, "user_id" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE SET NULL);
+CREATE INDEX IF NOT EXISTS "retention_hold_case_id" ON "retention_hold" ("case_id");
+CREATE INDEX IF NOT EXISTS "retention_hold_until" ON "retention_hold" ("until");
+CREATE INDEX IF NOT EXISTS "retention_hold_user_id" ON "retention_hold" ("user_id");

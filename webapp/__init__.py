@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         health,
         portal,
+        privacy,
         pwa,
         referrals,
         reports,
@@ -94,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     health.init_app(app)
     backup.init_app(app)
     deploy.init_app(app)
+    privacy.init_app(app)
     for blueprint in (
         auth.bp,
         twofactor.bp,
@@ -108,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         thresholds.bp,
         reports.bp,
         admin.bp,
+        privacy.bp,
         pwa.bp,
         health.bp,
     ):

@@ -52,7 +52,13 @@ from webapp.models.people import (
     international_phone,
     postal_address,
 )
-from webapp.models.privacy import anonymise_client, can_anonymise
+from webapp.models.privacy import (
+    RetentionHold,
+    anonymise_client,
+    apply_retention,
+    can_anonymise,
+    clients_due,
+)
 from webapp.models.referrals import (
     FIRST_CONTACT,
     ORGANISATION_KINDS,
@@ -107,6 +113,7 @@ ALL_MODELS = [
     RecoveryCode,
     TeamSetting,
     SecurityEvent,
+    RetentionHold,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
 
@@ -24,6 +25,9 @@ AUDIT_LABELS = {
     ("create", "client"): _l("maakte de cliënt aan"),
     ("update", "client"): _l("wijzigde de gegevens van de cliënt"),
     ("anonymise", "client"): _l("wiste de persoonsgegevens"),
+    ("retention", "client"): _l("wiste de persoonsgegevens: de bewaartermijn was voorbij"),
+    ("keep", "case"): _l("stelde het wissen 6 maanden uit"),
+    ("export", "client"): _l("maakte een overzicht van alle gegevens (inzageverzoek)"),
     ("create", "visit"): _l("registreerde een contact"),
     ("update", "visit"): _l("wijzigde een contact"),
     ("remove", "visit"): _l("verwijderde een contact"),
@@ -73,7 +77,7 @@ class AuditEvent(BaseModel):
         fields: list[str] | None = None,
     ) -> None:
         """Write one event; the acting user defaults to whoever is logged in."""
-        if user is None and link is None:
+        if user is None and link is None and has_request_context():
             from flask_login import current_user
 
             if current_user and current_user.is_authenticated:
@@ -148,6 +152,8 @@ class AuditEvent(BaseModel):
         """Who did it: a team member's name, or which link was used."""
         if self.user_id is not None:
             return self.user.name
+        if self.link is None:
+            return str(_l("Vrijbaan zelf"))
         via_link = getattr(self, "via_link", None)
         purpose = via_link.purpose if via_link is not None else None
         return str(LINK_ACTORS.get(purpose, _l("iemand via een link")))
