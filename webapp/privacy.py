@@ -5,7 +5,17 @@ reaches its retention term (erase now, or keep six months longer with a reason) 
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Flask, Response, abort, flash, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,8 +25,23 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.htmx import redirect_to, render_page_or_block
-from webapp.models import Case, Client, anonymise_client, can_anonymise, clients_due, database
-from webapp.models.privacy import DUE_AHEAD, HOLD_MONTHS, apply_retention, keep_longer, term_of
+from webapp.models import (
+    AuditEvent,
+    Case,
+    Client,
+    anonymise_client,
+    can_anonymise,
+    clients_due,
+    database,
+)
+from webapp.models.privacy import (
+    DUE_AHEAD,
+    HOLD_MONTHS,
+    apply_retention,
+    client_export,
+    keep_longer,
+    term_of,
+)
 from webapp.timeutil import utcnow
 from webapp.twofactor import recent_login_required
 
@@ -114,3 +139,38 @@ def apply_retention_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(apply_retention_command)
+
+
+EXPORT_TITLES = {
+    "client": _l("De persoon"),
+    "cases": _l("Dossiers"),
+    "visits": _l("Contacten"),
+    "steps": _l("Stappen"),
+    "timeline": _l("Tijdlijn"),
+    "thresholds": _l("Drempels"),
+    "enrolments": _l("Inschrijvingen"),
+    "sessions": _l("Keren dat de persoon naar een activiteit ging"),
+    "kept_longer": _l("Langer bewaard"),
+    "referrals": _l("Aanmeldingen door een doorverwijzer"),
+    "links": _l("Persoonlijke links (zonder de link zelf)"),
+    "audit": _l("Wie het dossier bekeek of wijzigde"),
+}
+
+
+@bp.get("/clients/<int:client_id>/inzage")
+@recent_login_required
+def export(client_id: int) -> Response:
+    """(Coordinator) everything kept about one client, as a printable page or (?as=json) JSON:
+    the answer to an access request (GDPR art. 15). Audited."""
+    client = Client.get_or_none(Client.id == client_id)
+    if client is None:
+        abort(404)
+    data = client_export(client)
+    AuditEvent.record("export", client)
+    if request.args.get("as") == "json":
+        response = jsonify(data)
+        response.headers["Content-Disposition"] = f'attachment; filename="inzage-{client.id}.json"'
+        return response
+    return render_template(
+        "privacy/export.html", client=client, data=data, titles=EXPORT_TITLES, now=utcnow()
+    )

@@ -298,3 +298,67 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         .execute()
     )
     return done
+
+
+# Never part of an access request's export: secrets and internal bookkeeping.
+NOT_EXPORTED = {"token_hash", "search_text", "idempotency_key", "key_hash", "version"}
+
+
+def _row(model: Any) -> dict[str, Any]:
+    """One record as plain values (dates as ISO text, references as ids), without secrets."""
+    values = {}
+    for name, value in model.__data__.items():
+        if name in NOT_EXPORTED:
+            continue
+        values[name] = value.isoformat() if isinstance(value, dt.date) else value
+    return values
+
+
+def client_export(client: Client) -> dict[str, Any]:
+    """Everything kept about one client (GDPR art. 15): the client, each case with its visits,
+    steps, timeline, thresholds, enrolments and sessions, referrals, links (never their token)
+    and who viewed or changed the file when (from the audit trail). Plain values, for the
+    printable page and the JSON alike."""
+    cases = list(Case.select().where(Case.client == client.id).order_by(Case.opened_at))
+    case_ids = [c.id for c in cases] or [0]
+    enrolments = list(Enrolment.select().where(Enrolment.case.in_(case_ids)))
+    enrolment_ids = [e.id for e in enrolments] or [0]
+
+    def rows(query: Any) -> list[dict[str, Any]]:
+        return [_row(r) for r in query]
+
+    by_case: dict[str, Any] = {
+        "visits": rows(Visit.select().where(Visit.case.in_(case_ids)).order_by(Visit.occurred_at)),
+        "steps": rows(CaseStep.select().where(CaseStep.case.in_(case_ids))),
+        "timeline": rows(CaseEvent.select().where(CaseEvent.case.in_(case_ids))),
+        "thresholds": rows(CaseThreshold.select().where(CaseThreshold.case.in_(case_ids))),
+        "enrolments": [_row(e) for e in enrolments],
+        "sessions": rows(Session.select().where(Session.enrolment.in_(enrolment_ids))),
+        "kept_longer": rows(RetentionHold.select().where(RetentionHold.case.in_(case_ids))),
+    }
+    referrals = rows(
+        Referral.select().where((Referral.client == client.id) | Referral.case.in_(case_ids))
+    )
+    links = rows(
+        AccessLink.select().where(
+            (AccessLink.client == client.id) | AccessLink.enrolment.in_(enrolment_ids)
+        )
+    )
+    seen: dict[int, dict[str, Any]] = {}
+    for case in cases:
+        for event in AuditEvent.for_case(case):
+            seen[event.id] = {
+                "at": event.at.isoformat(),
+                "who": event.actor,
+                "what": event.label,
+                "fields": event.field_labels,
+            }
+    trail = sorted(seen.values(), key=lambda e: e["at"])
+    return {
+        "client": _row(client),
+        "cases": [_row(c) for c in cases],
+        **by_case,
+        "referrals": referrals,
+        "links": links,
+        "audit": trail,
+    }
