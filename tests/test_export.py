@@ -92,3 +92,22 @@ def test_only_a_coordinator_and_only_existing_clients(client, mediator, coordina
         )
         == 0
     )
+
+
+def test_a_correction_of_the_client_is_audited_with_field_names_only(
+    client, mediator, coordinator, case
+) -> None:
+    from tests.test_cases import client_data
+
+    client.login(mediator)
+    assert client.post(f"/cases/{case.id}/client", data=client_data()).status_code == 303
+    event = in_db(
+        lambda: models.AuditEvent.get(
+            models.AuditEvent.action == "update", models.AuditEvent.object_type == "client"
+        )
+    )
+    assert "street" in event.fields.split(",") and "Turnhoutsebaan" not in event.fields
+    client.login(coordinator)
+    trail = client.get(f"/cases/{case.id}/audit").get_data(as_text=True)
+    assert "wijzigde de gegevens van de cliënt (" in trail and "straat" in trail
+    assert "Turnhoutsebaan" not in trail

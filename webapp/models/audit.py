@@ -46,6 +46,22 @@ AUDIT_LABELS = {
     ("accept", "referral"): _l("aanvaardde de aanmelding"),
     ("create", "referral"): _l("verstuurde de aanmelding"),
 }
+# How a client's corrected fields are named in the audit trail (rectification, never values).
+CLIENT_FIELD_LABELS = {
+    "first_name": _l("voornaam"),
+    "last_name": _l("achternaam"),
+    "birth_date": _l("geboortedatum"),
+    "phone": _l("telefoon"),
+    "email": _l("e-mail"),
+    "street": _l("straat"),
+    "postcode": _l("postcode"),
+    "district": _l("district"),
+    "language": _l("taal"),
+    "needs_interpreter": _l("tolk nodig"),
+    "household_note": _l("gezin"),
+    "card_type": _l("kaart"),
+    "card_valid_until": _l("kaart geldig tot"),
+}
 LINK_ACTORS = {
     "client": _l("de cliënt, via de persoonlijke link"),
     "provider": _l("de aanbieder, via de aanwezigheidslink"),
@@ -144,8 +160,9 @@ class AuditEvent(BaseModel):
         """The changed fields as a person reads them ("notities, duur"), or ''."""
         from webapp.models.cases import VISIT_FIELD_LABELS
 
+        labels = VISIT_FIELD_LABELS if self.object_type == "visit" else CLIENT_FIELD_LABELS
         names = (self.fields or "").split(",")
-        return ", ".join(str(VISIT_FIELD_LABELS.get(n, n)) for n in names if n)
+        return ", ".join(str(labels.get(n, n)) for n in names if n)
 
     @property
     def actor(self) -> str:
