@@ -4,6 +4,9 @@ reaches its retention term (erase now, or keep six months longer with a reason) 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import click
 from flask import (
     Blueprint,
@@ -11,12 +14,12 @@ from flask import (
     Response,
     abort,
     flash,
-    jsonify,
     render_template,
     request,
     url_for,
 )
 from flask.cli import with_appcontext
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -42,6 +45,7 @@ from webapp.models.privacy import (
     keep_longer,
     term_of,
 )
+from webapp.templating import local_datetime
 from webapp.timeutil import utcnow
 from webapp.twofactor import recent_login_required
 
@@ -137,8 +141,20 @@ def apply_retention_command() -> None:
         click.echo(f"{kind}: {count}")
 
 
+def export_value(value: object) -> str:
+    """A value of the export as a person reads it: Brussels time, a date, yes or no."""
+    if isinstance(value, dt.datetime):
+        return local_datetime(value, "d MMM yyyy HH:mm")
+    if isinstance(value, dt.date):
+        return format_date(value, "d MMM yyyy")
+    if isinstance(value, bool):
+        return _("ja") if value else _("nee")
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(apply_retention_command)
+    app.add_template_filter(export_value)
 
 
 EXPORT_TITLES = {
@@ -157,6 +173,110 @@ EXPORT_TITLES = {
 }
 
 
+# What each exported field means, in plain Dutch (the JSON keeps the field names).
+EXPORT_FIELDS = {
+    "id": _l("nummer"),
+    "first_name": _l("voornaam"),
+    "last_name": _l("achternaam"),
+    "birth_date": _l("geboortedatum"),
+    "phone": _l("telefoon"),
+    "email": _l("e-mail"),
+    "street": _l("straat"),
+    "postcode": _l("postcode"),
+    "district": _l("district"),
+    "language": _l("taal"),
+    "needs_interpreter": _l("tolk nodig"),
+    "household_note": _l("gezin"),
+    "household": _l("gezin"),
+    "card_type": _l("kaart"),
+    "card_valid_until": _l("kaart geldig tot"),
+    "created_at": _l("gemaakt op"),
+    "updated_at": _l("laatst gewijzigd op"),
+    "client": _l("cliëntnummer"),
+    "mediator": _l("bemiddelaar"),
+    "status": _l("status"),
+    "source": _l("hoe het begon"),
+    "question": _l("vraag"),
+    "interests": _l("interesses"),
+    "opened_at": _l("geopend op"),
+    "closed_at": _l("afgerond op"),
+    "outcome": _l("uitkomst"),
+    "outcome_reason": _l("reden"),
+    "outcome_note": _l("notitie bij het afronden"),
+    "current_position": _l("huidige stap"),
+    "case": _l("dossiernummer"),
+    "contact_type": _l("soort contact"),
+    "occurred_at": _l("wanneer"),
+    "duration_minutes": _l("duur in minuten"),
+    "place": _l("plaats"),
+    "contact_made": _l("contact gehad"),
+    "planned": _l("gepland"),
+    "notes": _l("notities"),
+    "next_action": _l("volgende stap"),
+    "next_action_due": _l("tegen wanneer"),
+    "next_action_done_at": _l("volgende stap gedaan op"),
+    "recorded_at": _l("genoteerd op"),
+    "removed_at": _l("verwijderd op"),
+    "removed_reason": _l("reden van verwijderen"),
+    "step": _l("stap"),
+    "changed_at": _l("gewijzigd op"),
+    "changed_by": _l("gewijzigd door"),
+    "note": _l("notitie"),
+    "at": _l("wanneer"),
+    "actor": _l("door"),
+    "kind": _l("soort"),
+    "visit": _l("contactnummer"),
+    "detail": _l("wat"),
+    "category": _l("soort drempel"),
+    "resolution": _l("oplossing"),
+    "signal": _l("gesignaleerd aan het netwerk"),
+    "note_shareable": _l("notitie mag gedeeld worden"),
+    "created_by": _l("gemaakt door"),
+    "resolved_at": _l("opgelost op"),
+    "activity": _l("activiteit"),
+    "cost_arrangement": _l("betaling"),
+    "stop_reason": _l("reden van stoppen"),
+    "stop_note": _l("notitie bij het stoppen"),
+    "stopped_at": _l("gestopt op"),
+    "enrolment": _l("inschrijvingsnummer"),
+    "starts_at": _l("begint"),
+    "ends_at": _l("eindigt"),
+    "meeting_point": _l("afspraakplaats"),
+    "companion": _l("gaat mee"),
+    "attendance": _l("aanwezigheid"),
+    "attendance_remark": _l("opmerking van de aanbieder"),
+    "confirmed_at": _l("bevestigd op"),
+    "confirmed_via": _l("bevestigd via"),
+    "cant_come_at": _l("afgemeld op"),
+    "cant_come_message": _l("bericht bij het afmelden"),
+    "until": _l("bewaard tot"),
+    "reason": _l("reden"),
+    "user": _l("door"),
+    "organisation": _l("doorverwijzer"),
+    "reference": _l("referentie"),
+    "referrer_name": _l("naam doorverwijzer"),
+    "referrer_role": _l("functie doorverwijzer"),
+    "referrer_phone": _l("telefoon doorverwijzer"),
+    "referrer_email": _l("e-mail doorverwijzer"),
+    "domains": _l("domeinen"),
+    "known_thresholds": _l("gekende drempels"),
+    "first_contact": _l("eerste contact"),
+    "consent_text": _l("toestemming"),
+    "decline_reason": _l("reden van niet aanvaarden"),
+    "submitted_at": _l("verstuurd op"),
+    "handled_at": _l("behandeld op"),
+    "handled_by": _l("behandeld door"),
+    "purpose": _l("soort link"),
+    "session": _l("keer"),
+    "expires_at": _l("geldig tot"),
+    "revoked_at": _l("ingetrokken op"),
+    "last_used_at": _l("laatst gebruikt op"),
+    "who": _l("wie"),
+    "what": _l("wat"),
+    "fields": _l("welke gegevens"),
+}
+
+
 @bp.get("/clients/<int:client_id>/inzage")
 @recent_login_required
 def export(client_id: int) -> Response:
@@ -168,9 +288,22 @@ def export(client_id: int) -> Response:
     data = client_export(client)
     AuditEvent.record("export", client)
     if request.args.get("as") == "json":
-        response = jsonify(data)
+        text = json.dumps(data, default=_plain, ensure_ascii=False, indent=1)
+        response = Response(text, mimetype="application/json")
         response.headers["Content-Disposition"] = f'attachment; filename="inzage-{client.id}.json"'
         return response
     return render_template(
-        "privacy/export.html", client=client, data=data, titles=EXPORT_TITLES, now=utcnow()
+        "privacy/export.html",
+        client=client,
+        data=data,
+        titles=EXPORT_TITLES,
+        labels=EXPORT_FIELDS,
+        now=utcnow(),
     )
+
+
+def _plain(value: object) -> str:
+    """Dates and times as ISO text in the JSON; translated labels as text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

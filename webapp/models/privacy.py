@@ -304,14 +304,33 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
 NOT_EXPORTED = {"token_hash", "search_text", "idempotency_key", "key_hash", "version"}
 
 
-def _row(model: Any) -> dict[str, Any]:
-    """One record as plain values (dates as ISO text, references as ids), without secrets."""
+def _row(model: Any, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """One record as its values, without secrets; a reference to a team member, an activity,
+    a step, a threshold category or an organisation as its name (ids mean nothing to a reader)."""
     values = {}
     for name, value in model.__data__.items():
         if name in NOT_EXPORTED:
             continue
-        values[name] = value.isoformat() if isinstance(value, dt.date) else value
+        kind = REFERENCE_KINDS.get(name)
+        if kind is not None and value is not None:
+            value = names[kind].get(value, value)
+        values[name] = value
     return values
+
+
+# Which lookup names a referenced id (see _row).
+REFERENCE_KINDS = {
+    "mediator": "user",
+    "actor": "user",
+    "user": "user",
+    "changed_by": "user",
+    "created_by": "user",
+    "handled_by": "user",
+    "activity": "activity",
+    "step": "step",
+    "category": "category",
+    "organisation": "organisation",
+}
 
 
 def client_export(client: Client) -> dict[str, Any]:
@@ -319,20 +338,46 @@ def client_export(client: Client) -> dict[str, Any]:
     steps, timeline, thresholds, enrolments and sessions, referrals, links (never their token)
     and who viewed or changed the file when (from the audit trail). Plain values, for the
     printable page and the JSON alike."""
+    from webapp.models.cases import StepDefinition, step_label
+    from webapp.models.offer import Activity
+    from webapp.models.referrals import ReferringOrganisation
+    from webapp.models.thresholds import ThresholdCategory, threshold_category_label
+
     cases = list(Case.select().where(Case.client == client.id).order_by(Case.opened_at))
     case_ids = [c.id for c in cases] or [0]
     enrolments = list(Enrolment.select().where(Enrolment.case.in_(case_ids)))
     enrolment_ids = [e.id for e in enrolments] or [0]
 
+    # Every name a reference may need, one query per kind (the team and the lists are small).
+    names: dict[str, dict[int, str]] = {
+        "user": dict(User.select(User.id, User.name).tuples()),
+        "activity": dict(
+            Activity.select(Activity.id, Activity.title)
+            .join(Enrolment)
+            .where(Enrolment.id.in_(enrolment_ids))
+            .tuples()
+        ),
+        "step": {s.id: step_label(s.key, s.label) for s in StepDefinition.select()},
+        "category": {
+            c.id: threshold_category_label(c.key, c.label) for c in ThresholdCategory.select()
+        },
+        "organisation": dict(
+            ReferringOrganisation.select(ReferringOrganisation.id, ReferringOrganisation.name)
+            .join(Referral)
+            .where((Referral.client == client.id) | Referral.case.in_(case_ids))
+            .tuples()
+        ),
+    }
+
     def rows(query: Any) -> list[dict[str, Any]]:
-        return [_row(r) for r in query]
+        return [_row(r, names) for r in query]
 
     by_case: dict[str, Any] = {
         "visits": rows(Visit.select().where(Visit.case.in_(case_ids)).order_by(Visit.occurred_at)),
         "steps": rows(CaseStep.select().where(CaseStep.case.in_(case_ids))),
         "timeline": rows(CaseEvent.select().where(CaseEvent.case.in_(case_ids))),
         "thresholds": rows(CaseThreshold.select().where(CaseThreshold.case.in_(case_ids))),
-        "enrolments": [_row(e) for e in enrolments],
+        "enrolments": [_row(e, names) for e in enrolments],
         "sessions": rows(Session.select().where(Session.enrolment.in_(enrolment_ids))),
         "kept_longer": rows(RetentionHold.select().where(RetentionHold.case.in_(case_ids))),
     }
@@ -348,15 +393,15 @@ def client_export(client: Client) -> dict[str, Any]:
     for case in cases:
         for event in AuditEvent.for_case(case):
             seen[event.id] = {
-                "at": event.at.isoformat(),
+                "at": event.at,
                 "who": event.actor,
                 "what": event.label,
                 "fields": event.field_labels,
             }
     trail = sorted(seen.values(), key=lambda e: e["at"])
     return {
-        "client": _row(client),
-        "cases": [_row(c) for c in cases],
+        "client": _row(client, names),
+        "cases": [_row(c, names) for c in cases],
         **by_case,
         "referrals": referrals,
         "links": links,
