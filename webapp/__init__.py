@@ -111,6 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reports.bp,
         admin.bp,
         privacy.bp,
+        privacy.notice_bp,
         pwa.bp,
         health.bp,
     ):

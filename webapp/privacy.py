@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 
 import click
 from flask import (
@@ -13,6 +14,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     flash,
     render_template,
     request,
@@ -43,6 +45,7 @@ from webapp.models.privacy import (
     apply_retention,
     client_export,
     keep_longer,
+    retention_months,
     term_of,
 )
 from webapp.templating import local_datetime
@@ -50,6 +53,8 @@ from webapp.timeutil import utcnow
 from webapp.twofactor import recent_login_required
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
+# The privacy notice for clients: public, in the client page's languages.
+notice_bp = Blueprint("notice", __name__)
 
 
 class KeepForm(FlaskForm):
@@ -152,7 +157,37 @@ def export_value(value: object) -> str:
     return str(value)
 
 
+@notice_bp.get("/privacyverklaring")
+def notice() -> str:
+    """The privacy notice for clients, in plain language and their own language: what is kept,
+    why, how long, who sees it, how to see it or have it erased; the city's parts from config."""
+    from webapp.portal import CLIENT_LANGUAGES, page_context, set_language
+
+    language = set_language(CLIENT_LANGUAGES)
+    return render_template(
+        "privacy/notice.html",
+        months=retention_months(),
+        controller=current_app.config["PRIVACY_CONTROLLER"],
+        dpo=current_app.config["PRIVACY_DPO"],
+        **page_context(language, CLIENT_LANGUAGES),
+    )
+
+
+@bp.get("/register")
+def record() -> str:
+    """(Coordinator) the record of processing (GDPR art. 30), for the data protection officer."""
+    return render_template(
+        "privacy/record.html",
+        months=retention_months(),
+        controller=current_app.config["PRIVACY_CONTROLLER"],
+        dpo=current_app.config["PRIVACY_DPO"],
+    )
+
+
 def init_app(app: Flask) -> None:
+    # The city's own parts of the privacy notice and the record of processing (README).
+    app.config.setdefault("PRIVACY_CONTROLLER", os.environ.get("VRIJBAAN_CONTROLLER", ""))
+    app.config.setdefault("PRIVACY_DPO", os.environ.get("VRIJBAAN_DPO_CONTACT", ""))
     app.cli.add_command(apply_retention_command)
     app.add_template_filter(export_value)
 

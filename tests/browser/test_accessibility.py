@@ -222,6 +222,9 @@ PAGES = [
         lambda d: d.path("cases.audit", case_id=d.ids["case"]),
     ),
     Page("te-wissen", "coordinator", "privacy.due", lambda d: d.path("privacy.due")),
+    Page("record", "coordinator", "privacy.record", lambda d: d.path("privacy.record")),
+    Page("notice", None, "notice.notice", lambda d: d.path("notice.notice")),
+    Page("notice-ar", None, "notice.notice", lambda d: d.path("notice.notice", lang="ar")),
     Page(
         "export",
         "coordinator",
