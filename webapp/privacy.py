@@ -18,6 +18,7 @@ from flask import (
     flash,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.cli import with_appcontext
@@ -184,7 +185,47 @@ def record() -> str:
     )
 
 
+# Ended by someone else because the account may be in the wrong hands: the phone is wiped.
+WIPING_ACTIONS = ("password-reset", "second-factor-reset", "deactivate")
+
+
+def wipe_after_reset(response: Response) -> Response:
+    """A login ended by a password reset, a second-factor reset or a deactivation: the first
+    answer to that phone (the redirect to the login page, or htmx's 401) clears what it keeps
+    (offline queue, visit drafts, the worker's caches), as logging out does. A login that only
+    went idle keeps them: unsent visits are sent after the next login."""
+    if current_user.is_authenticated:
+        login = getattr(current_user, "login_session", None)
+        started = login.created_at.isoformat() if login is not None else None
+        if started and session.get(LOGIN_STARTED) != started:
+            session[LOGIN_STARTED] = started
+        return response
+    pk = str(session.get("_user_id") or "").partition(":")[0]
+    started = session.get(LOGIN_STARTED)
+    if not pk.isdigit() or not started:
+        return response
+    database.connect(reuse_if_open=True)  # closed by the app's teardown
+    ended = (
+        AuditEvent.select()
+        .where(
+            AuditEvent.action.in_(WIPING_ACTIONS),
+            AuditEvent.object_type == "user",
+            AuditEvent.object_id == int(pk),
+            AuditEvent.at >= dt.datetime.fromisoformat(started),
+        )
+        .exists()
+    )
+    if ended:
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        session.pop(LOGIN_STARTED, None)  # once: the next login starts afresh
+    return response
+
+
+LOGIN_STARTED = "login_started"
+
+
 def init_app(app: Flask) -> None:
+    app.after_request(wipe_after_reset)
     # The city's own parts of the privacy notice and the record of processing (README).
     app.config.setdefault("PRIVACY_CONTROLLER", os.environ.get("VRIJBAAN_CONTROLLER", ""))
     app.config.setdefault("PRIVACY_DPO", os.environ.get("VRIJBAAN_DPO_CONTACT", ""))
