@@ -78,6 +78,14 @@ from webapp.models.security import (
     second_factor_required,
     users_without_second_factor,
 )
+from webapp.models.tasks import (
+    FIRST_CONTACT_TERM,
+    NEW_FOR,
+    TASK_SOURCES,
+    Task,
+    first_contact_task,
+    move_visit_next_actions,
+)
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
     THRESHOLD_STATUSES,
@@ -99,6 +107,7 @@ ALL_MODELS = [
     CaseStep,
     Visit,
     CaseEvent,
+    Task,
     ThresholdCategory,
     CaseThreshold,
     Provider,

@@ -25,6 +25,7 @@ from webapp.models.offer import Enrolment, Session
 from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, LoginSession, Throttle, User
 from webapp.models.referrals import Referral
 from webapp.models.security import SecurityEvent
+from webapp.models.tasks import Task
 from webapp.models.thresholds import CaseThreshold
 from webapp.timeutil import utcnow
 
@@ -140,7 +141,8 @@ def anonymise_client(
             Case.id.in_(cases)
         ).execute()
         CaseStep.update(note="").where(CaseStep.case.in_(cases)).execute()
-        Visit.update(notes="", place="", next_action="").where(Visit.case.in_(cases)).execute()
+        Visit.update(notes="", place="").where(Visit.case.in_(cases)).execute()
+        Task.update(text="").where(Task.case.in_(cases)).execute()
         CaseEvent.update(detail="").where(CaseEvent.case.in_(cases)).execute()
         CaseThreshold.update(note="", resolution="").where(CaseThreshold.case.in_(cases)).execute()
         Enrolment.update(stop_note="").where(Enrolment.id.in_(enrolments)).execute()
@@ -326,6 +328,7 @@ REFERENCE_KINDS = {
     "changed_by": "user",
     "created_by": "user",
     "handled_by": "user",
+    "done_by": "user",
     "activity": "activity",
     "step": "step",
     "category": "category",
@@ -379,6 +382,7 @@ def client_export(client: Client) -> dict[str, Any]:
         "thresholds": rows(CaseThreshold.select().where(CaseThreshold.case.in_(case_ids))),
         "enrolments": [_row(e, names) for e in enrolments],
         "sessions": rows(Session.select().where(Session.enrolment.in_(enrolment_ids))),
+        "tasks": rows(Task.select().where(Task.case.in_(case_ids)).order_by(Task.id)),
         "kept_longer": rows(RetentionHold.select().where(RetentionHold.case.in_(case_ids))),
     }
     referrals = rows(

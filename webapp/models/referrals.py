@@ -21,6 +21,7 @@ from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
+from webapp.models.tasks import first_contact_task
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
@@ -231,7 +232,9 @@ class Referral(Searchable, BaseModel):
                 ).where(Client.id == client.id).execute()
             question = self.question
             if self.interests:
-                question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
+                # Stored for colleagues: in the team's language, whatever the screen's.
+                with in_team_language():
+                    question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
             case = Case.open_for(
                 client,
                 mediator,
@@ -248,6 +251,8 @@ class Referral(Searchable, BaseModel):
                 kind="referral_accepted",
                 detail=f"{self.organisation.name} · {self.reference}"[:500],
             )
+            # What to do first, on the mediator's Vandaag: the contact the referrer asked for.
+            first_contact_task(case, self.first_contact, self.submitted_at, by)
             keys = self.threshold_keys
             with in_team_language():
                 note = str(_l("Gemeld door de doorverwijzer"))
