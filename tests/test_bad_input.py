@@ -173,6 +173,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
         )
         threshold = models.CaseThreshold.select().where(models.CaseThreshold.case == case).first()
         visit = models.Visit.select().where(models.Visit.case == case).first()
+        task = models.Task.select().where(models.Task.case == case).first()
         values = {
             "case_id": case.id,
             "activity_id": enrolment.activity_id,
@@ -181,6 +182,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
             "session_id": session.id,
             "threshold_id": (threshold or models.CaseThreshold.select().first()).id,
             "visit_id": (visit or models.Visit.select().first()).id,
+            "task_id": (task or models.Task.select().first()).id,
             "step_id": models.StepDefinition.select().first().id,
             "user_id": bystander.id,
             "referral_id": referral.id,

@@ -215,8 +215,9 @@ def test_a_closed_case_has_nothing_to_tick(client, mediator, case) -> None:
     made = make_task(case, "Zwemclub bellen", local_today())
     in_db(lambda: case.close("independent", "", "", mediator))
     client.login(mediator)
-    assert client.post(f"/tasks/{made.id}/done").status_code == 404
-    assert client.post(f"/cases/{case.id}/tasks", data={"text": "x"}).status_code == 404
+    # 409 with the reason, like every other addition to a closed case (test_closed_case.py)
+    assert client.post(f"/tasks/{made.id}/done").status_code == 409
+    assert client.post(f"/cases/{case.id}/tasks", data={"text": "x"}).status_code == 409
     page = page_of(client, f"/cases/{case.id}")
     assert 'id="case-tasks"' not in page
     assert "Zwemclub bellen" not in page_of(client, "/")

@@ -68,11 +68,8 @@ def case_task_context(case: Case, form: TaskForm | None = None) -> dict[str, Any
 
 
 def _open_case(case_id: int) -> Case:
-    """The user's open case, or 404 (a closed case has nothing more to do)."""
-    case = Case.get_for(current_user, case_id)
-    if not case.is_open:
-        abort(404)
-    return case
+    """The user's open case: 404 when not theirs, 409 when closed (nothing more to do)."""
+    return Case.get_open_for(current_user, case_id)
 
 
 @bp.get("/tasks/")
@@ -122,8 +119,7 @@ def _mark(task_id: int, done: bool) -> Response:
     """Tick a to-do off or open it again; the row stays where it is, with the other button."""
     user = current_user._get_current_object()
     task = Task.get_for(user, task_id)
-    if not task.case.is_open:
-        abort(404)
+    _open_case(task.case_id)
     form = MarkForm()
     if not form.validate_on_submit():
         abort(400)
