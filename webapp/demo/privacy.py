@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from webapp.models import Case, CaseEvent, CaseStep, Visit
+from webapp.models import Case, CaseEvent, CaseStep, Task, Visit
 from webapp.models.privacy import months_before, retention_months
 from webapp.timeutil import utcnow
 
@@ -38,7 +38,9 @@ def seed(rng: random.Random, case_list: list[Case]) -> None:
         mine = Case.id == case.id
         for field in ("opened_at", "closed_at", "updated_at"):
             _shift(Case, field, mine, by)
-        for field in ("occurred_at", "created_at", "recorded_at", "next_action_done_at"):
+        for field in ("occurred_at", "created_at", "recorded_at"):
             _shift(Visit, field, Visit.case == case.id, by)
+        for field in ("created_at", "done_at"):
+            _shift(Task, field, Task.case == case.id, by)
         _shift(CaseEvent, "at", CaseEvent.case == case.id, by)
         _shift(CaseStep, "changed_at", CaseStep.case == case.id, by)
