@@ -125,3 +125,7 @@ CREATE INDEX IF NOT EXISTS "messages_enrolment_id" ON "messages" ("enrolment_id"
 CREATE INDEX IF NOT EXISTS "messages_updated_at" ON "messages" ("updated_at");
 CREATE UNIQUE INDEX IF NOT EXISTS "messages_kind_target_due_on" ON "messages" ("kind", "target", "due_on");
 CREATE INDEX IF NOT EXISTS "messages_status_next_try_at" ON "messages" ("status", "next_try_at");
+CREATE TABLE IF NOT EXISTS "retention_hold" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "until" DATETIME NOT NULL, "reason" VARCHAR(200) NOT NULL, "user_id" INTEGER, "created_at" DATETIME NOT NULL, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE SET NULL);
+CREATE INDEX IF NOT EXISTS "retention_hold_case_id" ON "retention_hold" ("case_id");
+CREATE INDEX IF NOT EXISTS "retention_hold_until" ON "retention_hold" ("until");
+CREATE INDEX IF NOT EXISTS "retention_hold_user_id" ON "retention_hold" ("user_id");

@@ -24,6 +24,7 @@ PUBLIC_PREFIXES = (
     "/r/",
     "/manifest",
     "/healthz",  # the load balancer's health check: no login, no personal data
+    "/privacyverklaring",  # the privacy notice for clients: public, nothing personal
 )
 
 

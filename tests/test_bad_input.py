@@ -176,6 +176,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
         task = models.Task.select().where(models.Task.case == case).first()
         values = {
             "case_id": case.id,
+            "client_id": case.client_id,
             "activity_id": enrolment.activity_id,
             "provider_id": enrolment.activity.provider_id,
             "enrolment_id": enrolment.id,

@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         messages,
         portal,
+        privacy,
         pwa,
         referrals,
         reports,
@@ -97,6 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     backup.init_app(app)
     deploy.init_app(app)
     messages.init_app(app)
+    privacy.init_app(app)
     for blueprint in (
         auth.bp,
         twofactor.bp,
@@ -113,6 +115,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reports.bp,
         admin.bp,
         messages.bp,
+        privacy.bp,
+        privacy.notice_bp,
         pwa.bp,
         health.bp,
     ):

@@ -53,6 +53,7 @@ def _ids() -> dict[str, int]:
     )
     case = enrolled or cases.order_by(models.Case.id).first()
     ids = {"case": case.id, "activity": models.Activity.select().first().id, "mediator": sara.id}
+    ids["client"] = case.client_id
     closed = models.Case.select().where(models.Case.status == "closed").first()
     if closed is not None:
         ids["closed"] = closed.id
@@ -223,6 +224,16 @@ PAGES = [
         "coordinator",
         "cases.audit",
         lambda d: d.path("cases.audit", case_id=d.ids["case"]),
+    ),
+    Page("te-wissen", "coordinator", "privacy.due", lambda d: d.path("privacy.due")),
+    Page("record", "coordinator", "privacy.record", lambda d: d.path("privacy.record")),
+    Page("notice", None, "notice.notice", lambda d: d.path("notice.notice")),
+    Page("notice-ar", None, "notice.notice", lambda d: d.path("notice.notice", lang="ar")),
+    Page(
+        "export",
+        "coordinator",
+        "privacy.export",
+        lambda d: d.path("privacy.export", client_id=d.ids["client"]),
     ),
     Page(
         "client-nl",

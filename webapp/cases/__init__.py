@@ -346,7 +346,8 @@ def update_client(case_id: int) -> Response:
             with models.in_team_language():
                 labels = ", ".join(str(getattr(form, name).label.text).lower() for name in changed)
             CaseEvent.create(case=case, actor=user, kind="client_updated", detail=labels[:500])
-            AuditEvent.record("update", client)
+            # Rectification (GDPR art. 16) is audited with the names of the corrected fields.
+            AuditEvent.record("update", client, fields=changed)
     if not saved:
         stored = Client.get_by_id(client.id)
         differences = [

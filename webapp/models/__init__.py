@@ -61,7 +61,13 @@ from webapp.models.people import (
     international_phone,
     postal_address,
 )
-from webapp.models.privacy import anonymise_client, can_anonymise
+from webapp.models.privacy import (
+    RetentionHold,
+    anonymise_client,
+    apply_retention,
+    can_anonymise,
+    clients_due,
+)
 from webapp.models.referrals import (
     FIRST_CONTACT,
     ORGANISATION_KINDS,
@@ -126,6 +132,7 @@ ALL_MODELS = [
     TeamSetting,
     SecurityEvent,
     Message,
+    RetentionHold,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
 
@@ -24,6 +25,9 @@ AUDIT_LABELS = {
     ("create", "client"): _l("maakte de cliënt aan"),
     ("update", "client"): _l("wijzigde de gegevens van de cliënt"),
     ("anonymise", "client"): _l("wiste de persoonsgegevens"),
+    ("retention", "client"): _l("wiste de persoonsgegevens: de bewaartermijn was voorbij"),
+    ("keep", "case"): _l("stelde het wissen 6 maanden uit"),
+    ("export", "client"): _l("maakte een overzicht van alle gegevens (inzageverzoek)"),
     ("create", "visit"): _l("registreerde een contact"),
     ("update", "visit"): _l("wijzigde een contact"),
     ("remove", "visit"): _l("verwijderde een contact"),
@@ -44,6 +48,22 @@ AUDIT_LABELS = {
     ("view", "referral"): _l("bekeek de aanmelding"),
     ("accept", "referral"): _l("aanvaardde de aanmelding"),
     ("create", "referral"): _l("verstuurde de aanmelding"),
+}
+# How a client's corrected fields are named in the audit trail (rectification, never values).
+CLIENT_FIELD_LABELS = {
+    "first_name": _l("voornaam"),
+    "last_name": _l("achternaam"),
+    "birth_date": _l("geboortedatum"),
+    "phone": _l("telefoon"),
+    "email": _l("e-mail"),
+    "street": _l("straat"),
+    "postcode": _l("postcode"),
+    "district": _l("district"),
+    "language": _l("taal"),
+    "needs_interpreter": _l("tolk nodig"),
+    "household_note": _l("gezin"),
+    "card_type": _l("kaart"),
+    "card_valid_until": _l("kaart geldig tot"),
 }
 LINK_ACTORS = {
     "client": _l("de cliënt, via de persoonlijke link"),
@@ -76,7 +96,7 @@ class AuditEvent(BaseModel):
         fields: list[str] | None = None,
     ) -> None:
         """Write one event; the acting user defaults to whoever is logged in."""
-        if user is None and link is None:
+        if user is None and link is None and has_request_context():
             from flask_login import current_user
 
             if current_user and current_user.is_authenticated:
@@ -145,14 +165,17 @@ class AuditEvent(BaseModel):
         """The changed fields as a person reads them ("notities, duur"), or ''."""
         from webapp.models.cases import VISIT_FIELD_LABELS
 
+        labels = VISIT_FIELD_LABELS if self.object_type == "visit" else CLIENT_FIELD_LABELS
         names = (self.fields or "").split(",")
-        return ", ".join(str(VISIT_FIELD_LABELS.get(n, n)) for n in names if n)
+        return ", ".join(str(labels.get(n, n)) for n in names if n)
 
     @property
     def actor(self) -> str:
         """Who did it: a team member's name, or which link was used."""
         if self.user_id is not None:
             return self.user.name
+        if self.link is None:
+            return str(_l("Vrijbaan zelf"))
         via_link = getattr(self, "via_link", None)
         purpose = via_link.purpose if via_link is not None else None
         return str(LINK_ACTORS.get(purpose, _l("iemand via een link")))

@@ -1,22 +1,85 @@
-"""Erasing a client's personal data on request (GDPR, "recht op vergetelheid"), while the
-team's anonymous figures keep counting: the person becomes "Anoniem <id>", every free text
-about them is emptied, and what reports count (district, year of birth, steps, outcomes,
-contact types, threshold categories, attendance) stays."""
+"""Erasing a client's personal data on request (GDPR, "recht op vergetelheid") or when its
+retention period is over, while the team's anonymous figures keep counting: the person becomes
+"Anoniem <id>", every free text about them is emptied, and what reports count (district, year of
+birth, steps, outcomes, contact types, threshold categories, attendance) stays.
+
+How long each kind of data is kept (README, "Bewaartermijnen"): RETENTION_MONTHS, each
+overridable by its environment variable."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
-from webapp.db import database
+from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, SqliteDatabase, fn
+from peewee import Case as SqlCase
+
+from webapp.db import BaseModel, database
 from webapp.models.audit import AuditEvent
 from webapp.models.cases import Case, CaseEvent, CaseStep, Visit
 from webapp.models.links import AccessLink
 from webapp.models.offer import Enrolment, Session
-from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, User
+from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, LoginSession, Throttle, User
 from webapp.models.referrals import Referral
+from webapp.models.security import SecurityEvent
 from webapp.models.tasks import Task
 from webapp.models.thresholds import CaseThreshold
 from webapp.timeutil import utcnow
+
+# Months each kind of data is kept by default, and the environment variable that changes it.
+RETENTION_MONTHS = {
+    # A closed case's personal data: long enough to help someone who comes back (most return
+    # within a season or two) and to answer questions about last year's work.
+    "closed_case": (24, "VRIJBAAN_KEEP_CLOSED_CASE_MONTHS"),
+    # A referral that was declined or never accepted: no case ever started.
+    "referral": (6, "VRIJBAAN_KEEP_REFERRAL_MONTHS"),
+    # An expired or revoked link: only to answer "why does my link not work?".
+    "link": (3, "VRIJBAAN_KEEP_LINK_MONTHS"),
+    # The security log: a year of attempts, to see patterns and answer an incident.
+    "security_log": (12, "VRIJBAAN_KEEP_SECURITY_LOG_MONTHS"),
+}
+# Throttle rows are dead once their window (15 minutes at most) is long over.
+THROTTLE_DEAD_AFTER = dt.timedelta(days=1)
+# What the "Te wissen" list shows ahead, and how long "bewaar nog" postpones.
+DUE_AHEAD = dt.timedelta(days=30)
+HOLD_MONTHS = 6
+
+
+def retention_months() -> dict[str, int]:
+    """The months each kind of data is kept: the environment's value, else the default."""
+    months = {}
+    for kind, (default, variable) in RETENTION_MONTHS.items():
+        value = os.environ.get(variable, "").strip()
+        months[kind] = int(value) if value.isdigit() and int(value) > 0 else default
+    return months
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same moment `months` calendar months earlier (the 31st becomes the month's last day)."""
+    return months_after(moment, -months)
+
+
+def months_after(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same moment `months` calendar months later (the 31st becomes the month's last day)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    first_of_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    last_day = (first_of_next - dt.timedelta(days=1)).day
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
+
+
+class RetentionHold(BaseModel):
+    """A coordinator keeps a closed case's data longer than its term, with the reason (a
+    complaint, a question from the client); erasure waits until `until`."""
+
+    case = ForeignKeyField(Case, index=True, on_delete="CASCADE")
+    until = DateTimeField(index=True)
+    reason = CharField(max_length=200)
+    user = ForeignKeyField(User, null=True, index=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
 
 
 def year_only(day: dt.date | None) -> dt.date | None:
@@ -29,26 +92,51 @@ def can_anonymise(client: Client) -> bool:
     return not Case.select().where(Case.client == client.id, Case.status == "open").exists()
 
 
-def anonymise_client(client: Client, by: User) -> None:
-    """Erase the personal data of the client and everything written about them (one transaction)."""
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A transaction that takes the write lock at once on SQLite (BEGIN IMMEDIATE): two
+    processes that read first and write then would otherwise each wait for the other."""
+    if isinstance(database.obj, SqliteDatabase):
+        with database.atomic("IMMEDIATE"):
+            yield
+    else:
+        with database.atomic():
+            yield
+
+
+def anonymise_client(
+    client: Client, by: User | None, action: str = "anonymise", only_if: Any = None
+) -> bool:
+    """Erase the personal data of the client and everything written about them (one transaction).
+    With `only_if`, only while that condition on the client still holds when the client's row
+    is claimed (a concurrent erasure or a reopened case wins); returns whether it erased."""
     cases = Case.select(Case.id).where(Case.client == client.id)
     enrolments = Enrolment.select(Enrolment.id).where(Enrolment.case.in_(cases))
     referrals = (Referral.client == client.id) | Referral.case.in_(cases)
-    with database.atomic():
-        Client.update(
-            first_name=ANONYMOUS_FIRST_NAME,
-            last_name=str(client.id),
-            birth_date=year_only(client.birth_date),
-            phone="",
-            email="",
-            street="",
-            postcode="",
-            household_note="",
-            card_type="",
-            card_valid_until=None,
-            updated_at=utcnow(),
-            version=Client.version + 1,
-        ).where(Client.id == client.id).execute()
+    claim = Client.id == client.id
+    if only_if is not None:
+        claim &= only_if
+    with write_transaction():
+        claimed = (
+            Client.update(
+                first_name=ANONYMOUS_FIRST_NAME,
+                last_name=str(client.id),
+                birth_date=year_only(client.birth_date),
+                phone="",
+                email="",
+                street="",
+                postcode="",
+                household_note="",
+                card_type="",
+                card_valid_until=None,
+                updated_at=utcnow(),
+                version=Client.version + 1,
+            )
+            .where(claim)
+            .execute()
+        )
+        if not claimed:
+            return False
         Case.update(question="", outcome_note="", version=Case.version + 1).where(
             Case.id.in_(cases)
         ).execute()
@@ -81,4 +169,245 @@ def anonymise_client(client: Client, by: User) -> None:
         AccessLink.delete().where(
             (AccessLink.client == client.id) | AccessLink.enrolment.in_(enrolments)
         ).execute()
-        AuditEvent.record("anonymise", client, user=by)
+        RetentionHold.update(reason="").where(RetentionHold.case.in_(cases)).execute()
+        AuditEvent.record(action, client, user=by, object_type="client")
+    return True
+
+
+def is_anonymised() -> Any:
+    """The condition for a client already erased ("Anoniem <id>")."""
+    return (Client.first_name == ANONYMOUS_FIRST_NAME) & (
+        Client.last_name == Client.id.cast("text")
+    )
+
+
+class Due(NamedTuple):
+    client_id: int
+    case_id: int  # the client's latest case
+    last_closed: dt.datetime
+    held_until: dt.datetime | None
+
+
+def _due_query(horizon: dt.datetime, months: int, *columns: Any) -> Any:
+    """The clients whose every case is closed and whose term (the last closing plus `months`,
+    or a hold's end when later) is reached by `horizon`; not yet erased. One grouped query."""
+    last_closed = fn.MAX(Case.closed_at)
+    held = fn.MAX(RetentionHold.until)
+    open_cases = fn.SUM(SqlCase(None, [(Case.status == "open", 1)], 0))
+    return (
+        Case.select(*columns)
+        .join(Client)
+        .switch(Case)
+        .join(RetentionHold, JOIN.LEFT_OUTER, on=(RetentionHold.case == Case.id))
+        .where(~is_anonymised())
+        .group_by(Case.client)
+        .having(
+            (open_cases == 0)
+            & (last_closed < months_before(horizon, months))
+            & (held.is_null() | (held < horizon))
+        )
+    )
+
+
+def clients_due(now: dt.datetime, ahead: dt.timedelta = dt.timedelta(0)) -> list[Due]:
+    """The clients whose data reaches its term by now + ahead, soonest first."""
+    months = retention_months()["closed_case"]
+    rows = _due_query(
+        now + ahead,
+        months,
+        Case.client,
+        fn.MAX(Case.id),
+        fn.MAX(Case.closed_at),
+        fn.MAX(RetentionHold.until),
+    ).tuples()
+    due = [Due(*row) for row in rows]
+    return sorted(due, key=lambda d: (term_of(d, months), d.client_id))
+
+
+def term_of(due: Due, months: int | None = None) -> dt.datetime:
+    """When this client's data reaches its term."""
+    months = months or retention_months()["closed_case"]
+    last_closed = due.last_closed
+    if isinstance(last_closed, str):  # SQLite hands MAX() of a datetime back as text
+        last_closed = dt.datetime.fromisoformat(last_closed)
+    held = due.held_until
+    if isinstance(held, str):
+        held = dt.datetime.fromisoformat(held)
+    term = months_after(last_closed, months)
+    return max(term, held) if held else term
+
+
+def keep_longer(case: Case, reason: str, by: User, now: dt.datetime | None = None) -> None:
+    """Postpone the erasure of this case's client by HOLD_MONTHS from now, with the reason."""
+    now = now or utcnow()
+    RetentionHold.create(case=case, until=months_after(now, HOLD_MONTHS), reason=reason, user=by)
+    AuditEvent.record("keep", case, user=by)
+
+
+def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
+    """Erase or delete everything past its term; returns how many of each (no names). Safe to
+    run on several servers at once: every erasure claims its rows with an UPDATE … WHERE that
+    re-checks the term, so a second run finds nothing left to do and counts nothing twice."""
+    now = now or utcnow()
+    months = retention_months()
+    done = {"clients": 0, "referrals": 0, "links": 0, "sessions": 0, "throttles": 0}
+    done["security_log"] = 0
+    for due in clients_due(now):
+        # The row's own condition first: PostgreSQL re-checks it on the newest version of the
+        # row after waiting for a concurrent erasure; the subquery keeps its older snapshot.
+        still_due = ~is_anonymised() & Client.id.in_(
+            _due_query(now, months["closed_case"], Case.client)
+        )
+        if anonymise_client(Client(id=due.client_id), None, "retention", only_if=still_due):
+            done["clients"] += 1
+    referral_cutoff = months_before(now, months["referral"])
+    stale = (
+        (Referral.status != "accepted")
+        & (fn.COALESCE(Referral.handled_at, Referral.submitted_at) < referral_cutoff)
+        & (Referral.first_name != ANONYMOUS_FIRST_NAME)
+    )
+    for referral in Referral.select(Referral.id, Referral.birth_date).where(stale):
+        with write_transaction():
+            done["referrals"] += (
+                Referral.update(
+                    first_name=ANONYMOUS_FIRST_NAME,
+                    last_name=str(referral.id),
+                    birth_date=year_only(referral.birth_date),
+                    phone="",
+                    street="",
+                    postcode="",
+                    household="",
+                    interests="",
+                    question="",
+                    decline_reason="",
+                )
+                .where(Referral.id == referral.id, stale)
+                .execute()
+            )
+    link_cutoff = months_before(now, months["link"])
+    done["links"] = (
+        AccessLink.delete()
+        .where((AccessLink.revoked_at < link_cutoff) | (AccessLink.expires_at < link_cutoff))
+        .execute()
+    )
+    done["sessions"] = LoginSession.delete().where(~LoginSession.alive(now)).execute()
+    done["throttles"] = (
+        Throttle.delete().where(Throttle.window_start < now - THROTTLE_DEAD_AFTER).execute()
+    )
+    done["security_log"] = (
+        SecurityEvent.delete()
+        .where(SecurityEvent.at < months_before(now, months["security_log"]))
+        .execute()
+    )
+    return done
+
+
+# Never part of an access request's export: secrets and internal bookkeeping.
+NOT_EXPORTED = {"token_hash", "search_text", "idempotency_key", "key_hash", "version"}
+
+
+def _row(model: Any, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """One record as its values, without secrets; a reference to a team member, an activity,
+    a step, a threshold category or an organisation as its name (ids mean nothing to a reader)."""
+    values = {}
+    for name, value in model.__data__.items():
+        if name in NOT_EXPORTED:
+            continue
+        kind = REFERENCE_KINDS.get(name)
+        if kind is not None and value is not None:
+            value = names[kind].get(value, value)
+        values[name] = value
+    return values
+
+
+# Which lookup names a referenced id (see _row).
+REFERENCE_KINDS = {
+    "mediator": "user",
+    "actor": "user",
+    "user": "user",
+    "changed_by": "user",
+    "created_by": "user",
+    "handled_by": "user",
+    "done_by": "user",
+    "activity": "activity",
+    "step": "step",
+    "category": "category",
+    "organisation": "organisation",
+}
+
+
+def client_export(client: Client) -> dict[str, Any]:
+    """Everything kept about one client (GDPR art. 15): the client, each case with its visits,
+    steps, timeline, thresholds, enrolments and sessions, referrals, links (never their token)
+    and who viewed or changed the file when (from the audit trail). Plain values, for the
+    printable page and the JSON alike."""
+    from webapp.models.cases import StepDefinition, step_label
+    from webapp.models.offer import Activity
+    from webapp.models.referrals import ReferringOrganisation
+    from webapp.models.thresholds import ThresholdCategory, threshold_category_label
+
+    cases = list(Case.select().where(Case.client == client.id).order_by(Case.opened_at))
+    case_ids = [c.id for c in cases] or [0]
+    enrolments = list(Enrolment.select().where(Enrolment.case.in_(case_ids)))
+    enrolment_ids = [e.id for e in enrolments] or [0]
+
+    # Every name a reference may need, one query per kind (the team and the lists are small).
+    names: dict[str, dict[int, str]] = {
+        "user": dict(User.select(User.id, User.name).tuples()),
+        "activity": dict(
+            Activity.select(Activity.id, Activity.title)
+            .join(Enrolment)
+            .where(Enrolment.id.in_(enrolment_ids))
+            .tuples()
+        ),
+        "step": {s.id: step_label(s.key, s.label) for s in StepDefinition.select()},
+        "category": {
+            c.id: threshold_category_label(c.key, c.label) for c in ThresholdCategory.select()
+        },
+        "organisation": dict(
+            ReferringOrganisation.select(ReferringOrganisation.id, ReferringOrganisation.name)
+            .join(Referral)
+            .where((Referral.client == client.id) | Referral.case.in_(case_ids))
+            .tuples()
+        ),
+    }
+
+    def rows(query: Any) -> list[dict[str, Any]]:
+        return [_row(r, names) for r in query]
+
+    by_case: dict[str, Any] = {
+        "visits": rows(Visit.select().where(Visit.case.in_(case_ids)).order_by(Visit.occurred_at)),
+        "steps": rows(CaseStep.select().where(CaseStep.case.in_(case_ids))),
+        "timeline": rows(CaseEvent.select().where(CaseEvent.case.in_(case_ids))),
+        "thresholds": rows(CaseThreshold.select().where(CaseThreshold.case.in_(case_ids))),
+        "enrolments": [_row(e, names) for e in enrolments],
+        "sessions": rows(Session.select().where(Session.enrolment.in_(enrolment_ids))),
+        "tasks": rows(Task.select().where(Task.case.in_(case_ids)).order_by(Task.id)),
+        "kept_longer": rows(RetentionHold.select().where(RetentionHold.case.in_(case_ids))),
+    }
+    referrals = rows(
+        Referral.select().where((Referral.client == client.id) | Referral.case.in_(case_ids))
+    )
+    links = rows(
+        AccessLink.select().where(
+            (AccessLink.client == client.id) | AccessLink.enrolment.in_(enrolment_ids)
+        )
+    )
+    seen: dict[int, dict[str, Any]] = {}
+    for case in cases:
+        for event in AuditEvent.for_case(case):
+            seen[event.id] = {
+                "at": event.at,
+                "who": event.actor,
+                "what": event.label,
+                "fields": event.field_labels,
+            }
+    trail = sorted(seen.values(), key=lambda e: e["at"])
+    return {
+        "client": _row(client, names),
+        "cases": [_row(c, names) for c in cases],
+        **by_case,
+        "referrals": referrals,
+        "links": links,
+        "audit": trail,
+    }
