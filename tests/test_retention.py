@@ -93,6 +93,16 @@ def world(client, mediator, coordinator, closed_case):  # type: ignore[no-untype
         models.SecurityEvent.create(kind="login-failed", at=NOW)
         models.RecoveryCode.create(user=coordinator, code_hash="x" * 64)
         models.TeamSetting.create(key="retention-test", value="1")
+        # A message row holds no text or address: it stays, like the audit trail.
+        models.Message.create(
+            kind="client_session",
+            channel="sms",
+            target="retention-test",
+            due_on=NOW.date(),
+            case=closed_case["case"].id,
+            client=closed_case["case"].client_id,
+            status="sent",
+        )
     return {"later": later, "soon": soon, "held": held, "open": still_open, **closed_case}
 
 

@@ -244,6 +244,7 @@ EXPORT_TITLES = {
     "sessions": _l("Keren dat de persoon naar een activiteit ging"),
     "tasks": _l("Te doen"),
     "kept_longer": _l("Langer bewaard"),
+    "messages": _l("Berichten (sms en e-mail), zonder hun tekst"),
     "referrals": _l("Aanmeldingen door een doorverwijzer"),
     "links": _l("Persoonlijke links (zonder de link zelf)"),
     "audit": _l("Wie het dossier bekeek of wijzigde"),
@@ -355,6 +356,13 @@ EXPORT_FIELDS = {
     "who": _l("wie"),
     "what": _l("wat"),
     "fields": _l("welke gegevens"),
+    "channel": _l("via"),
+    "target": _l("waarover"),
+    "due_on": _l("voor de dag"),
+    "attempts": _l("pogingen"),
+    "next_try_at": _l("volgende poging"),
+    "claimed_at": _l("in behandeling sinds"),
+    "sent_at": _l("verstuurd op"),
 }
 
 

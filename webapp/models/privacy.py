@@ -342,6 +342,7 @@ def client_export(client: Client) -> dict[str, Any]:
     and who viewed or changed the file when (from the audit trail). Plain values, for the
     printable page and the JSON alike."""
     from webapp.models.cases import StepDefinition, step_label
+    from webapp.models.messages import Message
     from webapp.models.offer import Activity
     from webapp.models.referrals import ReferringOrganisation
     from webapp.models.thresholds import ThresholdCategory, threshold_category_label
@@ -384,6 +385,11 @@ def client_export(client: Client) -> dict[str, Any]:
         "sessions": rows(Session.select().where(Session.enrolment.in_(enrolment_ids))),
         "tasks": rows(Task.select().where(Task.case.in_(case_ids)).order_by(Task.id)),
         "kept_longer": rows(RetentionHold.select().where(RetentionHold.case.in_(case_ids))),
+        "messages": rows(
+            Message.select()
+            .where((Message.client == client.id) | Message.case.in_(case_ids))
+            .order_by(Message.id)
+        ),
     }
     referrals = rows(
         Referral.select().where((Referral.client == client.id) | Referral.case.in_(case_ids))
