@@ -88,7 +88,12 @@ def test_a_request_id_from_outside_that_is_not_a_proxys_is_replaced(app: Flask) 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze here")
 def test_the_shipped_systemd_units_pass_systemd_analyze(app: Flask, tmp_path: Path) -> None:
     (tmp_path / "env").write_text("PUBLIC_BASE_URL=https://vrijbaan.example.be\n")
-    units = ["vrijbaan.service", "vrijbaan-backup.service", "vrijbaan-backup.timer"]
+    units = [
+        f"vrijbaan{name}.{kind}"
+        for name in ("", "-backup", "-messages", "-retention")
+        for kind in ("service", "timer")
+        if name or kind == "service"
+    ]
     for name in units:
         printed = app.test_cli_runner().invoke(
             args=[

@@ -18,6 +18,10 @@ FILES = {
     "vrijbaan.service": "vrijbaan.service",
     "vrijbaan-backup.service": "vrijbaan-backup.service",
     "vrijbaan-backup.timer": "vrijbaan-backup.timer",
+    "vrijbaan-messages.service": "vrijbaan-messages.service",
+    "vrijbaan-messages.timer": "vrijbaan-messages.timer",
+    "vrijbaan-retention.service": "vrijbaan-retention.service",
+    "vrijbaan-retention.timer": "vrijbaan-retention.timer",
 }
 
 
