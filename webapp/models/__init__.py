@@ -55,11 +55,15 @@ from webapp.models.people import (
 from webapp.models.privacy import anonymise_client, can_anonymise
 from webapp.models.referrals import (
     FIRST_CONTACT,
+    FIRST_CONTACT_TERM,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
+    REFERRER_STATUSES,
     Referral,
     ReferringOrganisation,
+    referrals_for_referrer,
     referrals_waiting,
+    referrals_without_first_contact,
     today_referral_context,
 )
 from webapp.models.security import (

@@ -17,6 +17,7 @@ from webapp.models import (
     ThresholdCategory,
     User,
     referrals_waiting,
+    referrals_without_first_contact,
 )
 from webapp.referrals import bp
 from webapp.referrals.forms import AcceptForm, DeclineForm, options
@@ -145,6 +146,7 @@ def index() -> Response:
         "referrals/index.html",
         "content",
         waiting=referrals_waiting(),
+        late_referrals=referrals_without_first_contact(),
         handled=Referral.recently_handled(),
     )
 
