@@ -306,6 +306,10 @@ def test_accept_opens_a_case_for_a_new_client(client, coordinator, mediator, org
     referral = in_db(lambda: models.Referral.get_by_id(referral.id))
     assert referral.status == "accepted" and referral.handled_by_id == coordinator.id
     case = in_db(lambda: models.Case.get_by_id(referral.case_id))
+    # "Aanvaarden en dossier openen" opens the new case.
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    opened = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Doorverwijzing {referral.reference} aanvaard" in opened and "Yusuf Demir" in opened
     assert case.mediator_id == mediator.id and case.source == "doorverwijzing"
     assert case.interests == "sport" and "voetbalclub" in case.question
     assert case.current_position == 2  # "Aanmelding" done

@@ -65,11 +65,14 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     screenshot(page, "referral-intake")
     assert axe_violations(page) == []
     page.get_by_role("button", name="Aanvaarden en dossier openen").click()
-    page.get_by_text("Aanvaard").first.wait_for()
+    # Accepting opens the new case.
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    case_id = in_db(lambda: models.Referral.get().case_id)
+    assert page.url.endswith(f"/cases/{case_id}")
+    assert in_db(lambda: models.Case.get_by_id(case_id).mediator_id) == mediator.id
+    page.goto(f"{live_server}/referrals/{in_db(lambda: models.Referral.get().id)}")
     mail = page.get_by_role("link", name=re.compile("Laat de doorverwijzer het weten"))
     assert mail.get_attribute("href").startswith("mailto:lies%40caw.test")
-    case_id = in_db(lambda: models.Referral.get().case_id)
-    assert in_db(lambda: models.Case.get_by_id(case_id).mediator_id) == mediator.id
 
     page.goto(f"{live_server}/referrals/")
     assert axe_violations(page) == []
