@@ -407,3 +407,13 @@ def test_months_read_in_the_language_of_the_screen(app) -> None:
             assert month_label(dt.date(2026, 1, 1)) == "jan 2026"
         with force_locale("en"):
             assert month_label(dt.date(2026, 3, 1)) == "Mar 2026"
+
+
+def test_the_figures_tab_is_named_for_what_it_holds(client, mediator, coordinator) -> None:
+    client.login(mediator)
+    tabbar = client.get("/").get_data(as_text=True).split('class="tabbar"')[1]
+    assert "Cijfers</a>" in tabbar and "Team</a>" not in tabbar
+    assert "<svg" in tabbar and "▦" not in tabbar  # icons of our own, not text symbols
+    client.login(coordinator)
+    tabbar = client.get("/").get_data(as_text=True).split('class="tabbar"')[1]
+    assert "Team</a>" in tabbar  # a coordinator also finds the team's pages there
