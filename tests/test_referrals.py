@@ -137,7 +137,7 @@ def test_empty_form_shows_errors_next_to_fields(client, token) -> None:
         "Vul je naam in.",
         "Vul je e-mailadres in.",
         "Vul de voornaam in.",
-        "Vul de achternaam in.",
+        "Vul de familienaam in.",
         "Vul de geboortedatum in.",
         "Beschrijf kort de vraag.",
         "Kies hoe we de persoon het best eerst ontmoeten.",

@@ -35,7 +35,7 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     page.get_by_label("Jouw naam").fill("Lies Verbruggen")
     page.get_by_label("Jouw e-mailadres").fill("lies@caw.test")
     page.get_by_label("Voornaam").fill("Rahel")
-    page.get_by_label("Achternaam").fill("Tesfay")
+    page.get_by_label("Familienaam").fill("Tesfay")
     page.get_by_label("Geboortedatum").fill("2011-09-14")
     page.get_by_label("District").select_option("Borgerhout")
     page.get_by_label("sport").check()

@@ -38,9 +38,9 @@ AUDIT_LABELS = {
     ("cant_come", "session"): _l("meldde: kan niet komen"),
     ("create", "accesslink"): _l("maakte een link"),
     ("revoke", "accesslink"): _l("trok een link in"),
-    ("view", "referral"): _l("bekeek de aanmelding"),
-    ("accept", "referral"): _l("aanvaardde de aanmelding"),
-    ("create", "referral"): _l("verstuurde de aanmelding"),
+    ("view", "referral"): _l("bekeek de doorverwijzing"),
+    ("accept", "referral"): _l("aanvaardde de doorverwijzing"),
+    ("create", "referral"): _l("verstuurde de doorverwijzing"),
 }
 LINK_ACTORS = {
     "client": _l("de cliënt, via de persoonlijke link"),
