@@ -725,7 +725,7 @@ def test_assigning_shows_service_caseload_languages_and_district(
     assert len(more) == len(few)
     choice = page.split(f'value="{other_mediator.id}"')[1].split("</label>")[0]
     assert "4 open dossiers" in choice
-    assert "Spreekt العربية, Français" in choice
+    assert "Spreekt <bdi>العربية</bdi>, <bdi>Français</bdi>" in choice
     assert "Vooral in Deurne, Hoboken" in choice  # the two with most clients
     mine = page.split(f'value="{mediator.id}" checked')[1].split("</label>")[0]
     assert "1 open dossier" in mine and "Vooral in Borgerhout" in mine
