@@ -46,7 +46,7 @@
       labels: {
         contact_type: "Soort contact", occurred_at: "Wanneer", duration_minutes: "Duur (minuten)",
         place: "Plaats", contact_made: "Contact gehad", planned: "Gepland (nog niet gebeurd)",
-        notes: "Notities", next_action: "Volgende stap", next_action_due: "Tegen wanneer",
+        notes: "Notities", next_action: "Te doen", next_action_due: "Tegen wanneer",
       },
     },
     en: {
@@ -82,7 +82,7 @@
       labels: {
         contact_type: "Type of contact", occurred_at: "When", duration_minutes: "Duration (minutes)",
         place: "Place", contact_made: "Contact made", planned: "Planned (not happened yet)",
-        notes: "Notes", next_action: "Next step", next_action_due: "By when",
+        notes: "Notes", next_action: "To do", next_action_due: "By when",
       },
     },
   };

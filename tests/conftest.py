@@ -212,6 +212,15 @@ def make_case(
         )
 
 
+def make_task(
+    case: models.Case, text: str, due: dt.date | None = None, **fields: Any
+) -> models.Task:
+    """An open to-do on the case, given by its mediator unless told otherwise."""
+    fields.setdefault("created_by", case.mediator_id)
+    with database.connection_context():
+        return models.Task.create(case=case.id, text=text, due=due, **fields)
+
+
 @pytest.fixture
 def case(mediator: models.User) -> models.Case:
     return make_case(mediator)
@@ -249,6 +258,7 @@ __all__ = [
     "in_db",
     "make_case",
     "make_client",
+    "make_task",
     "make_user",
     "utcnow",
 ]

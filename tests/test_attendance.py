@@ -1,5 +1,5 @@
 """The provider's attendance page: minimal data, present / not present with a remark, the step
-and timeline effects, the next action after an absence, corrections, languages, CSRF."""
+and timeline effects, the to-do after an absence, corrections, languages, CSRF."""
 
 from __future__ import annotations
 
@@ -81,18 +81,20 @@ def test_presence_completes_the_first_time_step(provider_page) -> None:
     assert audit.link == link.id
 
 
-def test_absence_gives_the_mediator_a_next_action(provider_page, mediator) -> None:
+def test_absence_gives_the_mediator_a_task(provider_page, mediator) -> None:
     case = provider_page["case"]
     assert confirm(provider_page, provider_page["now"], "absent").status_code == 303
-    visit = in_db(lambda: models.Visit.get(models.Visit.case == case.id))
+    task = in_db(lambda: models.Task.get(models.Task.case == case.id))
     session = in_db(lambda: models.Session.get_by_id(provider_page["now"]))
     day = session.starts_at  # the label uses the Brussels day
     from webapp.timeutil import to_local
 
     local = to_local(day)
-    assert visit.next_action == f"Bel Amina: afwezig op {local.day}/{local.month}"
-    assert visit.next_action_due == local_today() and visit.contact_made is False
-    assert visit.mediator_id == mediator.id
+    assert task.text == f"Bel Amina: afwezig op {local.day}/{local.month}"
+    assert task.due == local_today() and task.source == "attendance"
+    assert task.created_by_id is None and task.done_at is None  # given by the provider's link
+    # No contact is invented for it.
+    assert in_db(lambda: models.Visit.select().where(models.Visit.case == case.id).count()) == 0
     assert "attendance_absent" in event_kinds(case)
     assert step_status(case, "eerste_keer") == "todo"
 
@@ -102,7 +104,7 @@ def test_the_provider_can_correct_and_repeating_changes_nothing(provider_page) -
     confirm(provider_page, provider_page["now"], "absent")
     confirm(provider_page, provider_page["now"], "absent")
     assert event_kinds(case).count("attendance_absent") == 1
-    assert in_db(lambda: models.Visit.select().count()) == 1
+    assert in_db(lambda: models.Task.select().count()) == 1
     confirm(provider_page, provider_page["now"], "present")
     assert in_db(lambda: models.Session.get_by_id(provider_page["now"]).attendance) == "present"
     assert step_status(case, "eerste_keer") == "done"

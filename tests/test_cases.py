@@ -10,13 +10,22 @@ import uuid
 
 import pytest
 
-from tests.conftest import HTMX, count_queries, in_db, make_case, make_client, make_user
+from tests.conftest import (
+    HTMX,
+    count_queries,
+    in_db,
+    make_case,
+    make_client,
+    make_task,
+    make_user,
+)
 from webapp.models import (
     AuditEvent,
     Case,
     CaseEvent,
     Client,
     StepDefinition,
+    Task,
     User,
     Visit,
     database,
@@ -57,13 +66,13 @@ def add_visit(case: Case, days_ago: int, planned: bool = False, **fields) -> Vis
 # --- Caseload -------------------------------------------------------------------------------
 
 
-def test_caseload_lists_my_open_cases_with_step_last_contact_and_next_action(
+def test_caseload_lists_my_open_cases_with_step_last_contact_and_first_task(
     client, mediator, other_mediator
 ) -> None:
     mine = make_case(mediator, make_client(first_name="Youssef", last_name="El Idrissi"))
-    add_visit(
-        mine, 3, next_action="Bellen naar de voetbalclub", next_action_due=dt.date(2020, 1, 6)
-    )
+    add_visit(mine, 3)
+    make_task(mine, "Later bellen", dt.date(2020, 2, 6))
+    make_task(mine, "Bellen naar de voetbalclub", dt.date(2020, 1, 6))
     add_visit(mine, -1, planned=True)  # a planned contact is not a last contact
     make_case(other_mediator, make_client(first_name="Kasia", last_name="Nowak"))
     client.login(mediator)
@@ -73,8 +82,9 @@ def test_caseload_lists_my_open_cases_with_step_last_contact_and_next_action(
     assert "Stap 2/9 · Kennismaking" in page
     three_days_ago = (utcnow() - dt.timedelta(days=3)).date()
     assert "Laatste contact: " in page and "nog geen" not in page
-    assert "Bellen naar de voetbalclub" in page
-    assert 'class="meta overdue"' in page  # due in 2020: shown as late, in red
+    # The most urgent open to-do of the case, late since 2020: shown as late, in red.
+    assert "Te doen: Bellen naar de voetbalclub" in page and "Later bellen" not in page
+    assert 'class="meta overdue"' in page
     assert three_days_ago  # (the date itself is formatted by Babel)
 
 
@@ -178,12 +188,13 @@ def bulk_cases(mediator, n: int, prefix: str = "Bulk") -> None:  # type: ignore[
                         "mediator": mediator.id,
                         "contact_type": "telefonisch",
                         "occurred_at": utcnow() - dt.timedelta(days=1),
-                        "next_action": "Terugbellen",
-                        "next_action_due": local_today(),
                         "idempotency_key": uuid.uuid4().hex,
                     }
                     for cid in case_ids
                 ]
+            ).execute()
+            Task.insert_many(
+                [{"case": cid, "text": "Terugbellen", "due": local_today()} for cid in case_ids]
             ).execute()
 
     in_db(insert)
@@ -803,16 +814,15 @@ def test_post_without_csrf_token_is_refused(client, mediator, case) -> None:
 
 def test_case_page_is_small_and_runs_constant_queries(client, mediator, case) -> None:
     for n in range(30):
-        add_visit(
+        visit = add_visit(
             case,
             n + 1,
             contact_type=("huisbezoek", "telefonisch", "permanentie")[n % 3],
             duration_minutes=45,
             place="Bij de cliënt thuis, Turnhoutsebaan",
             notes="Gesprek over zwemles voor de kinderen; mama wil eerst het zwembad zien. " * 2,
-            next_action="Inschrijving zwemclub nakijken",
-            next_action_due=local_today(),
         )
+        make_task(case, "Inschrijving zwemclub nakijken", local_today(), visit=visit)
     client.login(mediator)
     with count_queries() as queries:
         response = client.get(f"/cases/{case.id}")
@@ -821,7 +831,7 @@ def test_case_page_is_small_and_runs_constant_queries(client, mediator, case) ->
     assert size <= 14 * 1024, size
     bulk_cases(mediator, 1000)
     for n in range(20):
-        add_visit(case, n + 40)
+        make_task(case, f"Nog iets {n}", local_today(), visit=add_visit(case, n + 40))
     with count_queries() as more:
         client.get(f"/cases/{case.id}")
     assert len(more) == len(queries)
@@ -864,11 +874,13 @@ def test_demo_cases_cover_every_step_outcome_and_contact_type(app) -> None:
         assert any(utcnow() < v.occurred_at < soon for v in planned)
         assert any(tomorrow_start <= v.occurred_at < tomorrow_end for v in planned)
         assert all(v.occurred_at > utcnow() for v in planned)
-        open_actions = Visit.select().where(
-            Visit.next_action != "", Visit.next_action_done_at.is_null()
-        )
-        dues = {v.next_action_due for v in open_actions}
+        open_tasks = list(Task.select().where(Task.done_at.is_null()))
+        dues = {t.due for t in open_tasks}
         assert local_today() in dues and any(d < local_today() for d in dues)
+        # Several open to-dos on some cases, each planned by a visit of that case.
+        per_case = [t.case_id for t in open_tasks]
+        assert any(per_case.count(c) > 1 for c in per_case)
+        assert all(t.visit.case_id == t.case_id for t in open_tasks if t.source == "visit")
         owners = {c.mediator_id for c in Case.select()}
         assert owners == {u.id for u in users if u.role == "mediator"}
         assert (

@@ -31,9 +31,10 @@ def closed(mediator: models.User) -> dict[str, object]:
             mediator=mediator,
             contact_type="telefonisch",
             occurred_at=utcnow() - dt.timedelta(days=1),
-            next_action="Turnclub Hoboken bellen",
-            next_action_due=local_today(),
             idempotency_key="closed-1",
+        )
+        task = models.Task.create(
+            case=case, visit=visit, text="Turnclub Hoboken bellen", due=local_today()
         )
         planned = models.Visit.create(
             case=case,
@@ -51,6 +52,7 @@ def closed(mediator: models.User) -> dict[str, object]:
         return {
             "case": models.Case.get_by_id(case.id),
             "visit": visit,
+            "task": task,
             "planned": planned,
             "threshold": threshold,
             "enrolment": enrolment,
@@ -103,7 +105,7 @@ def test_a_coordinator_still_reopens_assigns_erases_and_corrects(
 
 
 def _refused_requests(closed: dict[str, object]) -> list[tuple[str, str, dict[str, object]]]:
-    case, visit = closed["case"], closed["visit"]
+    case = closed["case"]
     t, e, s = closed["threshold"], closed["enrolment"], closed["session"]
     cid, a = case.id, closed["activity"].id
     return [
@@ -111,7 +113,8 @@ def _refused_requests(closed: dict[str, object]) -> list[tuple[str, str, dict[st
         ("post", f"/cases/{cid}/visits", visit_data()),
         ("get", f"/visits/{closed['planned'].id}/edit", {}),
         ("post", f"/visits/{closed['planned'].id}", visit_data()),
-        ("post", f"/visits/{visit.id}/action-done", {}),
+        ("post", f"/tasks/{closed['task'].id}/done", {}),
+        ("post", f"/cases/{cid}/tasks", {"text": "Bellen"}),
         ("get", f"/cases/{cid}/thresholds/new", {}),
         ("post", f"/cases/{cid}/thresholds/", {"category": t.category_id, "status": "open"}),
         ("get", f"/cases/{cid}/thresholds/{t.id}/edit", {}),
@@ -159,8 +162,8 @@ def test_every_addition_to_a_closed_case_is_refused_with_the_reason(
         )
     )
     assert after == before
-    visit = in_db(lambda: models.Visit.get_by_id(closed["visit"].id))
-    assert visit.next_action_done_at is None
+    task = in_db(lambda: models.Task.get_by_id(closed["task"].id))
+    assert task.done_at is None
 
 
 def test_after_reopening_the_case_takes_additions_again(client, mediator, closed) -> None:

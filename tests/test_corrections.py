@@ -50,8 +50,6 @@ def correction(visit: models.Visit, **overrides: object) -> dict[str, object]:
         duration_minutes=str(visit.duration_minutes),
         place=visit.place,
         notes=visit.notes,
-        next_action=visit.next_action,
-        next_action_due=visit.next_action_due.isoformat() if visit.next_action_due else "",
         version=str(visit.version or 1),
     )
     data.update(overrides)
@@ -183,7 +181,8 @@ def test_the_correction_form_is_filled_with_what_is_stored(client, mediator, cas
     page = response.get_data(as_text=True)
     assert ("<html" in page) == (not headers)
     assert "Contact aanpassen" in page
-    assert "Amina wil graag zwemmen." in page and 'value="Zwemclub Borgerhout bellen"' in page
+    assert "Amina wil graag zwemmen." in page
+    assert 'name="next_action"' not in page  # its to-dos are kept under Te doen
     assert 'name="version" type="hidden" value="1"' in page
     assert 'name="planned"' not in page  # a recorded contact stays recorded
     assert f'href="/visits/{visit.id}/remove"' in page
@@ -324,7 +323,7 @@ def test_a_removed_contact_counts_nowhere_and_says_so_on_the_timeline(
     assert expected in page and "Turnclub Hoboken bellen" not in page
     # Not in the lists, not on Vandaag, not in the reports.
     assert "Turnclub Hoboken bellen" not in client.get("/").get_data(as_text=True)
-    assert in_db(lambda: models.Case.next_actions([case.id])) == {}
+    assert in_db(lambda: list(models.Task.select().where(models.Task.case == case.id))) == []
     year = Period(dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=1))
     table = in_db(lambda: contacts(year))
     assert [row.values[0] for row in table.rows if row.label == "huisbezoek"] == [1]

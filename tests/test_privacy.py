@@ -58,15 +58,17 @@ def closed_case(client, mediator):  # type: ignore[no-untyped-def]
     )
     case = make_case(mediator, person, question="Zoekt zwemles voor haar dochter")
     with database.connection_context():
-        models.Visit.create(
+        visit = models.Visit.create(
             case=case,
             mediator=mediator,
             contact_type="huisbezoek",
             occurred_at=utcnow() - dt.timedelta(days=20),
             place="Keukentafel thuis",
             notes="Sprak over de schulden bij de huisbaas",
-            next_action="Bel Zoubida over het attest",
             idempotency_key="privacy-visit",
+        )
+        models.Task.create(
+            case=case, text="Bel Zoubida over het attest", visit=visit, created_by=mediator
         )
         step = models.CaseStep.get(models.CaseStep.case == case.id)
         step.note = "Attest OCMW aangevraagd"

@@ -404,7 +404,7 @@ def test_the_referral_shows_on_the_case(client, coordinator, mediator, organisat
     case_id = in_db(lambda: models.Referral.get_by_id(referral.id).case_id)
     context = in_db(lambda: models.case_threshold_context(models.Case.get_by_id(case_id)))
     assert context["referral"].organisation.name == "CAW Antwerpen"
-    page = client.get(f"/cases/{case_id}/thresholds/").get_data(as_text=True)
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Doorverwezen door Lies Verbruggen (CAW Antwerpen)" in page
 
 

@@ -125,3 +125,75 @@ def test_all_steps_set_leaves_the_last_position(mediator) -> None:
     for key in ("eerste_keer", "opvolging", "afronding"):
         set_status(case, key, "skipped", mediator)
     assert case.current_position == 9
+
+
+# --- An event completes the open steps before its own (the tracker never lies) --------------
+
+
+def auto_details(case) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Step key → what the timeline says did it, for the steps completed by an event."""
+    return in_db(
+        lambda: {
+            e.step.key: e.detail
+            for e in CaseEvent.timeline(case)
+            if e.kind == "step_auto" and e.step_id
+        }
+    )
+
+
+def test_enrolling_at_zoeken_completes_zoeken_and_inschrijving(client, mediator) -> None:
+    from tests.test_activities import enrol_data, make_activity
+
+    case = make_case(mediator)
+    for key in ("kennismaking", "vraagverheldering"):
+        set_status(case, key, "done", mediator, note="met de hand")
+    set_status(case, "rechten", "skipped", mediator, note="heeft al een kaart")
+    activity = make_activity(title="Turnen Hoboken")
+    client.login(mediator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Stap 5/9 · Zoeken &amp; kiezen" in page
+    response = client.post(
+        f"/activities/cases/{case.id}/enrol/{activity.id}", data=enrol_data(), follow_redirects=True
+    )
+    assert response.status_code == 200
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    # The tracker says where the case really is: enrolled, the first time together next.
+    assert "Stap 7/9 · Eerste keer samen" in page
+    now = statuses(case)
+    assert now["zoeken"] == now["inschrijving"] == "done"
+    # What was done or skipped by hand stays as it was, with its note and who.
+    assert now["rechten"] == "skipped" and step(case, "rechten").note == "heeft al een kaart"
+    assert step(case, "vraagverheldering").note == "met de hand"
+    # The timeline shows both as done by the enrolment.
+    assert auto_details(case)["zoeken"] == auto_details(case)["inschrijving"]
+    assert auto_details(case)["inschrijving"] == "door de inschrijving"
+    assert "door de inschrijving" in page
+
+
+def test_attendance_and_first_contact_complete_the_steps_before_theirs(mediator) -> None:
+    case = make_case(mediator)
+    in_db(lambda: case.complete_step_by_event("attended", mediator))
+    in_db(case.refresh_position)
+    assert set(list(statuses(case).values())[:7]) == {"done"}
+    assert statuses(case)["opvolging"] == "todo" and case.current_position == 8
+    assert auto_details(case)["kennismaking"] == "door de eerste keer samen"
+    # First contact: Kennismaking, Aanmelding was done when the case opened.
+    other = make_case(mediator)
+    in_db(lambda: other.complete_step_by_event("first_contact", mediator))
+    assert [k for k, v in statuses(other).items() if v == "done"] == ["aanmelding", "kennismaking"]
+
+
+def test_an_event_whose_step_was_done_by_hand_completes_nothing_else(mediator) -> None:
+    # A mediator who opened "Zoeken & kiezen" again to look for a second activity: the next
+    # enrolment or attendance of the first one must not tick it off behind their back.
+    case = make_case(mediator)
+    set_status(case, "inschrijving", "done", mediator)
+    assert in_db(lambda: case.complete_step_by_event("enrolled", mediator)) is None
+    assert statuses(case)["zoeken"] == "todo" and statuses(case)["kennismaking"] == "todo"
+
+
+def test_closing_early_does_not_pretend_the_steps_were_done(mediator) -> None:
+    case = make_case(mediator)
+    in_db(lambda: case.close("unreachable", "", "", mediator))
+    assert statuses(case)["afronding"] == "done"
+    assert [k for k, v in statuses(case).items() if v == "done"] == ["aanmelding", "afronding"]

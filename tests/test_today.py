@@ -1,4 +1,4 @@
-"""Vandaag: planned contacts, next actions due, recent cases; mine or the team's; constant cost."""
+"""Vandaag: planned contacts, to-dos due, recent cases; mine or the team's; constant cost."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
+from tests.conftest import HTMX, count_queries, in_db, make_case, make_client, make_task
 from webapp import models
 from webapp.db import database
 from webapp.timeutil import local_today, to_utc, utcnow
@@ -57,18 +57,13 @@ def test_a_mediator_sees_their_day(client, mediator, other_mediator, day, header
         place="Overmorgen-plek",
     )
     add_visit(elif_, planned=True, occurred_at=at_local(day, 23, 45), place="Niet van mij")
-    add_visit(
-        youssef, next_action="Attest OCMW opvragen", next_action_due=day - dt.timedelta(days=3)
-    )
-    add_visit(amina, next_action="Zwemclub bellen", next_action_due=day)
-    add_visit(amina, next_action="Later pas", next_action_due=day + dt.timedelta(days=4))
-    add_visit(
-        amina,
-        next_action="Al gedaan",
-        next_action_due=day - dt.timedelta(days=1),
-        next_action_done_at=utcnow(),
-    )
-    add_visit(elif_, next_action="Iets van Tom", next_action_due=day)
+    make_task(youssef, "Attest OCMW opvragen", day - dt.timedelta(days=3))
+    make_task(amina, "Zwemclub bellen", day)
+    make_task(amina, "Turnclub Hoboken bellen", day + dt.timedelta(days=2))
+    make_task(amina, "Later pas", day + dt.timedelta(days=4))
+    make_task(amina, "Zonder datum")
+    make_task(amina, "Al gedaan", day - dt.timedelta(days=1), done_at=utcnow())
+    make_task(elif_, "Iets van Tom", day)
 
     client.login(mediator)
     response = client.get("/", headers=headers)
@@ -82,10 +77,18 @@ def test_a_mediator_sees_their_day(client, mediator, other_mediator, day, header
     assert "Overmorgen-plek" not in page and "Niet van mij" not in page
     assert "23:30" in page and "00:15" in page
     assert page.count("Registreren") == 2
-    # Next actions: overdue first, then today; not the later, done or other mediator's ones.
-    assert page.index("Attest OCMW opvragen") < page.index("Zwemclub bellen")
-    assert "Te laat:" in page
-    for absent in ("Later pas", "Al gedaan", "Iets van Tom", "Elif Yilmaz", "Heel het team"):
+    # To-dos: overdue first, then today, then the next two days; not the later, undated, done
+    # or other mediator's ones.
+    tasks = page.split('id="today-actions-title"')[1].split("</section>")[0]
+    assert (
+        tasks.index("Attest OCMW opvragen")
+        < tasks.index("Zwemclub bellen")
+        < tasks.index("Turnclub Hoboken bellen")
+    )
+    assert "Te laat:" in tasks and "Youssef El Idrissi" in tasks
+    for absent in ("Later pas", "Zonder datum", "Al gedaan", "Iets van Tom"):
+        assert absent not in tasks
+    for absent in ("Elif Yilmaz", "Heel het team"):
         assert absent not in page
     # Recently touched cases.
     assert "Youssef El Idrissi" in page and "Stap 2/9" in page
@@ -104,8 +107,8 @@ def test_a_coordinator_switches_between_own_work_and_the_team(
 ) -> None:
     own = make_case(coordinator, make_client(first_name="Kasia", last_name="Kowalska"))
     theirs = make_case(mediator)
-    add_visit(own, next_action="Eigen opvolging", next_action_due=day)
-    add_visit(theirs, next_action="Opvolging van Sara", next_action_due=day)
+    make_task(own, "Eigen opvolging", day)
+    make_task(theirs, "Opvolging van Sara", day)
     client.login(coordinator)
     mine = client.get("/").get_data(as_text=True)
     assert "Eigen opvolging" in mine and "Opvolging van Sara" not in mine
@@ -120,7 +123,7 @@ def test_a_coordinator_switches_between_own_work_and_the_team(
 
 def test_a_mediator_cannot_switch_to_the_team(client, mediator, other_mediator, day) -> None:
     theirs = make_case(other_mediator)
-    add_visit(theirs, next_action="Opvolging van Tom", next_action_due=day)
+    make_task(theirs, "Opvolging van Tom", day)
     client.login(mediator)
     assert "Opvolging van Tom" not in client.get("/?scope=team").get_data(as_text=True)
 
@@ -134,8 +137,8 @@ def test_recording_from_vandaag_opens_the_planned_contact(client, mediator, day)
 
 
 def bulk(mediator: models.User, n: int, day: dt.date) -> None:
-    """n more cases, each with a contact planned today, an overdue next action and a card that
-    runs out next week."""
+    """n more cases, each with a contact planned today, an overdue to-do and a card that runs
+    out next week."""
     now = utcnow()
     with database.connection_context(), database.atomic():
         before = models.Case.select().count()
@@ -172,13 +175,17 @@ def bulk(mediator: models.User, n: int, day: dt.date) -> None:
                 {
                     **common,
                     "occurred_at": now - dt.timedelta(days=5),
-                    "next_action": f"Bellen {i}",
-                    "next_action_due": day - dt.timedelta(days=2),
                     "idempotency_key": uuid.uuid4().hex,
                 }
             )
         for chunk in range(0, len(rows), 400):
             models.Visit.insert_many(rows[chunk : chunk + 400]).execute()
+        tasks = [
+            {"case": cid, "text": f"Bellen {i}", "due": day - dt.timedelta(days=2)}
+            for i, cid in enumerate(case_ids)
+        ]
+        for chunk in range(0, len(tasks), 400):
+            models.Task.insert_many(tasks[chunk : chunk + 400]).execute()
 
 
 def queries_and_size(client, url: str = "/") -> tuple[int, int]:

@@ -347,7 +347,12 @@ def test_a_role_change_asks_again_and_keeps_what_was_typed(client, coordinator, 
     client.login(coordinator)
     long_ago()
     url = f"/admin/users/{mediator.id}"
-    data = {"name": "Sara El Amrani-Peeters", "role": "coordinator", "service": "jeugd"}
+    data = {
+        "name": "Sara El Amrani-Peeters",
+        "role": "coordinator",
+        "service": "jeugd",
+        "version": str(mediator.version),
+    }
     asked = client.post(url, data=data)
     assert asked.status_code == 200 and "Bevestig dat jij het bent" in asked.text
     for value in ("Sara El Amrani-Peeters", "coordinator", "jeugd"):
@@ -362,7 +367,13 @@ def test_a_role_change_asks_again_and_keeps_what_was_typed(client, coordinator, 
 def test_other_edits_do_not_ask_again(client, coordinator, mediator) -> None:
     client.login(coordinator)
     long_ago()
-    data = {"name": "Sara El Amrani", "role": "mediator", "service": "sport", "phone": ""}
+    data = {
+        "name": "Sara El Amrani",
+        "role": "mediator",
+        "service": "sport",
+        "phone": "",
+        "version": str(mediator.version),
+    }
     assert client.post(f"/admin/users/{mediator.id}", data=data).status_code == 303
 
 

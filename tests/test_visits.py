@@ -1,4 +1,4 @@
-"""Recording a contact: the form, idempotency, planned contacts, bad input, next actions."""
+"""Recording a contact: the form, idempotency, planned contacts, bad input, the to-do it leaves."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_form_has_the_contract_fields_and_labels(client, mediator, case, headers
         "Contact gehad",
         "Gepland (nog niet gebeurd)",
         "Notities",
-        "Volgende stap",
+        "Te doen",
         "Tegen wanneer",
         "Contact bewaren",
     ):
@@ -118,7 +118,14 @@ def test_record_a_visit_lands_on_the_case_and_completes_kennismaking(client, med
     assert visit.contact_made and not visit.planned
     # Typed in Brussels time, stored in UTC.
     assert stamp(to_local(visit.occurred_at).replace(tzinfo=None)) == data["occurred_at"]
-    assert visit.next_action == "Zwemclub Borgerhout bellen"
+    # The to-do typed on the form is a task of the case, made by this visit.
+    [task] = in_db(lambda: list(models.Task.select().where(models.Task.case == case.id)))
+    assert (task.text, task.visit_id, task.source) == (
+        "Zwemclub Borgerhout bellen",
+        visit.id,
+        "visit",
+    )
+    assert task.due.isoformat() == data["next_action_due"] and task.created_by_id == mediator.id
     assert step_status(case, "kennismaking") == "done"
     assert "visit" in events_of(case) and "step_auto" in events_of(case)
     assert in_db(lambda: models.Case.get_by_id(case.id).current_position) == 3
@@ -294,7 +301,7 @@ def test_a_due_date_without_a_next_action_is_refused(client, mediator, case) -> 
     client.login(mediator)
     response = client.post(f"/cases/{case.id}/visits", data=visit_data(next_action=""))
     assert response.status_code == 422
-    assert 'id="next_action_due-error">Vul ook de volgende stap in' in response.get_data(
+    assert 'id="next_action_due-error">Vul ook in wat er te doen is' in response.get_data(
         as_text=True
     )
 
@@ -388,57 +395,4 @@ def test_another_mediators_visit_is_not_found(client, mediator, other_mediator, 
     client.login(other_mediator)
     assert client.get(f"/visits/{planned.id}/edit").status_code == 404
     assert client.post(f"/visits/{planned.id}", data=visit_data()).status_code == 404
-    assert client.post(f"/visits/{planned.id}/action-done").status_code == 404
     assert client.get("/visits/999999/edit").status_code == 404
-
-
-# Next action
-
-
-def test_action_done_swaps_the_widget_and_lands_on_the_timeline(client, mediator, case) -> None:
-    client.login(mediator)
-    client.post(f"/cases/{case.id}/visits", data=visit_data(next_action="Attest OCMW vragen"))
-    [visit] = visits_of(case)
-    response = client.post(f"/visits/{visit.id}/action-done", headers=HTMX)
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert page.lstrip().startswith("{#") is False and 'id="next-action"' in page
-    assert "<html" not in page
-    assert "Geen open volgende stap." in page
-    assert "Volgende stap afgevinkt." in response.headers["HX-Trigger"]
-    assert in_db(lambda: models.Visit.get_by_id(visit.id).next_action_done_at) is not None
-    assert "action_done" in events_of(case)
-    # Again: nothing more happens.
-    client.post(f"/visits/{visit.id}/action-done", headers=HTMX)
-    assert events_of(case).count("action_done") == 1
-
-
-def test_action_done_without_javascript_goes_back_to_the_case(client, mediator, case) -> None:
-    client.login(mediator)
-    client.post(f"/cases/{case.id}/visits", data=visit_data())
-    [visit] = visits_of(case)
-    response = client.post(f"/visits/{visit.id}/action-done")
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/cases/{case.id}")
-
-
-def test_the_widget_shows_the_next_open_action_and_marks_overdue(client, mediator, case) -> None:
-    client.login(mediator)
-    late = visit_data(
-        occurred_at=stamp(local_now() - dt.timedelta(days=0, minutes=30)),
-        next_action="Inschrijving zwemclub nakijken",
-    )
-    client.post(f"/cases/{case.id}/visits", data=late)
-    in_db(
-        lambda: models.Visit.update(
-            next_action_due=local_now().date() - dt.timedelta(days=2)
-        ).execute()
-    )
-    client.post(f"/cases/{case.id}/visits", data=visit_data(next_action="Later iets"))
-    first = visits_of(case)[0]
-    page = client.post(f"/visits/{visits_of(case)[1].id}/action-done", headers=HTMX).get_data(
-        as_text=True
-    )
-    assert "Inschrijving zwemclub nakijken" in page
-    assert 'class="overdue"' in page and "Te laat:" in page
-    assert first.next_action_done_at is None

@@ -64,6 +64,7 @@ def create_tables() -> list[str]:
     with database.connection_context():
         database.create_tables(models.ALL_MODELS, safe=True)
         added = add_missing_columns(models.ALL_MODELS)
+        models.move_visit_next_actions()
         models.seed_reference_data()
         with database.atomic():
             refresh_all(models.ALL_MODELS)

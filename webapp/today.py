@@ -1,4 +1,4 @@
-"""Vandaag: the mediator's day at a glance — planned contacts, next actions due, recent cases."""
+"""Vandaag: the mediator's day at a glance — planned contacts, to-dos due, recent cases."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from webapp.models import (
     Case,
     Client,
     StepDefinition,
+    Task,
     User,
     Visit,
     today_offer_context,
@@ -26,6 +27,10 @@ RECENT_CASES = 8
 PLANNED_LIMIT = 40
 CARDS_LIMIT = 10
 CARD_LOOKBACK = dt.timedelta(days=60)
+# "Te doen" shows what is new, late, due today or in the next two days (to plan the rounds),
+# the most urgent first; the rest is one tap away on the full list.
+TASKS_AHEAD = dt.timedelta(days=2)
+TASKS_LIMIT = 8
 
 
 def recent_cases(mediator: User | None) -> list[Case]:
@@ -81,6 +86,7 @@ def index() -> Response:
     today = local_today()
     start, _ = local_day_bounds(today)
     _, end = local_day_bounds(today + dt.timedelta(days=1))
+    tasks = list(Task.due_by(mediator, today + TASKS_AHEAD, TASKS_LIMIT + 1))
     return render_page_or_block(
         "today/index.html",
         "today",
@@ -88,7 +94,8 @@ def index() -> Response:
         today=today,
         planned=list(Visit.planned_between(mediator, start, end, PLANNED_LIMIT)),
         planned_limit=PLANNED_LIMIT,
-        actions=list(Visit.actions_due(mediator, today)),
+        tasks=tasks[:TASKS_LIMIT],
+        more_tasks=len(tasks) > TASKS_LIMIT,
         recent=recent_cases(mediator),
         cards=expiring_cards(mediator, today),
         total_steps=StepDefinition.select().count(),

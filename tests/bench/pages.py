@@ -102,14 +102,23 @@ def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, in
                     "occurred_at": now - dt.timedelta(hours=rng.randrange(2000)),
                     "duration_minutes": 30,
                     "notes": "Kennismaking bij de cliënt thuis; vraag naar zwemles.",
-                    "next_action": "Bellen over inschrijving" if rng.random() < 0.3 else "",
-                    "next_action_due": dt.date.today() + dt.timedelta(days=rng.randrange(-10, 10)),
                     "idempotency_key": uuid.uuid4().hex,
                 }
                 for cid in case_ids
                 for _ in range(4)
             ]
             models.Visit.insert_many(visits).execute()
+            models.Task.insert_many(
+                [
+                    {
+                        "case": cid,
+                        "text": "Bellen over inschrijving",
+                        "due": dt.date.today() + dt.timedelta(days=rng.randrange(-10, 10)),
+                    }
+                    for cid in case_ids
+                    if rng.random() < 0.6
+                ]
+            ).execute()
             # A year of looking and changing: a view and a recorded contact per visit.
             models.AuditEvent.insert_many(
                 [

@@ -31,7 +31,7 @@ def test_record_a_visit_from_the_case_page(page, live_server, mediator) -> None:
     assert page.get_by_label("Duur (minuten)").input_value() == "15"
     page.get_by_label("Notities").fill("Mama belt terug over de zwemclub.")
     page.get_by_role("button", name="morgen").tap()
-    page.get_by_label("Volgende stap").fill("Zwemclub Borgerhout bellen")
+    page.get_by_label("Te doen").fill("Zwemclub Borgerhout bellen")
     page.get_by_role("button", name="Contact bewaren").tap()
     page.wait_for_url(f"{live_server}/cases/{case.id}")
     # The case page opens at the top, with the confirmation in sight (not at the form's scroll).
@@ -39,14 +39,14 @@ def test_record_a_visit_from_the_case_page(page, live_server, mediator) -> None:
     assert page.evaluate("window.scrollY") == 0
     timeline = page.locator("#case-timeline")
     assert "telefonisch" in timeline.inner_text()
-    assert "Zwemclub Borgerhout bellen" in page.locator("#next-action").inner_text()
+    assert "Zwemclub Borgerhout bellen" in page.locator("#case-tasks").inner_text()
     screenshot(page, "visit-saved-case")
     [visit] = visits_of(case)
     assert (visit.contact_type, visit.duration_minutes) == ("telefonisch", 15)
 
-    # Tick off the next action: the widget changes in place.
-    page.locator("#next-action").get_by_role("button", name="Gedaan").tap()
-    page.locator("#next-action").get_by_text("Geen open volgende stap.").wait_for()
+    # Tick off the to-do: the row changes in place.
+    page.locator("#case-tasks").get_by_role("button", name="Gedaan").tap()
+    page.locator("#case-tasks").get_by_role("button", name="Toch niet gedaan").wait_for()
 
 
 def test_a_double_tap_on_save_makes_one_visit(page, live_server, mediator) -> None:

@@ -237,8 +237,7 @@ SECURITY_PAGE_SIZE = 50
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return parse_int(request.args.get(name))
 
 
 def _security_page(form: TeamSecurityForm, status: int = 200) -> Response:

@@ -40,12 +40,13 @@ from webapp.models import (
     CaseStep,
     Client,
     StepDefinition,
+    Task,
     User,
-    Visit,
     anonymise_client,
     can_anonymise,
     database,
 )
+from webapp.tasks import case_task_context
 from webapp.timeutil import utcnow
 from webapp.twofactor import recent_login_required
 
@@ -99,7 +100,7 @@ def index() -> Response:
         "cases/index.html",
         "rows" if rows_only else "results",
         cases=cases,
-        next_actions=Case.next_actions([c.id for c in cases]),
+        first_tasks=Task.first_open_for([c.id for c in cases]),
         steps=steps,
         total_steps=len(steps),
         mediators=mediators,
@@ -176,6 +177,10 @@ def create() -> Response:
             question=form.question.data or "",
             interests=",".join(form.interests.data or []),
         )
+        if mediator.id != user.id:
+            # Opened for a colleague (a walk-in at someone else's permanentie): they start
+            # with a to-do on their Vandaag, as for a referral.
+            models.first_contact_task(case, "", utcnow(), user)
         AuditEvent.record("create", client)
         AuditEvent.record("create", case)
     flash(_("Dossier van %(name)s geopend.", name=client.full_name))
@@ -193,8 +198,8 @@ def _page_context(case: Case) -> dict[str, Any]:
     return {
         **_tracker_context(case),
         "client": case.client,
-        "next_action": Visit.next_action_for(case),
-        "planned_visits": Visit.planned_for(case),
+        **case_task_context(case),
+        "planned_visits": models.Visit.planned_for(case),
         **models.case_offer_context(case),
         **models.case_threshold_context(case),
         **_timeline_context(case),
@@ -202,7 +207,13 @@ def _page_context(case: Case) -> dict[str, Any]:
 
 
 def _timeline_context(case: Case) -> dict[str, Any]:
-    return {"timeline": list(CaseEvent.timeline(case)), "event_labels": EVENT_LABELS}
+    timeline = list(CaseEvent.timeline(case))
+    return {
+        "timeline": timeline,
+        "event_labels": EVENT_LABELS,
+        # What each contact left to do ("Te doen: Turnclub Hoboken bellen, tegen 9 dec").
+        "visit_tasks": Task.for_visits([e.visit_id for e in timeline if e.visit_id]),
+    }
 
 
 @bp.get("/<int:case_id>")

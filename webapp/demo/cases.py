@@ -1,6 +1,6 @@
 """Demo clients and their cases: Antwerp families, teenagers, adults and over-65s, their cases
-spread over all nine steps, visits of every contact type over the last three months, next
-actions due today or overdue, and planned contacts for today and tomorrow."""
+spread over all nine steps, visits of every contact type over the last three months, to-dos
+due today, overdue or coming, and planned contacts for today and tomorrow."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from webapp.models import (
     CaseStep,
     Client,
     StepDefinition,
+    Task,
     User,
     Visit,
 )
@@ -227,6 +228,7 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
     visits: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     visit_events: list[tuple[str, dict[str, Any]]] = []  # (idempotency key, event without visit)
+    visit_tasks: list[dict[str, Any]] = []  # "visit": the visit's idempotency key until inserted
     cases: list[Case] = []
     plan = PLAN[:]
     rng.shuffle(plan)
@@ -294,27 +296,50 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
                     "place": rng.choice(PLACES[kind]),
                     "contact_made": contact_made,
                     "notes": NOTES[kind] if contact_made else "Niet bereikt.",
-                    "next_action": rng.choice(NEXT_ACTIONS) if rng.random() < 0.5 else "",
-                    "next_action_due": day + dt.timedelta(days=7),
-                    "next_action_done_at": at + dt.timedelta(days=5),
                     "idempotency_key": key,
                     "created_at": at,
                 }
             )
+            if rng.random() < 0.5:  # a to-do the contact left, long done
+                visit_tasks.append(
+                    {
+                        "visit": key,
+                        "case": case.id,
+                        "text": rng.choice(NEXT_ACTIONS),
+                        "due": day + dt.timedelta(days=7),
+                        "source": "visit",
+                        "created_at": at,
+                        "created_by": mediator.id,
+                        "done_at": at + dt.timedelta(days=5),
+                        "done_by": mediator.id,
+                    }
+                )
             visit_events.append(
                 (key, {"case": case.id, "at": at, "actor": mediator.id, "kind": "visit"})
             )
             latest_key = key
             if contact_made and first_contact_at is None:
                 first_contact_at = at
-        # The latest visit of an open case leaves an open next action: due, late or coming.
+        # The latest visit of an open case leaves open to-dos: due, late or coming; one case
+        # in three has a second, older one still open too.
         if latest_key and not closed:
-            last_visit = visits[-1]
-            last_visit["next_action"] = rng.choice(NEXT_ACTIONS)
-            last_visit["next_action_due"] = today + dt.timedelta(
-                days=rng.choice([-6, -2, 0, 0, 3, 9])
-            )
-            last_visit["next_action_done_at"] = None
+            if visit_tasks and visit_tasks[-1]["visit"] == latest_key:
+                visit_tasks.pop()
+            at = visits[-1]["occurred_at"]
+            for n in range(2 if index % 3 == 0 else 1):
+                visit_tasks.append(
+                    {
+                        "visit": latest_key,
+                        "case": case.id,
+                        "text": NEXT_ACTIONS[(index + n * 5) % len(NEXT_ACTIONS)],
+                        "due": today + dt.timedelta(days=rng.choice([-6, -2, 0, 0, 1, 3, 9])),
+                        "source": "visit",
+                        "created_at": at,
+                        "created_by": mediator.id,
+                        "done_at": None,
+                        "done_by": None,
+                    }
+                )
 
         # Steps: the ones before the current are done (a few skipped), with dates in order.
         closed_at = _at(today - dt.timedelta(days=rng.randint(1, 12)), rng) if closed else None
@@ -459,6 +484,7 @@ def seed(rng: random.Random, users: list[User]) -> list[Case]:
     _insert(Visit, visits, {"planned": False})
     keys = {v.idempotency_key: v.id for v in Visit.select(Visit.id, Visit.idempotency_key)}
     events += [{**event, "visit": keys[key]} for key, event in visit_events]
+    _insert(Task, [{**task, "visit": keys[task["visit"]]} for task in visit_tasks], {})
     _insert(CaseEvent, events, {"step": None, "visit": None, "detail": ""})
     _insert(AuditEvent, _audit_trail(events), {"link": None})
     cases.sort(key=lambda c: (c.status != "open", c.id))

@@ -231,6 +231,29 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             **_referral_fields(rng, org.kind),
         )
 
+    # Accepted this morning: a new case whose first to-do is the home visit the referrer asked
+    # for, "nieuw" on its mediator's Vandaag.
+    mediator = next((u for u in users if u.role == "mediator"), coordinator)
+    org = next((o for o in organisations if o.kind == "huis_van_het_kind"), organisations[0])
+    fresh = Referral.submit(
+        org,
+        first_name="Oksana",
+        last_name="Melnyk",
+        birth_date=today - dt.timedelta(days=8 * 365 + 140),
+        phone=_mobile(rng),
+        language="en",
+        district="Hoboken",
+        household="mama en twee kinderen, sinds 2022 in Antwerpen",
+        domains="sport",
+        interests="turnen",
+        question="Oksana turnde in Charkiv en mist het. Mama weet niet hoe inschrijven werkt.",
+        known_thresholds="taal,informatie",
+        first_contact="huisbezoek",
+        submitted_at=utcnow() - dt.timedelta(days=2, hours=3),
+        **_referral_fields(rng, org.kind),
+    )
+    fresh.accept(coordinator, mediator, None)
+
     # The referrals behind the demo cases that came in through the front door.
     for case in cases:
         if case.source != "doorverwijzing" or rng.random() < 0.25:

@@ -55,7 +55,6 @@ from webapp.models.people import (
 from webapp.models.privacy import anonymise_client, can_anonymise
 from webapp.models.referrals import (
     FIRST_CONTACT,
-    FIRST_CONTACT_TERM,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
     REFERRER_STATUSES,
@@ -75,6 +74,14 @@ from webapp.models.security import (
     TeamSetting,
     second_factor_required,
     users_without_second_factor,
+)
+from webapp.models.tasks import (
+    FIRST_CONTACT_TERM,
+    NEW_FOR,
+    TASK_SOURCES,
+    Task,
+    first_contact_task,
+    move_visit_next_actions,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,
@@ -97,6 +104,7 @@ ALL_MODELS = [
     CaseStep,
     Visit,
     CaseEvent,
+    Task,
     ThresholdCategory,
     CaseThreshold,
     Provider,

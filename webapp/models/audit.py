@@ -29,6 +29,8 @@ AUDIT_LABELS = {
     ("remove", "visit"): _l("verwijderde een contact"),
     ("move", "visit"): _l("verplaatste een gepland contact"),
     ("cancel", "visit"): _l("annuleerde een gepland contact"),
+    ("create", "task"): _l("voegde een taak toe"),
+    ("update", "task"): _l("vinkte een taak af of zette ze weer open"),
     ("create", "casethreshold"): _l("voegde een drempel toe"),
     ("update", "casethreshold"): _l("wijzigde een drempel"),
     ("create", "enrolment"): _l("schreef in voor een activiteit"),
@@ -101,6 +103,7 @@ class AuditEvent(BaseModel):
         from webapp.models.links import AccessLink
         from webapp.models.offer import Enrolment, Session
         from webapp.models.referrals import Referral
+        from webapp.models.tasks import Task
         from webapp.models.thresholds import CaseThreshold
 
         enrolments = Enrolment.select(Enrolment.id).where(Enrolment.case == case.id)
@@ -109,6 +112,7 @@ class AuditEvent(BaseModel):
             "casethreshold": CaseThreshold.select(CaseThreshold.id).where(
                 CaseThreshold.case == case.id
             ),
+            "task": Task.select(Task.id).where(Task.case == case.id),
             "enrolment": enrolments,
             "session": Session.select(Session.id).where(Session.enrolment.in_(enrolments)),
             "accesslink": AccessLink.select(AccessLink.id).where(

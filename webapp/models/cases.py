@@ -10,7 +10,6 @@ from peewee import (
     JOIN,
     BooleanField,
     CharField,
-    DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
@@ -67,7 +66,10 @@ EVENT_LABELS = {
     "step_auto": _l("Stap automatisch gedaan"),
     "visit": _l("Contact"),
     "visit_planned": _l("Contact gepland"),
-    "action_done": _l("Volgende stap afgewerkt"),
+    "action_done": _l("Taak gedaan"),  # before to-dos were rows of their own
+    "task_done": _l("Taak gedaan"),
+    "task_reopened": _l("Taak weer open"),
+    "task_added": _l("Taak toegevoegd"),
     "client_updated": _l("Gegevens aangepast"),
     "assigned": _l("Toegewezen"),
     "closed": _l("Dossier afgerond"),
@@ -153,6 +155,16 @@ DEFAULT_STEPS = [
     (8, "opvolging", N_("Opvolging"), ""),
     (9, "afronding", N_("Afronding"), "case_closed"),
 ]
+# What completed a step automatically, as the timeline says it ("Stap automatisch gedaan:
+# Zoeken & kiezen — door de inschrijving").
+STEP_EVENTS = {
+    "first_contact": _l("door het eerste contact"),
+    "enrolled": _l("door de inschrijving"),
+    "attended": _l("door de eerste keer samen"),
+    "case_closed": _l("door het afronden"),
+}
+# The events that prove the steps before theirs are over too.
+EVENTS_COMPLETING_EARLIER_STEPS = ("first_contact", "enrolled", "attended")
 DEFAULT_STEP_LABELS = {key: label for _position, key, label, _event in DEFAULT_STEPS}
 
 
@@ -262,21 +274,31 @@ class Case(BaseModel):
         ).execute()
 
     def complete_step_by_event(self, event: str, by: User | None) -> CaseStep | None:
-        """Mark the step completed by this event as done, once; the timeline records it."""
-        step = (
+        """Mark the step completed by this event as done, once, with the steps before it that
+        are still open (an enrolment means the choosing is over); steps done or skipped by hand
+        stay as they were. Each lands on the timeline as done by this event."""
+        steps = list(
             CaseStep.select(CaseStep, StepDefinition)
             .join(StepDefinition)
             .where(
                 CaseStep.case == self,
-                StepDefinition.completed_by == event,
                 CaseStep.status == "todo",
+                StepDefinition.position
+                <= StepDefinition.select(fn.MIN(StepDefinition.position)).where(
+                    StepDefinition.completed_by == event
+                ),
             )
-            .first()
+            .order_by(StepDefinition.position)
         )
-        if step is None:
-            return None
-        step.set_status("done", by, note="", automatic=True)
-        return step
+        if not steps or steps[-1].step.completed_by != event:
+            return None  # the event's own step was done or skipped already: nothing to add
+        # Closing a case early does not mean the steps it never reached were done.
+        earlier = steps[:-1] if event in EVENTS_COMPLETING_EARLIER_STEPS else []
+        with in_team_language():
+            cause = str(STEP_EVENTS.get(event, ""))
+        for step in [*earlier, steps[-1]]:
+            step.set_status("done", by, note="", automatic=True, detail=cause)
+        return steps[-1]
 
     def recheck_first_contact(self, by: User, because: str) -> None:
         """After a contact was removed or corrected: when no contact that took place remains and
@@ -406,25 +428,6 @@ class Case(BaseModel):
             query = query.where(condition)
         return query
 
-    @classmethod
-    def next_actions(cls, case_ids: list[int]) -> dict[int, Visit]:
-        """The open next action due first of each of these cases (one query)."""
-        found: dict[int, Visit] = {}
-        if not case_ids:
-            return found
-        for visit in (
-            Visit.select()
-            .where(
-                Visit.case.in_(case_ids),
-                Visit.next_action != "",
-                Visit.next_action_done_at.is_null(),
-                Visit.kept(),
-            )
-            .order_by(Visit.next_action_due.asc(nulls="LAST"), Visit.id.desc())
-        ):
-            found.setdefault(visit.case_id, visit)
-        return found
-
     def close(self, outcome: str, reason: str, note: str, by: User) -> None:
         """Close the case with its outcome: 'Afronding' done, on the timeline."""
         with database.atomic():
@@ -518,8 +521,10 @@ class CaseStep(BaseModel):
     class Meta:
         indexes = ((("case", "step"), True), (("case", "status"), False))
 
-    def set_status(self, status: str, by: User | None, note: str, automatic: bool = False) -> None:
-        """Change this step and record it on the case's timeline."""
+    def set_status(
+        self, status: str, by: User | None, note: str, automatic: bool = False, detail: str = ""
+    ) -> None:
+        """Change this step and record it on the case's timeline (`detail`: what did it)."""
         previous = self.status
         self.status, self.changed_at, self.changed_by, self.note = status, utcnow(), by, note
         self.save(only=[CaseStep.status, CaseStep.changed_at, CaseStep.changed_by, CaseStep.note])
@@ -527,7 +532,11 @@ class CaseStep(BaseModel):
         if status == "todo":
             kind = "step_undone"
         CaseEvent.create(
-            case=self.case_id, actor=by, kind=kind, step=self.step_id, detail=note or previous
+            case=self.case_id,
+            actor=by,
+            kind=kind,
+            step=self.step_id,
+            detail=note or detail or previous,
         )
 
 
@@ -544,9 +553,6 @@ class Visit(BaseModel):
     # No index on `planned`: half the rows match, and SQLite would pick it over (case, occurred_at).
     planned = BooleanField(default=False)
     notes = TextField(default="")
-    next_action = CharField(max_length=200, default="")
-    next_action_due = DateField(null=True, index=True)
-    next_action_done_at = DateTimeField(null=True)
     idempotency_key = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     # Optimistic lock for corrections; rows from before it have NULL, read as 1.
@@ -623,21 +629,6 @@ class Visit(BaseModel):
         return [row[0] for row in rows]
 
     @classmethod
-    def next_action_for(cls, case: Case) -> Visit | None:
-        """The open next action of a case that is due first."""
-        return (
-            cls.select()
-            .where(
-                cls.case == case,
-                cls.next_action != "",
-                cls.next_action_done_at.is_null(),
-                cls.kept(),
-            )
-            .order_by(cls.next_action_due.asc(nulls="LAST"), cls.id.desc())
-            .first()
-        )
-
-    @classmethod
     def get_for(cls, user: User, visit_id: int) -> Visit:
         """One visit with its case and client, or 404 when the user may not see that case."""
         from flask import abort
@@ -681,16 +672,6 @@ class Visit(BaseModel):
             .limit(limit)
         )
 
-    @classmethod
-    def actions_due(cls, mediator: User | None, day: dt.date, limit: int = 30):  # type: ignore[no-untyped-def]
-        """Open next actions due by `day` on open cases, the oldest first (one query)."""
-        return (
-            cls._on_open_cases(mediator)
-            .where(next_action_due_on_or_before(day))
-            .order_by(cls.next_action_due, cls.id)
-            .limit(limit)
-        )
-
 
 class CaseEvent(BaseModel):
     """One line on a case's timeline: a step change, a visit, an enrolment, an attendance …"""
@@ -720,12 +701,3 @@ class CaseEvent(BaseModel):
             .order_by(cls.at.desc(), cls.id.desc())
             .limit(limit)
         )
-
-
-def next_action_due_on_or_before(day: dt.date):  # type: ignore[no-untyped-def]
-    """A condition for open next actions due by `day`."""
-    return (
-        (Visit.next_action != "")
-        & Visit.next_action_done_at.is_null()
-        & (Visit.next_action_due <= day)
-    )

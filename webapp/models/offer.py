@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Mapping
 from functools import reduce
@@ -28,9 +27,10 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, contains, fold, search_words
+from webapp.models.tasks import Task
 from webapp.timeutil import local_today, to_local, utcnow
 
 COST_ARRANGEMENTS = {
@@ -457,7 +457,7 @@ class Session(BaseModel):
         """Store present/absent; returns False when nothing changed.
 
         A first confirmed presence completes 'Eerste keer samen'; an absence told by the
-        provider gives the mediator a next action ("Bel Amina: afwezig op 5/12").
+        provider gives the mediator a to-do ("Bel Amina: afwezig op 5/12").
         """
         assert attendance in ("present", "absent", "")
         if attendance == self.attendance and remark == self.attendance_remark:
@@ -489,17 +489,13 @@ class Session(BaseModel):
                 elif via == "provider":
                     client = Client.get_by_id(case.client_id)
                     day = to_local(self.starts_at)
-                    Visit.create(
-                        case=case,
-                        mediator=case.mediator_id,
-                        contact_type="administratie",
-                        occurred_at=utcnow(),
-                        contact_made=False,
-                        notes="",
-                        # Stored text for the mediator, so in the team's language.
-                        next_action=f"Bel {client.first_name}: afwezig op {day.day}/{day.month}",
-                        next_action_due=local_today(),
-                        idempotency_key=str(uuid.uuid4()),
+                    # Stored text for the mediator, so in the team's language.
+                    Task.add(
+                        case,
+                        f"Bel {client.first_name}: afwezig op {day.day}/{day.month}",
+                        local_today(),
+                        by,
+                        source="attendance",
                     )
             case.touch()
         return True

@@ -193,7 +193,7 @@ class User(UserMixin, BaseModel):
     def from_session_id(cls, user_id: str) -> User | None:
         """The active user of a login session that has not ended or gone idle (one query)."""
         pk, _, key = user_id.partition(":")
-        if not pk.isdigit() or not key:
+        if not (pk.isascii() and pk.isdigit()) or not key:
             return None
         now = utcnow()
         user = (

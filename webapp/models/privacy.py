@@ -14,6 +14,7 @@ from webapp.models.links import AccessLink
 from webapp.models.offer import Enrolment, Session
 from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, User
 from webapp.models.referrals import Referral
+from webapp.models.tasks import Task
 from webapp.models.thresholds import CaseThreshold
 from webapp.timeutil import utcnow
 
@@ -52,7 +53,8 @@ def anonymise_client(client: Client, by: User) -> None:
             Case.id.in_(cases)
         ).execute()
         CaseStep.update(note="").where(CaseStep.case.in_(cases)).execute()
-        Visit.update(notes="", place="", next_action="").where(Visit.case.in_(cases)).execute()
+        Visit.update(notes="", place="").where(Visit.case.in_(cases)).execute()
+        Task.update(text="").where(Task.case.in_(cases)).execute()
         CaseEvent.update(detail="").where(CaseEvent.case.in_(cases)).execute()
         CaseThreshold.update(note="", resolution="").where(CaseThreshold.case.in_(cases)).execute()
         Enrolment.update(stop_note="").where(Enrolment.id.in_(enrolments)).execute()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +22,10 @@ from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
+from webapp.models.tasks import (
+    FIRST_CONTACT_TERM,  # the form promises contact within the week
+    first_contact_task,
+)
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
@@ -233,7 +236,9 @@ class Referral(Searchable, BaseModel):
                 ).where(Client.id == client.id).execute()
             question = self.question
             if self.interests:
-                question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
+                # Stored for colleagues: in the team's language, whatever the screen's.
+                with in_team_language():
+                    question = f"{question}\n{_l('Interesses')}: {self.interests}".strip()
             case = Case.open_for(
                 client,
                 mediator,
@@ -250,6 +255,8 @@ class Referral(Searchable, BaseModel):
                 kind="referral_accepted",
                 detail=f"{self.organisation.name} · {self.reference}"[:500],
             )
+            # What to do first, on the mediator's Vandaag: the contact the referrer asked for.
+            first_contact_task(case, self.first_contact, self.submitted_at, by)
             keys = self.threshold_keys
             with in_team_language():
                 note = str(_l("Gemeld door de doorverwijzer"))
@@ -304,8 +311,6 @@ REFERRER_STATUSES = {
     "enrolled": _l("ingeschreven voor een activiteit"),
     "closed": _l("afgesloten"),
 }
-# The form promises a first contact "binnen de week".
-FIRST_CONTACT_TERM = dt.timedelta(days=7)
 REFERRER_LIST_LIMIT = 100
 
 

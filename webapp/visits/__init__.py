@@ -1,17 +1,18 @@
-"""Recording contacts with a client (contact registreren), planned ones, and next actions."""
+"""Recording contacts with a client (contact registreren) and planned ones, with the to-do a
+contact leaves."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from peewee import IntegrityError, fn
 
 from webapp.cases.forms import parse_version
 from webapp.htmx import redirect_to, render_page_or_block, with_trigger
-from webapp.models import AuditEvent, Case, CaseEvent, Visit, database
+from webapp.models import AuditEvent, Case, CaseEvent, Task, Visit, database
 from webapp.timeutil import utcnow
 from webapp.visits.forms import (
     DURATION_CHOICES,
@@ -100,6 +101,12 @@ def _record_effects(case: Case, visit: Visit, kind: str) -> None:
     case.touch()
 
 
+def _plan_task(form: VisitForm, case: Case, visit: Visit) -> None:
+    """The to-do typed on the form becomes a task of the case, linked to this visit."""
+    if todo := form.task():
+        Task.add(case, *todo, current_user._get_current_object(), source="visit", visit=visit)
+
+
 def _json_refusal(case_id: int) -> tuple[Response, int] | None:
     """The offline queue's answer when the case was closed or given to someone else since."""
     case = Case.get_or_none(Case.id == case_id)
@@ -161,6 +168,7 @@ def create(case_id: int) -> Response | tuple[Response, int]:
                 **form.values(),
             )
             _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
+            _plan_task(form, case, visit)
             AuditEvent.record("create", visit)
     except IntegrityError:
         # The same key, sent twice at the same moment: the other request saved it.
@@ -224,6 +232,7 @@ def update(visit_id: int) -> Response:
             return _render_form(form, case, stored, status=409, moved=stored.occurred_at)
         visit = Visit.get_by_id(visit.id)
         _record_effects(case, visit, "visit_planned" if visit.planned else "visit")
+        _plan_task(form, case, visit)
         AuditEvent.record("update", visit)
     return _saved(case, _("Gepland contact aangepast.") if visit.planned else _("Contact bewaard."))
 
@@ -232,44 +241,6 @@ def _cancelled_meanwhile(case: Case) -> Response:
     """409: the plan was cancelled while the form was open; the case page shows what is left."""
     message = _("Deze afspraak werd intussen geannuleerd. Je registratie is niet bewaard.")
     return render_page_or_block("cases/conflict.html", "content", 409, case=case, message=message)
-
-
-@bp.post("/visits/<int:visit_id>/action-done")
-@login_required
-def action_done(visit_id: int) -> Response:
-    """Tick off a next action; the widget shows the next open one."""
-    visit = Visit.get_for(current_user, visit_id)
-    case = _open_case(visit.case_id)
-    with database.atomic():
-        changed = (
-            Visit.update(next_action_done_at=utcnow())
-            .where(
-                Visit.id == visit.id, Visit.next_action_done_at.is_null(), Visit.next_action != ""
-            )
-            .execute()
-        )
-        if changed:
-            CaseEvent.create(
-                case=case,
-                actor=current_user._get_current_object(),
-                kind="action_done",
-                visit=visit,
-                detail=visit.next_action[:200],
-            )
-            AuditEvent.record("update", visit)
-            case.touch()
-    message = _("Volgende stap afgevinkt.")
-    if request.headers.get("HX-Request") != "true":
-        flash(message)
-        return redirect_to(url_for("cases.show", case_id=case.id))
-    context: dict[str, Any] = {
-        "case": case,
-        "next_action": Visit.next_action_for(case),
-        "focus": True,
-    }
-    response = Response(render_template("visits/_next_action.html", **context))
-    response.vary.add("HX-Request")
-    return with_trigger(response, "announce", message)
 
 
 from webapp.visits import corrections  # noqa: E402, F401  (its views join this blueprint)

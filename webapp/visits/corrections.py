@@ -22,6 +22,7 @@ from webapp.models import (
     AuditEvent,
     Case,
     CaseEvent,
+    Task,
     User,
     Visit,
     database,
@@ -45,8 +46,6 @@ CORRECTED_FIELDS = (
     "place",
     "contact_made",
     "notes",
-    "next_action",
-    "next_action_due",
 )
 
 
@@ -314,6 +313,8 @@ def _take_off(
         if action == "remove":
             visit.removed_at = utcnow()
             first_contact_effects(case, visit, user, because)
+            # What a duplicate or misplaced contact planned is as wrong as the contact itself.
+            Task.delete().where(Task.visit == visit, Task.done_at.is_null()).execute()
         case.touch()
     if action == "remove":
         return _back(case, _("Contact verwijderd."))

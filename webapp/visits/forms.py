@@ -71,7 +71,8 @@ class VisitForm(FlaskForm):
     contact_made = BooleanField(_l("Contact gehad"), default=True)
     planned = BooleanField(_l("Gepland (nog niet gebeurd)"))
     notes = TextAreaField(_l("Notities"), filters=[strip], validators=[max_length(2000)])
-    next_action = StringField(_l("Volgende stap"), filters=[strip], validators=[max_length(200)])
+    # A to-do (taak) the contact leaves; the field names stay, so queued offline visits fit.
+    next_action = StringField(_l("Te doen"), filters=[strip], validators=[max_length(200)])
     next_action_due = DateField(
         _l("Tegen wanneer"),
         invalid_value_message=_l("Vul een datum in."),
@@ -107,7 +108,7 @@ class VisitForm(FlaskForm):
         if field.data is None:
             return
         if not self.next_action.data:
-            raise ValidationError(_l("Vul ook de volgende stap in, of laat de datum leeg."))
+            raise ValidationError(_l("Vul ook in wat er te doen is, of laat de datum leeg."))
         today = local_today()
         if field.data > today + PLANNED_AHEAD or field.data.year < 2000:
             raise ValidationError(_l("Deze datum kan niet kloppen."))
@@ -136,7 +137,7 @@ class VisitForm(FlaskForm):
         return " · ".join(parts)
 
     def values(self) -> dict[str, Any]:
-        """What the form stores on a visit."""
+        """What the form stores on a visit (the to-do is a row of its own: see `task`)."""
         return {
             "contact_type": self.contact_type.data,
             "occurred_at": self.occurred_utc,
@@ -145,9 +146,11 @@ class VisitForm(FlaskForm):
             "contact_made": bool(self.contact_made.data),
             "planned": bool(self.planned.data),
             "notes": self.notes.data or "",
-            "next_action": self.next_action.data or "",
-            "next_action_due": self.next_action_due.data,
         }
+
+    def task(self) -> tuple[str, dt.date | None] | None:
+        """The to-do typed under 'Te doen' with its date, if one was typed."""
+        return (self.next_action.data, self.next_action_due.data) if self.next_action.data else None
 
 
 def new_form(case: Case) -> VisitForm:

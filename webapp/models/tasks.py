@@ -1,0 +1,252 @@
+"""To-dos (taken) of a case: rows of their own, several open at once, each with a due date,
+made by a visit, an event (a referral accepted, an absence) or by hand, and ticked off."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import gettext
+from peewee import SQL, CharField, DateField, DateTimeField, ForeignKeyField, fn
+from peewee import Case as SQLCase
+
+from webapp.db import BaseModel, database
+from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.models.people import Client, User
+from webapp.timeutil import local_today, to_local, utcnow
+
+# What made the to-do: by hand on the case, a visit's form, an accepted referral, a case
+# opened for a colleague, an absence told by a provider.
+TASK_SOURCES = ("manual", "visit", "referral", "intake", "attendance")
+# The referral form promises contact "binnen de week": the first-contact to-do is due then.
+FIRST_CONTACT_TERM = dt.timedelta(days=7)
+# A to-do someone else gave the mediator (an intake, a provider's link) is marked "nieuw" so
+# long: a few working days, enough to be noticed on Vandaag, not so long that it means nothing.
+NEW_FOR = dt.timedelta(days=3)
+
+
+class Task(BaseModel):
+    """Something a mediator must still do for a case (een taak); the list is "Te doen"."""
+
+    # No index of its own: (case, done_at, due) below serves the foreign key too.
+    case = ForeignKeyField(Case, backref="tasks", index=False, on_delete="CASCADE")
+    text = CharField(max_length=200)
+    due = DateField(null=True)
+    source = CharField(max_length=20, default="manual")
+    # The visit whose form planned it; kept (unlinked) when that visit is removed.
+    visit = ForeignKeyField(Visit, null=True, index=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    created_by = ForeignKeyField(User, null=True, index=True)  # none: a provider's link
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, null=True, index=True)
+
+    class Meta:
+        table_name = "task"
+        # "The open to-dos of a case" and "open to-dos due by a day" (Vandaag, through the
+        # case's mediator); the first also serves the foreign key.
+        indexes = ((("case", "done_at", "due"), False), (("done_at", "due"), False))
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_done and self.due is not None and self.due < local_today()
+
+    @property
+    def is_new(self) -> bool:
+        """Given to the case's mediator by someone else (an intake, a provider's link) in the
+        last days: "nieuw" on their lists."""
+        return (
+            not self.is_done
+            and self.created_by_id != self.case.mediator_id
+            and self.created_at >= utcnow() - NEW_FOR
+        )
+
+    @classmethod
+    def _ordered(cls, query):  # type: ignore[no-untyped-def]
+        """Overdue first, then by due date; those without a date last; oldest first."""
+        return query.order_by(cls.due.asc(nulls="LAST"), cls.id)
+
+    @classmethod
+    def open_for_case(cls, case: Case) -> list[Task]:
+        """Every open to-do of a case, the most urgent first (one query)."""
+        return list(cls._ordered(cls.select().where(cls.case == case, cls.done_at.is_null())))
+
+    @classmethod
+    def first_open_for(cls, case_ids: list[int]) -> dict[int, Task]:
+        """The most urgent open to-do of each of these cases (one query)."""
+        found: dict[int, Task] = {}
+        if not case_ids:
+            return found
+        query = cls.select().where(cls.case.in_(case_ids), cls.done_at.is_null())
+        for task in cls._ordered(query):
+            found.setdefault(task.case_id, task)
+        return found
+
+    @classmethod
+    def for_visits(cls, visit_ids: list[int]) -> dict[int, list[Task]]:
+        """The to-dos each of these visits planned, for the timeline (one query)."""
+        found: dict[int, list[Task]] = {}
+        if not visit_ids:
+            return found
+        for task in cls.select().where(cls.visit.in_(visit_ids)).order_by(cls.id):
+            found.setdefault(task.visit_id, []).append(task)
+        return found
+
+    @classmethod
+    def open_on_open_cases(cls, mediator: User | None):  # type: ignore[no-untyped-def]
+        """Open to-dos with their case, client and the case's mediator, on open cases of
+        `mediator` (everyone's when None), the most urgent first."""
+        query = (
+            cls.select(cls, Case, Client, User)
+            .join(Case)
+            .join(Client)
+            .switch(Case)
+            .join(User)
+            .where(Case.status == "open", cls.done_at.is_null())
+        )
+        if mediator is not None:
+            query = query.where(Case.mediator == mediator)
+        return cls._ordered(query)
+
+    @classmethod
+    def due_by(cls, mediator: User | None, day: dt.date, limit: int):  # type: ignore[no-untyped-def]
+        """Open to-dos due on or before `day` on open cases, and the new ones someone else gave
+        the mediator whatever their date (one query)."""
+        given = (cls.created_by.is_null() | (cls.created_by != Case.mediator)) & (
+            cls.created_at >= utcnow() - NEW_FOR
+        )
+        return (
+            cls.open_on_open_cases(mediator)
+            .where((cls.due <= day) | given)
+            # What is new comes first: it is what the mediator does not know about yet.
+            .order_by(SQLCase(None, [(given, 0)], 1), cls.due.asc(nulls="LAST"), cls.id)
+            .limit(limit)
+        )
+
+    @classmethod
+    def get_for(cls, user: User, task_id: int) -> Task:
+        """One to-do with its case, client and mediator, or 404 when the user may not see
+        that case."""
+        from flask import abort
+
+        task = (
+            cls.select(cls, Case, Client, User)
+            .join(Case)
+            .join(Client)
+            .switch(Case)
+            .join(User)
+            .where(cls.id == task_id, Case.id.in_(Case.visible_to(user).select(Case.id)))
+            .first()
+        )
+        if task is None:
+            abort(404)
+        return task
+
+    @classmethod
+    def add(
+        cls,
+        case: Case,
+        text: str,
+        due: dt.date | None,
+        by: User | None,
+        source: str = "manual",
+        visit: Visit | None = None,
+    ) -> Task:
+        """A new open to-do on the case."""
+        return cls.create(
+            case=case, text=text[:200], due=due, source=source, visit=visit, created_by=by
+        )
+
+    def mark(self, done: bool, by: User) -> bool:
+        """Tick the to-do off (or open it again), once; the timeline records it. False when
+        it already was so (a double tap, or a colleague first)."""
+        now = utcnow() if done else None
+        with database.atomic():
+            changed = (
+                Task.update(done_at=now, done_by=by if done else None)
+                .where(
+                    Task.id == self.id,
+                    Task.done_at.is_null() if done else Task.done_at.is_null(False),
+                )
+                .execute()
+            )
+            if changed:
+                self.done_at, self.done_by = now, by if done else None
+                CaseEvent.create(
+                    case=self.case_id,
+                    actor=by,
+                    kind="task_done" if done else "task_reopened",
+                    detail=self.text[:500],
+                )
+                Case.update(updated_at=utcnow()).where(Case.id == self.case_id).execute()
+        return bool(changed)
+
+
+def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: User) -> Task:
+    """The to-do a new case starts with: make the first contact the referrer asked for, within
+    the promised term from when the person was referred (today at the earliest)."""
+    from webapp.models.referrals import FIRST_CONTACT
+
+    with in_team_language():
+        how = FIRST_CONTACT.get(wish)
+        text = gettext("Eerste contact: %(how)s", how=str(how)) if how else ""
+        text = text or gettext("Eerste contact")
+    due = max(to_local(promised_from).date() + FIRST_CONTACT_TERM, local_today())
+    return Task.add(case, text, due, by, source="referral" if wish else "intake")
+
+
+LEGACY_VISIT_COLUMNS = ("next_action", "next_action_due", "next_action_done_at")
+
+
+def move_visit_next_actions() -> int:
+    """init-db: the next actions that visits used to hold in three columns become to-dos (each
+    once), then those columns go, so that a visit is saved without them. Returns how many."""
+    import sqlite3
+
+    from peewee import SqliteDatabase
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    columns = {c.name for c in database.get_columns("visit")}
+    if "next_action" not in columns:
+        return 0
+    if isinstance(database.obj, SqliteDatabase) and sqlite3.sqlite_version_info < (3, 35):
+        # Older SQLite drops a column by copying the table, which would cascade to the
+        # timeline rows of every visit: refuse rather than lose them.
+        raise RuntimeError("SQLite 3.35 or newer is needed to move next actions to to-dos.")
+    # Unqualified: only the visit table has these columns (peewee aliases it in the query).
+    old = {name: SQL(f'"{name}"') for name in LEGACY_VISIT_COLUMNS}
+    migrator = SchemaMigrator.from_database(database.obj)
+    with database.atomic():
+        before = Task.select().count()
+        already = Task.select(Task.visit).where(Task.source == "visit", Task.visit.is_null(False))
+        Task.insert_from(
+            Visit.select(
+                Visit.case,
+                fn.SUBSTR(old["next_action"], 1, 200),
+                old["next_action_due"],
+                SQL("'visit'"),
+                Visit.id,
+                Visit.created_at,
+                Visit.mediator,
+                old["next_action_done_at"],
+            ).where(old["next_action"] != "", Visit.id.not_in(already)),
+            [
+                Task.case,
+                Task.text,
+                Task.due,
+                Task.source,
+                Task.visit,
+                Task.created_at,
+                Task.created_by,
+                Task.done_at,
+            ],
+        ).execute()
+        moved = Task.select().count() - before
+        if "visit_next_action_due" in {i.name for i in database.get_indexes("visit")}:
+            migrate(migrator.drop_index("visit", "visit_next_action_due"))
+        for column in LEGACY_VISIT_COLUMNS:
+            if column in columns:
+                migrate(migrator.drop_column("visit", column))
+    return moved
