@@ -1,5 +1,5 @@
 -- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.
-CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "ui_language" VARCHAR(5), "daily_summary" INTEGER, "password_given_at" DATETIME, "active" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "version" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
+CREATE TABLE IF NOT EXISTS "users" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, "name" VARCHAR(100) NOT NULL, "password_hash" VARCHAR(255) NOT NULL, "role" VARCHAR(20) NOT NULL, "service" VARCHAR(20) NOT NULL, "phone" VARCHAR(30) NOT NULL, "ui_language" VARCHAR(5), "daily_summary" INTEGER, "languages" VARCHAR(100), "password_given_at" DATETIME, "active" INTEGER NOT NULL, "failed_logins" INTEGER NOT NULL, "locked_until" DATETIME, "version" INTEGER NOT NULL, "created_at" DATETIME NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "users_email" ON "users" ("email");
 CREATE INDEX IF NOT EXISTS "users_role" ON "users" ("role");
 CREATE INDEX IF NOT EXISTS "users_active" ON "users" ("active");

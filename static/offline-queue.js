@@ -148,6 +148,27 @@
     });
   }
 
+  // --- Whom a case is about: the client's first name, to label a queued visit -------------------
+  // Pages shown online mark it (data-case + data-first-name); it is kept for this tab only
+  // (sessionStorage) so that the offline form, which knows only the case number, can name them.
+  const NAMES_KEY = "vrijbaan-case-names";
+
+  function knownNames() {
+    try { return JSON.parse(sessionStorage.getItem(NAMES_KEY) || "{}"); } catch (e) { return {}; }
+  }
+
+  function rememberNames() {
+    const marks = document.querySelectorAll("[data-case][data-first-name]");
+    if (!marks.length) return;
+    const names = knownNames();
+    marks.forEach(function (node) { names[node.dataset.case] = node.dataset.firstName; });
+    try { sessionStorage.setItem(NAMES_KEY, JSON.stringify(names)); } catch (e) { /* full or off */ }
+  }
+
+  function caseName(caseId) {
+    return knownNames()[caseId] || "";
+  }
+
   // --- Putting a visit in the queue ---------------------------------------------------------------
   function postPath(form) {
     const raw = form.getAttribute("hx-post") || form.getAttribute("action") || "";
@@ -177,12 +198,13 @@
       caseId: path.match(VISIT_POST_PATH)[1],
       fields: fields,
       contactLabel: contactLabel.trim(),
+      clientName: form.dataset.firstName || caseName(path.match(VISIT_POST_PATH)[1]),
       queuedAt: new Date().toISOString(),
       state: "pending",
     };
     return putItem(item).then(function () {
+      // The notice below is the message (a status, focused): no second "Geen verbinding" toast.
       showQueued(form, item);
-      announce(T.queued);
       return render();
     }).then(function () { return item; });
   }
@@ -191,15 +213,19 @@
     const old = document.querySelector("[data-queued-key]");
     if (old) old.remove();
     const another = el("button", { type: "button", class: "button" }, [T.another]);
-    const notice = el("div", { class: "notice warn queued", tabindex: "-1", "data-queued-key": item.key }, [
+    const notice = el("div", { class: "notice warn queued", role: "status", tabindex: "-1", "data-queued-key": item.key }, [
       el("p", { "data-queued-text": "" }, [T.queued]),
       el("p", { class: "actions" }, [
         el("a", { class: "button", href: "/cases/" + item.caseId }, [T.backToCase]),
         another,
       ]),
     ]);
+    // The offline form's own "Geen verbinding" line would say it a second time.
+    const intro = document.querySelectorAll("[data-offline-intro]");
+    intro.forEach(function (node) { node.hidden = true; });
     another.addEventListener("click", function () {
       notice.remove();
+      intro.forEach(function (node) { node.hidden = false; });
       form.reset();
       const keyField = form.elements.namedItem("idempotency_key");
       if (keyField) keyField.value = newKey();
@@ -354,7 +380,7 @@
 
   function renderItem(item) {
     const title = el("span", { class: "title" }, [
-      (item.contactLabel || T.labels.contact_type) + " · " + T.caseLabel + " " + item.caseId,
+      (item.contactLabel || T.labels.contact_type) + " · " + (item.clientName || T.caseLabel + " " + item.caseId),
     ]);
     const meta = el("span", { class: "meta" }, [
       whenLabel(fieldValue(item, "occurred_at")) + " · " + (item.state === "problem" ? T.problem : T.pending),
@@ -447,11 +473,17 @@
     form.elements.namedItem("idempotency_key").value = newKey();
     form.elements.namedItem("occurred_at").value = localNow();
     document.querySelectorAll("[data-case-number]").forEach(function (node) { node.textContent = match[1]; });
+    const name = caseName(match[1]);
+    document.querySelectorAll("[data-client-name]").forEach(function (node) {
+      node.textContent = name ? name + " ·" : "";
+      node.hidden = !name;
+    });
     document.querySelectorAll("[data-case-label]").forEach(function (node) { node.hidden = false; });
     form.hidden = false;
   }
 
   function start() {
+    rememberNames();
     initShell();
     showConnection();
     if (window.indexedDB) render().then(sync).catch(function () {});
@@ -477,6 +509,7 @@
 
   // A boosted navigation replaced <main>: show the queue again and try to send it.
   document.addEventListener("htmx:afterSettle", function () {
+    rememberNames();
     if (queueSize && !document.getElementById("offline-queue")) render().then(sync);
   });
 

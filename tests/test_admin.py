@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 
@@ -163,6 +165,26 @@ def test_edit_role_service_and_phone(client, coordinator, mediator) -> None:
     assert response.status_code == 303
     user = in_db(lambda: models.User.get_by_id(mediator.id))
     assert (user.role, user.service, user.phone) == ("coordinator", "jeugd", "03 338 22 11")
+
+
+def test_languages_spoken_are_kept_and_shown_checked(client, coordinator, mediator) -> None:
+    client.login(coordinator)
+    data = {"name": mediator.name, "role": "mediator", "service": "ocmw", "version": "1"}
+    response = client.post(f"/admin/users/{mediator.id}", data={**data, "languages": ["ar", "fr"]})
+    assert response.status_code == 303
+    assert in_db(lambda: models.User.get_by_id(mediator.id).language_list) == ["ar", "fr"]
+    page = client.get(f"/admin/users/{mediator.id}/edit").get_data(as_text=True)
+    assert 'value="ar" checked' in page.replace(' checked=""', " checked") or re.search(
+        r'<input checked[^>]*value="ar"', page
+    )
+    refused = client.post(
+        f"/admin/users/{mediator.id}", data={**data, "version": "2", "languages": ["xx"]}
+    )
+    assert refused.status_code == 422
+    assert "Kies talen uit de lijst." in refused.get_data(as_text=True)
+    # None chosen: the column is empty again.
+    client.post(f"/admin/users/{mediator.id}", data={**data, "version": "2"})
+    assert in_db(lambda: models.User.get_by_id(mediator.id).languages) is None
 
 
 @pytest.mark.parametrize(

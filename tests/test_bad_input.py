@@ -265,7 +265,10 @@ def find_forms(world: World, browsers: list[BrowserLikeClient]) -> dict[str, lis
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
         for browser in browsers:
-            html = browser.get(url_of(rule, world)).get_data(as_text=True)
+            response = browser.get(url_of(rule, world))
+            if not response.mimetype.startswith("text/"):
+                continue  # a download (the reports' zip) holds no forms
+            html = response.get_data(as_text=True)
             for form in forms_of(html):
                 path = urlsplit(form.action).path or url_of(rule, world)
                 found[path].append(form)

@@ -26,6 +26,7 @@ from webapp.models import (
     Client,
     StepDefinition,
     Task,
+    User,
     Visit,
     database,
 )
@@ -718,6 +719,27 @@ def test_coordinator_reassigns_a_case(client, mediator, other_mediator, coordina
     assert in_db(lambda: AuditEvent.get(AuditEvent.action == "assign").object_id) == case.id
     client.login(mediator)
     assert client.get(f"/cases/{case.id}").status_code == 404  # no longer theirs
+
+
+def test_assigning_shows_service_caseload_languages_and_district(
+    client, mediator, other_mediator, coordinator, case
+) -> None:
+    in_db(lambda: User.update(languages="ar,fr").where(User.id == other_mediator.id).execute())
+    for district in ("Deurne", "Deurne", "Hoboken"):
+        make_case(other_mediator, make_client(first_name="X", district=district))
+    client.login(coordinator)
+    with count_queries() as few:
+        client.get(f"/cases/{case.id}/assign")
+    make_case(other_mediator, make_client(first_name="Y", district="Merksem"))
+    with count_queries() as more:
+        page = body(client.get(f"/cases/{case.id}/assign"))
+    assert len(more) == len(few)
+    choice = page.split(f'value="{other_mediator.id}"')[1].split("</label>")[0]
+    assert "4 open dossiers" in choice
+    assert "Spreekt <bdi>العربية</bdi>, <bdi>Français</bdi>" in choice
+    assert "Vooral in Deurne, Hoboken" in choice  # the two with most clients
+    mine = page.split(f'value="{mediator.id}" checked')[1].split("</label>")[0]
+    assert "1 open dossier" in mine and "Vooral in Borgerhout" in mine
 
 
 def test_reassign_refuses_an_inactive_or_unknown_mediator(

@@ -137,7 +137,7 @@ def test_empty_form_shows_errors_next_to_fields(client, token) -> None:
         "Vul je naam in.",
         "Vul je e-mailadres in.",
         "Vul de voornaam in.",
-        "Vul de achternaam in.",
+        "Vul de familienaam in.",
         "Vul de geboortedatum in.",
         "Beschrijf kort de vraag.",
         "Kies hoe we de persoon het best eerst ontmoeten.",
@@ -306,6 +306,10 @@ def test_accept_opens_a_case_for_a_new_client(client, coordinator, mediator, org
     referral = in_db(lambda: models.Referral.get_by_id(referral.id))
     assert referral.status == "accepted" and referral.handled_by_id == coordinator.id
     case = in_db(lambda: models.Case.get_by_id(referral.case_id))
+    # "Aanvaarden en dossier openen" opens the new case.
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    opened = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Doorverwijzing {referral.reference} aanvaard" in opened and "Yusuf Demir" in opened
     assert case.mediator_id == mediator.id and case.source == "doorverwijzing"
     assert case.interests == "sport" and "voetbalclub" in case.question
     assert case.current_position == 2  # "Aanmelding" done
@@ -414,3 +418,171 @@ def test_intake_list_runs_a_fixed_number_of_queries(client, coordinator, organis
     with count_queries() as many:
         client.get("/referrals/")
     assert len(few) == len(many)
+
+
+# The referrer's status list (a closed loop) ------------------------------------------------------
+
+
+def _accepted(referral, coordinator, mediator) -> models.Case:
+    with database.connection_context():
+        return referral.accept(coordinator, mediator, None)
+
+
+def _contact(case, mediator, **fields) -> None:
+    values = {
+        "case": case,
+        "mediator": mediator,
+        "contact_type": "huisbezoek",
+        "occurred_at": utcnow() - dt.timedelta(days=1),
+        "idempotency_key": str(uuid.uuid4()),
+        "notes": "Mama vertelt over de schulden",
+    }
+    values.update(fields)
+    with database.connection_context():
+        models.Visit.create(**values)
+
+
+def _statuses(page: str) -> list[tuple[str, str]]:
+    return re.findall(
+        r'<span class="reference">([^<]+)</span> <span class="badge[^"]*">([^<]+)</span>', page
+    )
+
+
+def test_referrer_follows_each_status_and_sees_nothing_else(
+    client, token, organisation, coordinator, mediator
+) -> None:
+    received = make_referral(organisation, first_name="Amira", last_name="Haddad")
+    accepted = make_referral(organisation, first_name="Bilal", last_name="Amrani")
+    contacted = make_referral(organisation, first_name="Chaima", last_name="Bouzid")
+    enrolled = make_referral(organisation, first_name="Dario", last_name="Rossi")
+    closed = make_referral(organisation, first_name="Eva", last_name="Janssens")
+    declined = make_referral(organisation, first_name="Fatma", last_name="Yilmaz")
+    accepted_case = _accepted(accepted, coordinator, mediator)
+    _contact(_accepted(contacted, coordinator, mediator), mediator)
+    # A planned contact, or one that did not reach the person, is no first contact.
+    _contact(accepted_case, mediator, planned=True, occurred_at=utcnow() + dt.timedelta(days=1))
+    enrolled_case = _accepted(enrolled, coordinator, mediator)
+    _contact(enrolled_case, mediator, contact_made=False)
+    with database.connection_context():
+        provider = models.Provider.create(name="KFC Borgerhout")
+        activity = models.Activity.create(provider=provider, title="Voetbal U11", domain="sport")
+        models.Enrolment.create(case=enrolled_case, activity=activity)
+        closed_case = _accepted(closed, coordinator, mediator)
+        models.Case.update(status="closed", closed_at=utcnow()).where(
+            models.Case.id == closed_case.id
+        ).execute()
+        declined.decline(coordinator, "Woont buiten Antwerpen")
+
+    response = client.get(f"/r/{token}/opvolging")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    assert dict(_statuses(page)) == {
+        received.reference: "ontvangen",
+        accepted.reference: "aanvaard",
+        contacted.reference: "eerste contact gemaakt",
+        enrolled.reference: "ingeschreven voor een activiteit",
+        closed.reference: "afgesloten",
+        declined.reference: "afgesloten",
+    }
+    # The referrer recognises their own by reference and their own first name …
+    assert "door Lies" in page
+    # … and sees no referred person, note, threshold, mediator or reason.
+    for secret in (
+        "Amira",
+        "Haddad",
+        "Bilal",
+        "Dario",
+        "Yilmaz",
+        "Verbruggen",
+        "Deurne",
+        "voetbalclub",
+        "schulden",
+        "Financieel",
+        "financieel",
+        "Woont buiten",
+        mediator.first_name,
+        "Voetbal U11",
+        "lies@caw.test",
+    ):
+        assert secret not in page, secret
+
+
+def test_referrer_sees_only_their_own_organisations_referrals(client, token, organisation):
+    ours = make_referral(organisation)
+    other = make_organisation(name="Atlas", kind="atlas")
+    theirs = make_referral(other, referrer_name="Karim Atlas")
+    other_token = issue_link(other)
+    page = client.get(f"/r/{token}/opvolging").get_data(as_text=True)
+    assert ours.reference in page and theirs.reference not in page and "Karim" not in page
+    other_page = client.get(f"/r/{other_token}/opvolging").get_data(as_text=True)
+    assert theirs.reference in other_page and ours.reference not in other_page
+
+
+def test_status_list_of_unknown_or_revoked_link_is_refused(client, token, organisation) -> None:
+    make_referral(organisation)
+    assert client.get("/r/no-such-token/opvolging").status_code == 404
+    issue_link(organisation)  # replaces (revokes) the old link
+    response = client.get(f"/r/{token}/opvolging")
+    assert response.status_code == 410
+    assert "VB-" not in response.get_data(as_text=True)
+    with database.connection_context():
+        models.ReferringOrganisation.update(archived=True).execute()
+    fresh = issue_link(organisation)
+    assert client.get(f"/r/{fresh}/opvolging").status_code == 410
+
+
+def test_status_list_changes_nothing_and_runs_fixed_queries(
+    client, token, organisation, coordinator, mediator
+) -> None:
+    for _ in range(3):
+        _contact(_accepted(make_referral(organisation), coordinator, mediator), mediator)
+    client.get(f"/r/{token}/opvolging")  # warm up
+    before = in_db(
+        lambda: (
+            models.AccessLink.get().last_used_at,
+            models.AuditEvent.select().count(),
+            models.Referral.select().count(),
+        )
+    )
+    with count_queries() as queries:
+        client.get(f"/r/{token}/opvolging")
+    few = len(queries)
+    for _ in range(3):
+        _contact(_accepted(make_referral(organisation), coordinator, mediator), mediator)
+    with count_queries() as queries:
+        client.get(f"/r/{token}/opvolging")
+    assert len(queries) == few
+    after = in_db(
+        lambda: (
+            models.AccessLink.get().last_used_at,
+            models.AuditEvent.select().count(),
+            models.Referral.select().count() - 3,
+        )
+    )
+    assert after == before
+
+
+def test_confirmation_is_a_success_message_with_a_way_to_follow(client, token) -> None:
+    response = client.post(f"/r/{token}", data=form_data(), follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert '<p class="notice ok" role="status">' in page
+    assert f"/r/{token}/opvolging" in page
+
+
+def test_referral_without_first_contact_after_a_week_is_marked(
+    client, coordinator, mediator, organisation
+) -> None:
+    old = utcnow() - dt.timedelta(days=9)
+    waiting_late = make_referral(organisation, first_name="Laat", submitted_at=old)
+    make_referral(organisation, first_name="Vers")  # sent today: not late
+    accepted_late = make_referral(organisation, first_name="Nooit", submitted_at=old)
+    met = make_referral(organisation, first_name="Gezien", submitted_at=old)
+    _accepted(accepted_late, coordinator, mediator)
+    _contact(_accepted(met, coordinator, mediator), mediator)
+    client.login(coordinator)
+    for url in ("/", "/referrals/"):
+        page = client.get(url).get_data(as_text=True)
+        late = page.split('id="late-referrals"')[1].split("</ul>")[0]
+        assert waiting_late.reference in late and accepted_late.reference in late, url
+        assert "Vers Demir" not in late and met.reference not in late, url

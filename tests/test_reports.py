@@ -178,11 +178,11 @@ def test_every_figure_has_the_known_counts(client, coordinator, network) -> None
     client.login(coordinator)
     f = figures(client)
     months = f["maanden"]
-    assert months["2025-01"] == ["1", "2"]
-    assert months["2025-02"] == ["1", "3"]
-    assert months["2025-03"] == ["1", "4"]
-    assert months["2025-04"] == ["0", "2"]
-    assert months["2025-12"] == ["0", "2"] and len(months) == 12
+    assert months["jan 2025"] == ["1", "2"]
+    assert months["feb 2025"] == ["1", "3"]
+    assert months["mrt 2025"] == ["1", "4"]
+    assert months["apr 2025"] == ["0", "2"]
+    assert months["dec 2025"] == ["0", "2"] and len(months) == 12
     assert f["diensten"]["OCMW"] == ["3"] and f["diensten"]["Sporting A"] == ["1"]
     assert f["diensten"]["Cultuur"] == ["0"]
     referrers = f["doorverwijzers"]
@@ -282,6 +282,32 @@ def test_csv_export_masks_small_counts(client, coordinator, network) -> None:
     assert client.get("/reports/export/diensten.csv?start=nonsense").status_code == 400
 
 
+def test_download_all_is_a_zip_of_the_same_masked_csvs(client, coordinator, network) -> None:
+    import zipfile
+
+    client.login(coordinator)
+    page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
+    assert "/reports/export/alles.zip?start=2025-01-01&amp;end=2025-12-31" in page
+    response = client.get(f"/reports/export/alles.zip?{YEAR}")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    assert (
+        'filename="vrijbaan-cijfers-2025-01-01-2025-12-31.zip"'
+        in (response.headers["Content-Disposition"])
+    )
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    assert "vrijbaan-diensten-2025-01-01-2025-12-31.csv" in names
+    assert "vrijbaan-signalen-2025-01-01-2025-12-31.csv" in names
+    for name in names:
+        key = name.split("-")[1]
+        single = "signals.csv" if key == "signalen" else f"export/{key}.csv"
+        alone = client.get(f"/reports/{single}?{YEAR}").get_data(as_text=True)
+        assert archive.read(name).decode("utf-8") == alone, name
+    assert "OCMW;<5" in archive.read("vrijbaan-diensten-2025-01-01-2025-12-31.csv").decode()
+    assert client.get("/reports/export/alles.zip?start=nonsense").status_code == 400
+
+
 def test_larger_counts_are_exported_as_they_are(client, coordinator, mediator) -> None:
     for _ in range(6):
         make_case(mediator)
@@ -308,7 +334,7 @@ def test_signals_are_anonymised_with_only_shareable_notes(client, mediator, netw
     rows = read_csv(client.get(f"/reports/signals.csv?{YEAR}"))
     assert rows[0] == ["Maand", "Drempel", "District", "Leeftijd", "Domein", "Stand", "Notitie"]
     assert rows[1] == [
-        "2025-03",
+        "mrt 2025",
         "financieel",
         "Borgerhout",
         "6–11",
@@ -316,7 +342,7 @@ def test_signals_are_anonymised_with_only_shareable_notes(client, mediator, netw
         "open",
         "Clubgeld €240 te duur",
     ]
-    assert rows[2] == ["2025-05", "mobiliteit", "Borgerhout", "65+", "", "open", ""]
+    assert rows[2] == ["mei 2025", "mobiliteit", "Borgerhout", "65+", "", "open", ""]
     assert len(rows) == 3
     fragment = client.get(f"/reports/signals?{YEAR}", headers=HTMX).get_data(as_text=True)
     assert "<html" not in fragment and "Clubgeld" in fragment
@@ -369,3 +395,25 @@ def test_the_report_page_runs_a_fixed_number_of_queries(client, coordinator) -> 
         page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
     assert len(few) == len(many) <= 20
     assert '<th scope="row">OCMW</th>\n<td class="num">1000</td>' in page.replace("  ", "")
+
+
+def test_months_read_in_the_language_of_the_screen(app) -> None:
+    from flask_babel import force_locale
+
+    from webapp.reports.figures import month_label
+
+    with app.test_request_context():
+        with force_locale("nl"):
+            assert month_label(dt.date(2026, 1, 1)) == "jan 2026"
+        with force_locale("en"):
+            assert month_label(dt.date(2026, 3, 1)) == "Mar 2026"
+
+
+def test_the_figures_tab_is_named_for_what_it_holds(client, mediator, coordinator) -> None:
+    client.login(mediator)
+    tabbar = client.get("/").get_data(as_text=True).split('class="tabbar"')[1]
+    assert "Cijfers</a>" in tabbar and "Team</a>" not in tabbar
+    assert "<svg" in tabbar and "▦" not in tabbar  # icons of our own, not text symbols
+    client.login(coordinator)
+    tabbar = client.get("/").get_data(as_text=True).split('class="tabbar"')[1]
+    assert "Team</a>" in tabbar  # a coordinator also finds the team's pages there

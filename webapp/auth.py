@@ -224,7 +224,7 @@ def read_password(name: str, email: str) -> str:
 @click.command("create-user")
 @with_appcontext
 @click.argument("email")
-@click.option("--name", required=True, help="Voor- en achternaam")
+@click.option("--name", required=True, help="Voor- en familienaam")
 @click.option("--role", type=click.Choice(list(ROLES)), default="mediator", show_default=True)
 @click.option("--service", type=click.Choice(list(SERVICES)), default="ocmw", show_default=True)
 def create_user_command(email: str, name: str, role: str, service: str) -> None:

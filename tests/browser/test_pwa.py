@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -219,13 +220,19 @@ def test_visit_recorded_offline_is_stored_once_when_back_online(
     page.get_by_role("link", name="Contact registreren").first.click()
     page.wait_for_url(f"{live_server}/cases/{case.id}/visits/new")
     assert page.get_by_text("Geen verbinding. Wat je hier invult").is_visible()
+    assert page.locator("[data-client-name]").inner_text() == "Yasmina ·"
     fill_visit_form(page, "Wil graag zwemmen op woensdag. Zoekt een badpak.")
     screenshot(page, "pwa-offline-visit-form")
     page.get_by_role("button", name="Contact bewaren").click()
 
     queue = page.get_by_role("region", name="Nog te versturen")
     expect(queue).to_contain_text("nog te versturen")
-    expect(page.locator("#status")).to_contain_text("Geen verbinding. Het contact is bewaard")
+    # Said once: the queued notice replaces the form's own offline line, and no toast repeats it.
+    expect(page.get_by_role("status").filter(has_text="Het contact is bewaard")).to_be_visible()
+    expect(page.get_by_text(re.compile("Geen verbinding")).filter(visible=True)).to_have_count(1)
+    # The queued visit is labelled with the client's first name, not a case number.
+    expect(queue).to_contain_text("huisbezoek · Yasmina")
+    expect(queue).not_to_contain_text("Dossier")
     screenshot(page, "pwa-offline-visit-queued")
     stored = page.evaluate(QUEUE)
     assert len(stored) == 1

@@ -35,7 +35,7 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     page.get_by_label("Jouw naam").fill("Lies Verbruggen")
     page.get_by_label("Jouw e-mailadres").fill("lies@caw.test")
     page.get_by_label("Voornaam").fill("Rahel")
-    page.get_by_label("Achternaam").fill("Tesfay")
+    page.get_by_label("Familienaam").fill("Tesfay")
     page.get_by_label("Geboortedatum").fill("2011-09-14")
     page.get_by_label("District").select_option("Borgerhout")
     page.get_by_label("sport").check()
@@ -65,11 +65,14 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     screenshot(page, "referral-intake")
     assert axe_violations(page) == []
     page.get_by_role("button", name="Aanvaarden en dossier openen").click()
-    page.get_by_text("Aanvaard").first.wait_for()
+    # Accepting opens the new case.
+    page.wait_for_url(re.compile(r"/cases/\d+$"))
+    case_id = in_db(lambda: models.Referral.get().case_id)
+    assert page.url.endswith(f"/cases/{case_id}")
+    assert in_db(lambda: models.Case.get_by_id(case_id).mediator_id) == mediator.id
+    page.goto(f"{live_server}/referrals/{in_db(lambda: models.Referral.get().id)}")
     mail = page.get_by_role("link", name=re.compile("Laat de doorverwijzer het weten"))
     assert mail.get_attribute("href").startswith("mailto:lies%40caw.test")
-    case_id = in_db(lambda: models.Referral.get().case_id)
-    assert in_db(lambda: models.Case.get_by_id(case_id).mediator_id) == mediator.id
 
     page.goto(f"{live_server}/referrals/")
     assert axe_violations(page) == []
@@ -97,3 +100,37 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     assert download.suggested_filename.startswith("vrijbaan-diensten-")
     text = Path(download.path()).read_text(encoding="utf-8-sig")
     assert text.splitlines()[0] == "Dienst;Dossiers" and "OCMW;<5" in text
+
+
+def test_referrer_follows_their_referrals_at_phone_size(page, live_server, coordinator, mediator):
+    with database.connection_context():
+        org = models.ReferringOrganisation.create(name="OCMW Antwerpen Noord", kind="ocmw")
+        _link, token = models.AccessLink.issue(
+            "referral", valid_for=dt.timedelta(days=365), created_by=coordinator, organisation=org
+        )
+        references = []
+        for first, last in (("Rahel", "Tesfay"), ("Olena", "Kovalenko")):
+            referral = models.Referral.submit(
+                org,
+                idempotency_key=f"key-{first}",
+                referrer_name="Sarah Peeters",
+                first_name=first,
+                last_name=last,
+                question="Zoekt een sportclub",
+            )
+            references.append(referral.reference)
+        referral.accept(coordinator, mediator, None)
+
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server}/r/{token}")
+    page.get_by_role("link", name="Hoe ver staan je doorverwijzingen?").click()
+    page.wait_for_url(re.compile(r"/opvolging$"))
+    rows = page.locator("#referrer-status li")
+    assert rows.count() == 2
+    assert rows.nth(0).inner_text().split("\n")[0] == f"{references[1]} aanvaard"
+    assert rows.nth(1).inner_text().split("\n")[0] == f"{references[0]} ontvangen"
+    assert "door Sarah" in rows.nth(0).inner_text()
+    assert "Rahel" not in page.content() and "Olena" not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "referrer-status-360")
+    assert axe_violations(page) == []

@@ -79,6 +79,7 @@ def create() -> Response:
             role=form.role.data,
             service=form.service.data,
             phone=form.phone.data or "",
+            languages=",".join(form.languages.data or []) or None,
             password_given_at=utcnow(),
         )
         user.set_password(password)
@@ -104,6 +105,7 @@ def edit(user_id: int) -> Response:
     """Change someone's name, role, service or phone; deactivate or reactivate them."""
     user = _user(user_id)
     form = EditUserForm(obj=user, editing=user, by=current_user._get_current_object())
+    form.languages.data = user.language_list  # stored comma-separated
     return render_page_or_block(
         "admin/edit.html", "user_form", form=form, user=user, factor=SecondFactor.of(user)
     )
@@ -141,6 +143,7 @@ def _save_user(user: User, form: EditUserForm) -> Response:
             role=form.role.data,
             service=form.service.data,
             phone=form.phone.data or "",
+            languages=",".join(form.languages.data or []) or None,
             version=User.version + 1,
         )
         .where(User.id == user.id, User.version == parse_int(form.version.data))

@@ -1,4 +1,4 @@
-"""Forms for managing the team: new user, changes to role, service and phone."""
+"""Forms for managing the team: new user, changes to role, service, phone and languages."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.forms import EmailAddress, max_length, phone_number, strip
-from webapp.models import ROLES, SERVICES, User
+from webapp.models import LANGUAGES, ROLES, SERVICES, User
 from webapp.passwords import password_problem
+from webapp.referrals.forms import MultiCheckboxField
 
 
 def _lower(value: Any) -> Any:
@@ -59,6 +60,12 @@ class EditUserForm(FlaskForm):
     )
     phone = StringField(
         _l("Telefoon"), filters=[strip], validators=[Optional(), phone_number(), max_length(30)]
+    )
+    languages = MultiCheckboxField(
+        _l("Talen die deze persoon spreekt met cliënten"),
+        choices=[SelectChoice(k, v) for k, v in LANGUAGES.items()],
+        validators=[Optional()],
+        invalid_choice_message=_l("Kies talen uit de lijst."),
     )
 
     def __init__(self, *args: Any, editing: User | None = None, by: User | None = None, **kw: Any):

@@ -490,7 +490,9 @@ def assign_form(case_id: int) -> Response:
     form = AssignForm(version=case.version)
     _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
-    return render_page_or_block("cases/assign.html", "form", case=case, form=form)
+    return render_page_or_block(
+        "cases/assign.html", "form", case=case, form=form, team=User.for_assigning()
+    )
 
 
 @bp.post("/<int:case_id>/assign")
@@ -501,7 +503,9 @@ def assign(case_id: int) -> Response:
     form = AssignForm()
     _mediator_choices(form, user)
     if not form.validate_on_submit():
-        return render_page_or_block("cases/assign.html", "form", 422, case=case, form=form)
+        return render_page_or_block(
+            "cases/assign.html", "form", 422, case=case, form=form, team=User.for_assigning()
+        )
     mediator = User.get_by_id(form.mediator.data)
     if mediator.id == case.mediator_id:
         flash(_("%(name)s volgt dit dossier al op.", name=mediator.name))

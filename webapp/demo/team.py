@@ -20,6 +20,14 @@ TEAM = [
     ("lotte.devos@vrijbaan.demo", "Lotte De Vos", "mediator", "cultuur", "0472 34 56 78"),
     ("yusuf.demir@vrijbaan.demo", "Yusuf Demir", "mediator", "jeugd", "0473 45 67 89"),
 ]
+# The languages each speaks with clients (besides Dutch): what a coordinator matches on.
+LANGUAGES_SPOKEN = {
+    "els.janssens@vrijbaan.demo": "en,fr",
+    "sara.elamrani@vrijbaan.demo": "ar,fr,zgh",
+    "tom.peeters@vrijbaan.demo": "en",
+    "lotte.devos@vrijbaan.demo": "en,pl",
+    "yusuf.demir@vrijbaan.demo": "tr,en",
+}
 
 
 def seed(rng: random.Random) -> list[User]:
@@ -33,6 +41,7 @@ def seed(rng: random.Random) -> list[User]:
             role=role,
             service=service,
             phone=phone,
+            languages=LANGUAGES_SPOKEN.get(email),
             password_hash=password_hash,
         )
         for email, name, role, service, phone in TEAM

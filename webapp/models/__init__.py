@@ -72,9 +72,12 @@ from webapp.models.referrals import (
     FIRST_CONTACT,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
+    REFERRER_STATUSES,
     Referral,
     ReferringOrganisation,
+    referrals_for_referrer,
     referrals_waiting,
+    referrals_without_first_contact,
     today_referral_context,
 )
 from webapp.models.security import (

@@ -45,9 +45,9 @@ AUDIT_LABELS = {
     ("can_come", "session"): _l("meldde: kan toch komen"),
     ("create", "accesslink"): _l("maakte een link"),
     ("revoke", "accesslink"): _l("trok een link in"),
-    ("view", "referral"): _l("bekeek de aanmelding"),
-    ("accept", "referral"): _l("aanvaardde de aanmelding"),
-    ("create", "referral"): _l("verstuurde de aanmelding"),
+    ("view", "referral"): _l("bekeek de doorverwijzing"),
+    ("accept", "referral"): _l("aanvaardde de doorverwijzing"),
+    ("create", "referral"): _l("verstuurde de doorverwijzing"),
 }
 # How a client's corrected fields are named in the audit trail (rectification, never values).
 CLIENT_FIELD_LABELS = {

@@ -113,6 +113,9 @@ class User(UserMixin, BaseModel):
     phone = CharField(max_length=30, default="")
     ui_language = CharField(max_length=5, null=True)  # None: the browser's language
     daily_summary = BooleanField(null=True, default=False)  # an e-mail at 7:00 (messages)
+    # The languages this person speaks with clients: comma-separated LANGUAGES keys (nullable:
+    # init-db adds it to older databases). Shown when a coordinator chooses who takes a case.
+    languages = CharField(max_length=100, null=True)
     # When a coordinator last set this password (they know it): until the person chooses their
     # own, every page asks them to. None: a password of their own.
     password_given_at = DateTimeField(null=True)
@@ -239,6 +242,43 @@ class User(UserMixin, BaseModel):
             .group_by(cls.id)
             .order_by(cls.active.desc(), cls.name, cls.id)
         )
+
+    @property
+    def language_list(self) -> list[str]:
+        return [k for k in (self.languages or "").split(",") if k]
+
+    @property
+    def language_names(self) -> list[str]:
+        return [LANGUAGES.get(k, k) for k in self.language_list]
+
+    @classmethod
+    def for_assigning(cls) -> list[User]:
+        """Active team members with what helps choose one for a case (two queries): the number
+        of open cases (`open_cases`) and the districts where most of them live (`districts`)."""
+        from peewee import JOIN, fn
+
+        from webapp.models.cases import Case
+
+        people = list(
+            cls.select(cls, fn.COUNT(Case.id).alias("open_cases"))
+            .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == cls.id) & (Case.status == "open")))
+            .where(cls.active == True)  # noqa: E712
+            .group_by(cls.id)
+            .order_by(cls.name, cls.id)
+        )
+        counts: dict[int, list[tuple[int, str]]] = {}
+        rows = (
+            Case.select(Case.mediator, Client.district, fn.COUNT(Case.id).alias("n"))
+            .join(Client)
+            .where(Case.status == "open", Client.district != "")
+            .group_by(Case.mediator, Client.district)
+            .tuples()
+        )
+        for mediator_id, district, n in rows:
+            counts.setdefault(mediator_id, []).append((-n, district))
+        for person in people:
+            person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]
+        return people
 
     def end_sessions(self) -> None:
         """Log this user out everywhere."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DateField,
@@ -18,10 +19,13 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, in_team_language
+from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
-from webapp.models.tasks import first_contact_task
+from webapp.models.tasks import (
+    FIRST_CONTACT_TERM,  # the form promises contact within the week
+    first_contact_task,
+)
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory
 from webapp.timeutil import utcnow
 
@@ -277,7 +281,12 @@ class Referral(Searchable, BaseModel):
 
 def today_referral_context(user: User) -> dict[str, object]:
     """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
-    return {"waiting_referrals": referrals_waiting() if user.is_coordinator else []}
+    if not user.is_coordinator:
+        return {"waiting_referrals": [], "late_referrals": []}
+    return {
+        "waiting_referrals": referrals_waiting(),
+        "late_referrals": referrals_without_first_contact(),
+    }
 
 
 def referrals_waiting(limit: int | None = None) -> list[Referral]:
@@ -291,3 +300,100 @@ def referrals_waiting(limit: int | None = None) -> list[Referral]:
     if limit:
         query = query.limit(limit)
     return list(query)
+
+
+# What a referrer may follow of the referrals sent through their organisation's link: a status,
+# never a note, a threshold or the name of the person (see referrals/public.py:status_list).
+REFERRER_STATUSES = {
+    "received": _l("ontvangen"),
+    "accepted": _l("aanvaard"),
+    "first_contact": _l("eerste contact gemaakt"),
+    "enrolled": _l("ingeschreven voor een activiteit"),
+    "closed": _l("afgesloten"),
+}
+REFERRER_LIST_LIMIT = 100
+
+
+def _first_contacts():  # type: ignore[no-untyped-def]
+    """Contacts that happened and reached the person: what 'first contact made' means."""
+    return Visit.select(Visit.case).where(
+        Visit.planned == False,  # noqa: E712
+        Visit.contact_made == True,  # noqa: E712
+        Visit.kept(),
+    )
+
+
+def _cases_with_first_contact(case_ids: list[int]) -> set[int]:
+    if not case_ids:
+        return set()
+    return {v.case_id for v in _first_contacts().where(Visit.case.in_(case_ids)).distinct()}
+
+
+def _cases_enrolled(case_ids: list[int]) -> set[int]:
+    from webapp.models.offer import Enrolment
+
+    if not case_ids:
+        return set()
+    return {e.case_id for e in Enrolment.select(Enrolment.case).where(Enrolment.case.in_(case_ids))}
+
+
+def referrer_status(referral: Referral, contacted: set[int], enrolled: set[int]) -> str:
+    """The one REFERRER_STATUSES key a referrer sees for a referral."""
+    if referral.status == "declined":
+        return "closed"
+    if referral.status == "new" or referral.case_id is None:
+        return "received"
+    if referral.case.status == "closed":
+        return "closed"
+    if referral.case_id in enrolled:
+        return "enrolled"
+    if referral.case_id in contacted:
+        return "first_contact"
+    return "accepted"
+
+
+def referrals_for_referrer(organisation: ReferringOrganisation) -> list[tuple[Referral, str]]:
+    """The organisation's referrals, newest first, each with its referrer status (3 queries).
+    Only the columns the referrer's page shows are read."""
+    referrals = list(
+        Referral.select(
+            Referral.id,
+            Referral.reference,
+            Referral.referrer_name,
+            Referral.submitted_at,
+            Referral.status,
+            Referral.case,
+            Case.id,
+            Case.status,
+        )
+        .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
+        .where(Referral.organisation == organisation)
+        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+        .limit(REFERRER_LIST_LIMIT)
+    )
+    case_ids = [r.case_id for r in referrals if r.case_id]
+    contacted, enrolled = _cases_with_first_contact(case_ids), _cases_enrolled(case_ids)
+    return [(r, referrer_status(r, contacted, enrolled)) for r in referrals]
+
+
+def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
+    """Referrals older than the promised term whose person nobody has met yet: still waiting
+    for a decision, or accepted on an open case without a contact made (one query)."""
+    cutoff = utcnow() - FIRST_CONTACT_TERM
+    return list(
+        Referral.select(Referral, ReferringOrganisation, Case)
+        .join(ReferringOrganisation)
+        .switch(Referral)
+        .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
+        .where(
+            Referral.submitted_at < cutoff,
+            (Referral.status == "new")
+            | (
+                (Referral.status == "accepted")
+                & (Case.status == "open")
+                & Referral.case.not_in(_first_contacts())
+            ),
+        )
+        .order_by(Referral.submitted_at, Referral.id)
+        .limit(limit)
+    )

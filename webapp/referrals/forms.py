@@ -75,9 +75,9 @@ class ReferralForm(FlaskForm):
         validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
     )
     last_name = StringField(
-        _l("Achternaam"),
+        _l("Familienaam"),
         filters=[clean],
-        validators=[DataRequired(_l("Vul de achternaam in.")), max_length(80)],
+        validators=[DataRequired(_l("Vul de familienaam in.")), max_length(80)],
     )
     birth_date = DateField(
         _l("Geboortedatum"),

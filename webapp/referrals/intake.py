@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, redirect, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,6 +17,7 @@ from webapp.models import (
     ThresholdCategory,
     User,
     referrals_waiting,
+    referrals_without_first_contact,
 )
 from webapp.referrals import bp
 from webapp.referrals.forms import AcceptForm, DeclineForm, options
@@ -145,6 +146,7 @@ def index() -> Response:
         "referrals/index.html",
         "content",
         waiting=referrals_waiting(),
+        late_referrals=referrals_without_first_contact(),
         handled=Referral.recently_handled(),
     )
 
@@ -186,7 +188,15 @@ def accept(referral_id: int) -> Response:
         return _show(_load(referral_id), status=409, conflict=True)
     AuditEvent.record("accept", referral)
     AuditEvent.record("create", case)
-    return redirect(url_for("referrals.show", referral_id=referral.id), 303)
+    # The coordinator's next step is the new case; the referral page keeps the mail to send.
+    flash(
+        _(
+            "Doorverwijzing %(reference)s aanvaard: dit is het nieuwe dossier, voor %(mediator)s.",
+            reference=referral.reference,
+            mediator=mediator.name,
+        )
+    )
+    return redirect(url_for("cases.show", case_id=case.id), 303)
 
 
 @bp.post("/referrals/<int:referral_id>/decline")

@@ -10,12 +10,15 @@ from flask_babel import gettext as _
 from peewee import IntegrityError
 
 from webapp.models import (
+    FIRST_CONTACT_TERM,
+    REFERRER_STATUSES,
     AccessLink,
     AuditEvent,
     Referral,
     SecurityEvent,
     ThresholdCategory,
     Throttle,
+    referrals_for_referrer,
 )
 from webapp.referrals import bp
 from webapp.referrals.forms import CONSENT_TEXT, ReferralForm
@@ -156,5 +159,28 @@ def received(token: str, reference: str) -> Response:
             organisation=link.organisation,
             token=token,
             title=_("Doorverwijzing ontvangen"),
+        )
+    )
+
+
+@bp.get("/r/<token>/opvolging")
+def status_list(token: str) -> Response:
+    """The referrals sent through this organisation's link, each with its reference and status.
+
+    A link can be forwarded, so this page names no referred person: a social worker recognises
+    their referral by the reference on the confirmation, the day it was sent and their own first
+    name (the only name shown, and one they typed themselves). No notes, no thresholds, no
+    mediator; reading only."""
+    link = _link_or_problem(token)
+    if isinstance(link, Response):
+        return link
+    return _public(
+        render_template(
+            "referrals/status_list.html",
+            rows=referrals_for_referrer(link.organisation),
+            statuses=REFERRER_STATUSES,
+            term_days=FIRST_CONTACT_TERM.days,
+            organisation=link.organisation,
+            token=token,
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 
 from flask import Blueprint, Response, abort, make_response, request
 from flask_babel import gettext as _
@@ -69,7 +70,7 @@ def period_from_args() -> tuple[Period, dict[str, str]]:
     return period, errors
 
 
-def csv_response(filename: str, header: list[str], rows: list[list[object]]) -> Response:
+def csv_text(header: list[str], rows: list[list[object]]) -> str:
     """A CSV for spreadsheets in Flanders: semicolons, UTF-8 with a byte order mark."""
     out = io.StringIO()
     out.write("\ufeff")
@@ -77,7 +78,12 @@ def csv_response(filename: str, header: list[str], rows: list[list[object]]) -> 
     writer.writerow([safe_cell(h) for h in header])
     for row in rows:
         writer.writerow([safe_cell(v) for v in row])
-    response = make_response(out.getvalue())
+    return out.getvalue()
+
+
+def csv_response(filename: str, header: list[str], rows: list[list[object]]) -> Response:
+    """One CSV file to download."""
+    response = make_response(csv_text(header, rows))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -112,13 +118,43 @@ def export(key: str) -> Response:
     table = next((t for t in _tables(period) if t.key == key), None)
     if table is None:
         abort(404)
+    return csv_response(*_table_csv(table, period))
+
+
+def _suffix(period: Period) -> str:
+    return f"{period.start.isoformat()}-{period.end.isoformat()}"
+
+
+def _table_csv(table: Table, period: Period) -> tuple[str, list[str], list[list[object]]]:
+    """File name, header and rows of one table, small counts masked."""
     rows = [
         [row.label]
         + [masked(v, c.kind, row.basis) for v, c in zip(row.values, table.columns[1:], strict=True)]
         for row in table.rows
     ]
-    name = f"vrijbaan-{table.key}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return csv_response(name, [c.label for c in table.columns], rows)
+    return f"vrijbaan-{table.key}-{_suffix(period)}.csv", [c.label for c in table.columns], rows
+
+
+@bp.get("/export/alles.zip")
+@login_required
+def export_all() -> Response:
+    """Every table and the signals as CSV files in one zip, built in memory, masked the same."""
+    period, errors = period_from_args()
+    if errors:
+        abort(400)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for table in _tables(period):
+            name, header, rows = _table_csv(table, period)
+            archive.writestr(name, csv_text(header, rows))
+        name, header, rows = _signals_csv(period)
+        archive.writestr(name, csv_text(header, rows))
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="vrijbaan-cijfers-{_suffix(period)}.zip"'
+    )
+    return response
 
 
 @bp.get("/signals")
@@ -145,6 +181,10 @@ def signals_csv() -> Response:
     period, errors = period_from_args()
     if errors:
         abort(400)
+    return csv_response(*_signals_csv(period))
+
+
+def _signals_csv(period: Period) -> tuple[str, list[str], list[list[object]]]:
     header = [
         _("Maand"),
         _("Drempel"),
@@ -158,5 +198,4 @@ def signals_csv() -> Response:
         [s.month, s.category, s.district, s.age_group, s.domains, s.status, s.note]
         for s in figures.signals(period)
     ]
-    name = f"vrijbaan-signalen-{period.start.isoformat()}-{period.end.isoformat()}.csv"
-    return csv_response(name, header, rows)
+    return f"vrijbaan-signalen-{_suffix(period)}.csv", header, rows

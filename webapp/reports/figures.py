@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from babel.dates import format_skeleton
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from peewee import JOIN, SQL, fn
 from peewee import Case as SQLCase
@@ -80,6 +82,11 @@ class Table:
         return not any(v for r in self.rows for v in r.values)
 
 
+def month_label(day: dt.date) -> str:
+    """A month as people read it, in the language of the screen: 'jan 2026', 'Jan 2026'."""
+    return format_skeleton("yMMM", day, locale=get_locale() or "nl")
+
+
 @dataclass
 class Period:
     start: dt.date  # first day, Brussels
@@ -94,7 +101,7 @@ class Period:
         return to_utc(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
 
     def months(self) -> list[tuple[str, dt.datetime, dt.datetime]]:
-        """(label 'YYYY-MM', UTC start, UTC end) of each calendar month the period touches."""
+        """(label 'jan 2026', UTC start, UTC end) of each calendar month the period touches."""
         out = []
         first = self.start.replace(day=1)
         while first <= self.end:
@@ -102,7 +109,7 @@ class Period:
             lo, hi = max(first, self.start), min(following - dt.timedelta(days=1), self.end)
             out.append(
                 (
-                    first.strftime("%Y-%m"),
+                    month_label(first),
                     to_utc(dt.datetime.combine(lo, dt.time())),
                     to_utc(dt.datetime.combine(hi + dt.timedelta(days=1), dt.time())),
                 )
@@ -452,7 +459,7 @@ def signals(period: Period) -> list[Signal]:
         local = to_local(created)
         out.append(
             Signal(
-                month=local.strftime("%Y-%m"),
+                month=month_label(local.date()),
                 category=threshold_category_label(key, category) or "",
                 district=district or _("onbekend"),
                 age_group=age_group(born, local.date()),
