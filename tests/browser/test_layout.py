@@ -32,6 +32,7 @@ NOT_PAGES = {
     "reports.export",
     "reports.signals_csv",
     "health.healthz",  # plain text for the load balancer
+    "reports.export_all",  # a zip file
     # Needs a login halfway (password given, code not yet); it has no menu, and its width is
     # checked in tests/browser/test_twofactor.py.
     "twofactor.code",
@@ -85,6 +86,7 @@ def _ids() -> dict[str, Any]:
     )
     return {
         "recorded": recorded.id,
+        "client": models.Case.get_by_id(enrolment.case_id).client_id,
         "case": enrolment.case_id,
         "enrolment": enrolment.id,
         "activity": enrolment.activity_id,
@@ -267,6 +269,21 @@ SCREENS = [
     ),
     Screen("confirm", C, "twofactor.confirm", lambda d, i: d.path("twofactor.confirm", next="/")),
     Screen("security", C, "admin.security", lambda d, i: d.path("admin.security")),
+    Screen("to-erase", C, "privacy.due", lambda d, i: d.path("privacy.due")),
+    Screen("record", C, "privacy.record", lambda d, i: d.path("privacy.record")),
+    Screen(
+        "export",
+        C,
+        "privacy.export",
+        lambda d, i: d.path("privacy.export", client_id=i["client"]),
+    ),
+    Screen("notice", None, "notice.notice", lambda d, i: d.path("notice.notice")),
+    Screen(
+        "referral-status",
+        None,
+        "referrals.status_list",
+        lambda d, i: d.links["referral"] + "/opvolging",
+    ),
     Screen("portal", None, "portal.show", lambda d, i: d.links["client"]),
     Screen("attendance", None, "attendance.show", lambda d, i: d.links["provider"]),
     Screen("referral-form", None, "referrals.form", lambda d, i: d.links["referral"]),
