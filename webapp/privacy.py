@@ -40,6 +40,7 @@ from webapp.models import (
     clients_due,
     database,
 )
+from webapp.models.audit import CLIENT_FIELD_LABELS
 from webapp.models.privacy import (
     DUE_AHEAD,
     HOLD_MONTHS,
@@ -254,20 +255,8 @@ EXPORT_TITLES = {
 # What each exported field means, in plain Dutch (the JSON keeps the field names).
 EXPORT_FIELDS = {
     "id": _l("nummer"),
-    "first_name": _l("voornaam"),
-    "last_name": _l("achternaam"),
-    "birth_date": _l("geboortedatum"),
-    "phone": _l("telefoon"),
-    "email": _l("e-mail"),
-    "street": _l("straat"),
-    "postcode": _l("postcode"),
-    "district": _l("district"),
-    "language": _l("taal"),
-    "needs_interpreter": _l("tolk nodig"),
-    "household_note": _l("gezin"),
+    **CLIENT_FIELD_LABELS,
     "household": _l("gezin"),
-    "card_type": _l("kaart"),
-    "card_valid_until": _l("kaart geldig tot"),
     "created_at": _l("gemaakt op"),
     "updated_at": _l("laatst gewijzigd op"),
     "client": _l("cliëntnummer"),

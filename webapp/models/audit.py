@@ -52,7 +52,7 @@ AUDIT_LABELS = {
 # How a client's corrected fields are named in the audit trail (rectification, never values).
 CLIENT_FIELD_LABELS = {
     "first_name": _l("voornaam"),
-    "last_name": _l("achternaam"),
+    "last_name": _l("familienaam"),
     "birth_date": _l("geboortedatum"),
     "phone": _l("telefoon"),
     "email": _l("e-mail"),
