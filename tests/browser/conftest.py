@@ -88,6 +88,9 @@ def log_in(page: Any, base_url: str, user: models.User, password: str = PASSWORD
     """Log in through the real form, as a person would; with a code from the app when the user
     has one (every coordinator)."""
     page.goto(f"{base_url}/login")
+    # The service worker's install and update checks run in the background: let them finish so
+    # that no request still in flight carries the session from before the login.
+    page.wait_for_load_state("networkidle")
     page.get_by_label("E-mailadres").fill(user.email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Aanmelden").click()
@@ -100,6 +103,7 @@ def enter_code(page: Any, base_url: str, user: models.User) -> None:
     """The second step: a code the user's app has not given before."""
     from tests.conftest import fresh_code
 
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Code").fill(fresh_code(user))
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base_url}/")
