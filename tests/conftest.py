@@ -19,7 +19,8 @@ from jinja2 import MemcachedBytecodeCache
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import create_tables
 from webapp.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"

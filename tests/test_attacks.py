@@ -24,7 +24,8 @@ from tests.conftest import (
     make_user,
 )
 from webapp import auth, create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import create_tables
 from webapp.models import people
 from webapp.models.people import PASSWORD_METHOD
 

@@ -25,8 +25,9 @@ from flask import Flask
 
 from tests.conftest import HTMX, BrowserLikeClient, _empty_postgres
 from webapp import auth, create_app, models, portal
-from webapp.db import create_tables, database
+from webapp.db import database
 from webapp.demo import DEMO_PASSWORD
+from webapp.migrations import create_tables
 from webapp.referrals import public as referral_form
 
 FILE = object()  # a file sent where the form has a text field

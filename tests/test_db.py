@@ -1,14 +1,11 @@
-"""The database: schema.sql matches the models, init-db is safe to re-run, reference rows exist."""
+"""The database: schema.sql matches the models, init-db is safe to re-run, reference rows exist
+(upgrades: test_migrations.py)."""
 
 from pathlib import Path
 
-import click
-import pytest
-from peewee import CharField, IntegerField
-
 from tests.conftest import in_db, make_case
 from webapp import models
-from webapp.db import add_missing_columns, database, schema_sql
+from webapp.db import schema_sql
 
 
 def test_schema_sql_is_regenerated_from_the_models() -> None:
@@ -31,46 +28,3 @@ def test_default_steps_and_threshold_categories_are_seeded(app) -> None:
     labels = in_db(lambda: [s.label for s in models.StepDefinition.ordered()])
     assert labels[0] == "Aanmelding" and labels[-1] == "Afronding" and len(labels) == 9
     assert in_db(lambda: models.ThresholdCategory.select().count()) == 12
-
-
-def test_init_db_adds_a_column_the_models_gained(app, runner, mediator) -> None:
-    # An existing database from before users.ui_language: init-db brings it up to date.
-    with database.connection_context():
-        database.execute_sql('ALTER TABLE "users" DROP COLUMN "ui_language"')
-    result = runner.invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    assert "Column added: users.ui_language" in result.output
-    assert in_db(lambda: models.User.get_by_id(mediator.id).ui_language) is None
-    again = runner.invoke(args=["init-db"])
-    assert "Column added" not in again.output
-
-
-def test_init_db_adds_a_version_counter_with_its_default(app, runner, mediator) -> None:
-    # An existing database from before users.version (the admin's edit form locks on it).
-    with database.connection_context():
-        database.execute_sql('ALTER TABLE "users" DROP COLUMN "version"')
-    result = runner.invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    assert "Column added: users.version" in result.output
-    assert in_db(lambda: models.User.get_by_id(mediator.id).version) == 1
-    assert in_db(lambda: models.User.create(email="a@b.be", name="A", password_hash="x").version)
-
-
-def test_init_db_refuses_to_guess_a_value_for_a_new_required_column(app) -> None:
-    class Grown(models.User):
-        shoe_size = IntegerField()
-
-        class Meta:
-            table_name = "users"
-
-    class GrownNullable(models.User):
-        nickname = CharField(null=True)
-
-        class Meta:
-            table_name = "users"
-
-    with database.connection_context():
-        with pytest.raises(click.ClickException, match=r"users\.shoe_size is missing"):
-            add_missing_columns([Grown])
-        assert add_missing_columns([GrownNullable]) == ["users.nickname"]
-        database.execute_sql('ALTER TABLE "users" DROP COLUMN "nickname"')

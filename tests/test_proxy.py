@@ -30,7 +30,8 @@ import pytest
 
 from tests.conftest import PASSWORD, _empty_postgres, make_user
 from webapp import create_app
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or next(

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import HTMX, count_queries, in_db, make_case, make_task
 from tests.test_visits import local_now, stamp, visit_data
 from webapp import models
-from webapp.db import create_tables, database
+from webapp.db import database
 from webapp.timeutil import local_today, to_local, utcnow
 from webapp.today import TASKS_LIMIT
 
@@ -413,59 +413,6 @@ def test_a_case_opened_for_a_colleague_starts_with_a_to_do(client, coordinator, 
     data.update(first_name="Zofia", mediator="")
     assert client.post("/cases/new", data=data).status_code == 303
     assert in_db(lambda: models.Task.select().count()) == 1  # opened by herself: she was there
-
-
-# --- init-db carries the old next actions over ---------------------------------------------
-
-
-def test_init_db_moves_the_next_actions_of_visits_into_tasks_once(app, mediator, case) -> None:
-    done_at = utcnow().replace(microsecond=0)
-    with database.connection_context():
-        for sql in (
-            "ALTER TABLE visit ADD COLUMN next_action VARCHAR(200) NOT NULL DEFAULT ''",
-            "ALTER TABLE visit ADD COLUMN next_action_due DATE",
-            "ALTER TABLE visit ADD COLUMN next_action_done_at TIMESTAMP",
-            'CREATE INDEX "visit_next_action_due" ON "visit" ("next_action_due")',
-        ):
-            database.execute_sql(sql)
-        rows = [
-            ("Zwemclub bellen", local_today(), None),
-            ("Attest gevraagd", local_today() - dt.timedelta(days=3), done_at),
-            ("", None, None),
-        ]
-        for n, (text, due, done) in enumerate(rows):
-            visit = models.Visit.create(
-                case=case,
-                mediator=mediator,
-                contact_type="telefonisch",
-                occurred_at=utcnow() - dt.timedelta(days=n),
-                idempotency_key=f"legacy-{n}",
-            )
-            database.execute_sql(
-                "UPDATE visit SET next_action = %s, next_action_due = %s, next_action_done_at = %s "
-                "WHERE id = %s".replace("%s", database.param),
-                (text, due, done, visit.id),
-            )
-    create_tables()
-    create_tables()  # init-db again: nothing twice
-    with database.connection_context():
-        tasks = list(models.Task.select().order_by(models.Task.id))
-        columns = {c.name for c in database.get_columns("visit")}
-        # A visit can be saved again without the old columns.
-        models.Visit.create(
-            case=case,
-            mediator=mediator,
-            contact_type="huisbezoek",
-            occurred_at=utcnow(),
-            idempotency_key="after",
-        )
-    assert [(t.text, t.due, t.source, t.created_by_id) for t in tasks] == [
-        ("Zwemclub bellen", local_today(), "visit", mediator.id),
-        ("Attest gevraagd", local_today() - dt.timedelta(days=3), "visit", mediator.id),
-    ]
-    assert tasks[0].done_at is None and tasks[1].done_at == done_at
-    assert all(t.visit_id is not None and t.case_id == case.id for t in tasks)
-    assert not columns & {"next_action", "next_action_due", "next_action_done_at"}
 
 
 def test_erasing_a_client_empties_the_task_texts(client, coordinator, mediator, case) -> None:

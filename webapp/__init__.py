@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errors,
         health,
         messages,
+        migrations,
         portal,
         privacy,
         pwa,
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     demo.init_app(app)
     health.init_app(app)
+    migrations.init_app(app)
     backup.init_app(app)
     deploy.init_app(app)
     messages.init_app(app)

@@ -19,7 +19,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import PostgresqlDatabase, SqliteDatabase
 
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import MigrationError, upgrade
 from webapp.timeutil import utcnow
 
 BACKUP_PREFIX = "vrijbaan-"
@@ -176,7 +177,7 @@ def expired_backups(folder: Path, keep: dt.timedelta) -> list[Path]:
 @with_appcontext
 def restore_command(path: Path, force: bool) -> None:
     """Put the backup at PATH in place of this database (refused if it holds data, unless
-    --force), then bring it up to date as init-db does."""
+    --force), then apply the migrations it lacks (`db upgrade`)."""
     url = current_app.config.get("DATABASE_URL") or ""
     postgres = isinstance(database.obj, PostgresqlDatabase)
     # The copy is checked before anything of this database is touched.
@@ -203,8 +204,11 @@ def restore_command(path: Path, force: bool) -> None:
         if not database.is_closed():
             database.close()
         sqlite_copy(str(path), sqlite_path(), "wal")
-    added = create_tables()
-    click.echo(f"Restored {path}" + (f"; columns added: {', '.join(added)}" if added else ""))
+    try:
+        applied = upgrade(echo=click.echo)  # a backup of an older release is brought up to date
+    except MigrationError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path}" + (f"; migrations applied: {len(applied)}" if applied else ""))
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
-"""The database: a peewee proxy, the base model, per-request connections, init-db."""
+"""The database: a peewee proxy, the base model, per-request connections, schema-sql (init-db
+and the migrations: webapp/migrations)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
-from peewee import DatabaseProxy, Field, Model, SqliteDatabase
+from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
-from playhouse.migrate import SchemaMigrator, migrate
 
 database = DatabaseProxy()
 
@@ -51,65 +51,7 @@ def init_app(app: Flask) -> None:
     database.initialize(open_database(app.config.get("DATABASE_URL"), app.instance_path))
     app.before_request(_connect)
     app.teardown_appcontext(_close)
-    app.cli.add_command(init_db_command)
     app.cli.add_command(schema_sql_command)
-
-
-def create_tables() -> list[str]:
-    """Create every missing table, column and index and seed the reference rows; never drops
-    data. Returns the columns that were added to existing tables."""
-    from webapp import models
-    from webapp.models.search import create_search_indexes, refresh_all
-
-    with database.connection_context():
-        database.create_tables(models.ALL_MODELS, safe=True)
-        added = add_missing_columns(models.ALL_MODELS)
-        models.move_visit_next_actions()
-        models.seed_reference_data()
-        with database.atomic():
-            refresh_all(models.ALL_MODELS)
-        create_search_indexes(database, models.ALL_MODELS)
-    return added
-
-
-def add_missing_columns(all_models: list[type[Model]]) -> list[str]:
-    """Add the columns a model gained since its table was created, so that `init-db` brings an
-    existing database up to date. Only nullable columns and columns with a constant number or
-    yes/no default (a version counter) can be added this way (no table rebuild, no guessed
-    values); any other missing column stops init-db with an explanation."""
-    migrator = SchemaMigrator.from_database(database.obj)
-    added = []
-    for model in all_models:
-        table = model._meta.table_name
-        existing = {column.name for column in database.get_columns(table)}
-        for field in model._meta.sorted_fields:
-            if field.column_name in existing:
-                continue
-            if field.null:
-                migrate(migrator.add_column(table, field.column_name, field))
-            elif isinstance(field.default, bool | int):
-                _add_column_with_default(table, field)
-            else:
-                raise click.ClickException(
-                    f"{table}.{field.column_name} is missing and cannot be empty: "
-                    "add it by hand, or start from a new database."
-                )
-            added.append(f"{table}.{field.column_name}")
-    return added
-
-
-def _add_column_with_default(table: str, field: Field) -> None:
-    """ALTER TABLE … ADD COLUMN … NOT NULL DEFAULT <constant>: both engines fill the existing
-    rows in place (peewee's add_column would rebuild the table on SQLite, which with foreign
-    keys on is not safe)."""
-    ctx = database.obj.get_sql_context()
-    column_type = ctx.sql(field.ddl_datatype(ctx)).query()[0]
-    default = field.default
-    literal = ("TRUE" if default else "FALSE") if isinstance(default, bool) else str(int(default))
-    database.execute_sql(
-        f'ALTER TABLE "{table}" ADD COLUMN "{field.column_name}" {column_type} '
-        f"NOT NULL DEFAULT {literal}"
-    )
 
 
 def schema_sql() -> str:
@@ -128,22 +70,6 @@ def schema_sql() -> str:
                 sql, _ = index.query()
                 out.write(sql + ";\n")
     return out.getvalue()
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the tables (safe on a database that already holds data)."""
-    for column in create_tables():
-        click.echo(f"Column added: {column}")
-    click.echo(f"Database ready: {describe(current_app)}")
-
-
-def describe(app: Flask) -> str:
-    url = app.config.get("DATABASE_URL")
-    if url:
-        return url.split("@")[-1]
-    return os.path.join(app.instance_path, "vrijbaan.sqlite")
 
 
 @click.command("schema-sql")

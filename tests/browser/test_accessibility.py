@@ -22,7 +22,8 @@ from werkzeug.serving import make_server
 from tests.browser.conftest import axe_violations, enter_code, screenshot
 from tests.conftest import CHEAP_HASH, PASSWORD, _empty_postgres
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import create_tables
 
 
 @dataclass

@@ -96,7 +96,6 @@ from webapp.models.tasks import (
     TASK_SOURCES,
     Task,
     first_contact_task,
-    move_visit_next_actions,
 )
 from webapp.models.thresholds import (
     DEFAULT_THRESHOLD_CATEGORIES,

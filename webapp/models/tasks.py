@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext
-from peewee import SQL, CharField, DateField, DateTimeField, ForeignKeyField, fn
 from peewee import Case as SQLCase
+from peewee import CharField, DateField, DateTimeField, ForeignKeyField
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
@@ -195,58 +195,3 @@ def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: Us
         text = text or gettext("Eerste contact")
     due = max(to_local(promised_from).date() + FIRST_CONTACT_TERM, local_today())
     return Task.add(case, text, due, by, source="referral" if wish else "intake")
-
-
-LEGACY_VISIT_COLUMNS = ("next_action", "next_action_due", "next_action_done_at")
-
-
-def move_visit_next_actions() -> int:
-    """init-db: the next actions that visits used to hold in three columns become to-dos (each
-    once), then those columns go, so that a visit is saved without them. Returns how many."""
-    import sqlite3
-
-    from peewee import SqliteDatabase
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    columns = {c.name for c in database.get_columns("visit")}
-    if "next_action" not in columns:
-        return 0
-    if isinstance(database.obj, SqliteDatabase) and sqlite3.sqlite_version_info < (3, 35):
-        # Older SQLite drops a column by copying the table, which would cascade to the
-        # timeline rows of every visit: refuse rather than lose them.
-        raise RuntimeError("SQLite 3.35 or newer is needed to move next actions to to-dos.")
-    # Unqualified: only the visit table has these columns (peewee aliases it in the query).
-    old = {name: SQL(f'"{name}"') for name in LEGACY_VISIT_COLUMNS}
-    migrator = SchemaMigrator.from_database(database.obj)
-    with database.atomic():
-        before = Task.select().count()
-        already = Task.select(Task.visit).where(Task.source == "visit", Task.visit.is_null(False))
-        Task.insert_from(
-            Visit.select(
-                Visit.case,
-                fn.SUBSTR(old["next_action"], 1, 200),
-                old["next_action_due"],
-                SQL("'visit'"),
-                Visit.id,
-                Visit.created_at,
-                Visit.mediator,
-                old["next_action_done_at"],
-            ).where(old["next_action"] != "", Visit.id.not_in(already)),
-            [
-                Task.case,
-                Task.text,
-                Task.due,
-                Task.source,
-                Task.visit,
-                Task.created_at,
-                Task.created_by,
-                Task.done_at,
-            ],
-        ).execute()
-        moved = Task.select().count() - before
-        if "visit_next_action_due" in {i.name for i in database.get_indexes("visit")}:
-            migrate(migrator.drop_index("visit", "visit_next_action_due"))
-        for column in LEGACY_VISIT_COLUMNS:
-            if column in columns:
-                migrate(migrator.drop_column("visit", column))
-    return moved
