@@ -20,8 +20,9 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
-from tests.conftest import POSTGRES_URL, BrowserLikeClient, make_case
+from tests.conftest import POSTGRES_URL, BrowserLikeClient, in_db, make_case
 from webapp import create_app, models
+from webapp.backup import holds_data
 from webapp.db import database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -265,3 +266,9 @@ def test_a_damaged_backup_is_refused_before_anything_is_replaced(
 
     assert refused.exit_code != 0
     assert query(url, "SELECT count(*) FROM cases")[0][0] == 1
+
+
+def test_a_database_just_made_by_init_db_holds_no_data(app: Flask) -> None:
+    # Its steps, threshold categories and migration records are not anyone's data: a restore
+    # into it goes ahead without --force.
+    assert in_db(holds_data) == []

@@ -307,10 +307,10 @@ def fill_first_release() -> None:
 def schema() -> dict[str, Any]:
     """What the comparison looks at, per table: each column's type, nullability and key, each
     index's columns and uniqueness, each foreign key with its ON DELETE; and the database's
-    triggers and extensions. Not compared: the order of columns (a column added later comes
-    last), constraint and foreign key names, and columns' defaults (every default of the
-    models lives in Python, not in the database; a migration may leave one behind to fill the
-    existing rows, which is harmless)."""
+    triggers, virtual tables (SQLite's FTS5) and extensions (PostgreSQL's pg_trgm). Not
+    compared: the order of columns (a column added later comes last), constraint and foreign
+    key names, and columns' defaults (every default of the models lives in Python, not in the
+    database; a migration may leave one behind to fill the existing rows, which is harmless)."""
     result: dict[str, Any] = {}
     postgres = isinstance(database.obj, PostgresqlDatabase)
     for table in sorted(database.get_tables()):
@@ -355,9 +355,15 @@ def schema() -> dict[str, Any]:
         )
         result["extensions"] = sql("SELECT extname FROM pg_extension ORDER BY 1")
     else:
-        result["triggers"] = sql(
-            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY 1"
-        )
+        # FTS5 tables (their shadow tables are ordinary tables above) and triggers, by their
+        # DDL with the spacing evened out.
+        result["virtual tables and triggers"] = [
+            (name, " ".join(ddl.split()))
+            for name, ddl in sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "OR sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+            )
+        ]
     return result
 
 

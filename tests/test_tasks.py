@@ -1,6 +1,6 @@
 """To-dos (taken): several open per case, listed on the case page and Vandaag, ticked off and
-opened again in place, added by hand or by a visit, made by an accepted referral; the old
-next-action columns of visits carried over by init-db."""
+opened again in place, added by hand or by a visit, made by an accepted referral (the old
+next-action columns of visits carried over: test_migrations.py)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from webapp.timeutil import utcnow
 
 BACKUP_PREFIX = "vrijbaan-"
 # Filled by init-db on every database: a database holding only these holds no one's data.
-REFERENCE_TABLES = {"step_definition", "threshold_category"}
+REFERENCE_TABLES = {"step_definition", "threshold_category", "schema_migration"}
 
 
 @contextmanager
