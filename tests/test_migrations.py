@@ -21,21 +21,26 @@ The fixtures in tests/fixtures/ are the schemas of the releases, as their init-d
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask
-from peewee import PostgresqlDatabase
+from peewee import CharField, PostgresqlDatabase
+from playhouse.migrate import migrate
 
 from tests.conftest import POSTGRES_URL
-from webapp import create_app, models
+from webapp import create_app, migrations, models
 from webapp.db import database
 from webapp.migrations import migration_names
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-20 10:00:00"
 
 
@@ -466,3 +471,61 @@ def test_upgrade_refuses_an_empty_database_and_a_foreign_one(new_database) -> No
     assert foreign.exit_code != 0 and "not one of Vrijbaan's" in foreign.output
     with app.app_context(), database.connection_context():
         assert "visit" not in database.get_tables()  # nothing was made
+
+
+def test_a_failing_migration_leaves_the_database_as_it_was(new_database, monkeypatch) -> None:
+    app = app_on(new_database("failing"))
+    run(app, "init-db")
+
+    def up(migrator: Any, database: Any) -> None:
+        migrate(migrator.add_column("client", "nickname", CharField(max_length=20, null=True)))
+        raise RuntimeError("the disk is full")
+
+    broken = SimpleNamespace(__doc__="Adds a nickname, then fails.", up=up)
+    names = [*migrations.migration_names(), "9999_broken"]
+    real_load = migrations.load
+    monkeypatch.setattr(migrations, "migration_names", lambda: names)
+    monkeypatch.setattr(migrations, "load", lambda n: broken if n == names[-1] else real_load(n))
+
+    failed = app.test_cli_runner().invoke(args=["db", "upgrade"])
+
+    assert failed.exit_code != 0 and "Applying 9999_broken" in failed.output
+    with app.app_context(), database.connection_context():
+        assert "nickname" not in migrations.columns_of("client")
+        assert "9999_broken" not in migrations.applied_names()
+    assert "pending  9999_broken" in run(app, "db", "status")
+
+
+UPGRADE = """
+import sys
+from webapp import create_app
+app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": sys.argv[1]})
+result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+print(result.output, repr(result.exception))
+sys.exit(result.exit_code)
+"""
+
+
+def test_two_servers_upgrading_at_once_apply_each_migration_once(new_database) -> None:
+    url = new_database("twice")
+    load_release(url, "release1")
+    with app_on(url).app_context(), database.connection_context():
+        fill_first_release()
+    close()
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE, url],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [server.communicate(timeout=120)[0] for server in servers]
+    assert [server.returncode for server in servers] == [0, 0], outputs
+    for name in migration_names():  # each applied by one of the two
+        assert sum(f"Applying {name}" in output for output in outputs) == 1, outputs
+    with app_on(url).app_context(), database.connection_context():
+        assert models.Task.select().count() == 2  # the next actions moved once
+        assert migrations.pending_names() == []

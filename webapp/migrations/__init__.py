@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -29,8 +30,7 @@ from webapp.timeutil import utcnow
 
 HERE = Path(__file__).resolve().parent
 MIGRATION_NAME = re.compile(r"^\d{4}_[a-z0-9_]+$")
-# Held by the transaction of each migration on PostgreSQL, so that two servers upgrading at
-# once apply every migration once (the second waits, then finds it recorded).
+# Held by the transaction of each migration on PostgreSQL (see one_at_a_time).
 ADVISORY_LOCK = 7_202_612
 
 
@@ -77,13 +77,12 @@ def create_tables() -> list[str]:
     migration recorded as applied. On an existing one, nothing but the derived data below; a
     database with migrations pending is refused with a pointer to `db upgrade`. Returns the
     migrations recorded."""
-    with database.connection_context():
+    with database.connection_context(), one_at_a_time():
         recorded: list[str] = []
         if is_empty():
-            with database.atomic():
-                database.create_tables([*models.ALL_MODELS, SchemaMigration])
-                recorded = migration_names()
-                SchemaMigration.insert_many([{"name": name} for name in recorded]).execute()
+            database.create_tables([*models.ALL_MODELS, SchemaMigration])
+            recorded = migration_names()
+            SchemaMigration.insert_many([{"name": name} for name in recorded]).execute()
         else:
             pending = pending_names()
             if pending:
@@ -97,26 +96,41 @@ def create_tables() -> list[str]:
 
 def upgrade(echo: Callable[[str], None] = lambda _line: None) -> list[str]:
     """Apply every pending migration in order, each in one transaction with its record, then
-    bring the derived data up to date. Safe to run again (and on two servers at once): an
-    applied migration is never applied twice. Returns the names applied."""
+    bring the derived data up to date. Safe to run again, and on two servers at once: each
+    transaction first waits for the other's, then skips a migration already recorded. Returns
+    the names applied."""
     applied = []
     with database.connection_context():
         if is_empty():
             raise MigrationError("This database is empty: `flask --app wsgi init-db` creates it.")
-        SchemaMigration.create_table(safe=True)
+        with one_at_a_time():
+            SchemaMigration.create_table(safe=True)
         migrator = SchemaMigrator.from_database(database.obj)
         for name in pending_names():
-            with database.atomic():
-                if isinstance(database.obj, PostgresqlDatabase):
-                    database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+            with one_at_a_time():
                 if SchemaMigration.select().where(SchemaMigration.name == name).exists():
                     continue  # another server applied it while this one waited
                 echo(f"Applying {name}: {first_line(load(name).__doc__)}")
                 load(name).up(migrator, database)
                 SchemaMigration.create(name=name)
             applied.append(name)
-        bring_derived_data_up_to_date()
+        with one_at_a_time():
+            bring_derived_data_up_to_date()
     return applied
+
+
+@contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """A transaction that no other upgrade runs beside: on PostgreSQL it holds an advisory
+    lock until it ends; on SQLite it takes the write lock at once (BEGIN IMMEDIATE), so that
+    what it reads first is still true when it writes."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        with database.atomic():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
+            yield
+    else:
+        with database.atomic("IMMEDIATE"):
+            yield
 
 
 def bring_derived_data_up_to_date() -> None:
