@@ -20,6 +20,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -156,7 +157,7 @@ class AccessLink(Frozen):
 NEW_TABLES = [Task, SecondFactor, RecoveryCode, TeamSetting, SecurityEvent, Message, RetentionHold]
 
 # (table, field) of every nullable column the second release added to a first-release table.
-NEW_COLUMNS = [
+NEW_COLUMNS: list[tuple[str, Field]] = [
     ("users", BooleanField(null=True, column_name="daily_summary")),
     ("users", CharField(max_length=100, null=True, column_name="languages")),
     ("login_sessions", DateTimeField(null=True, column_name="verified_at")),
