@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         today,
         twofactor,
         visits,
+        vraag,
     )
 
     portal.install_log_filter(app.logger.name)
@@ -111,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         portal.bp,
         attendance.bp,
         referrals.bp,
+        vraag.bp,
         thresholds.bp,
         reports.bp,
         admin.bp,
