@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
 from itsdangerous import TimestampSigner
 
 from tests.conftest import BrowserLikeClient, count_queries, in_db, make_client
@@ -336,8 +337,6 @@ def vraag_strings() -> set[str]:
 
 
 def test_every_string_of_the_front_door_is_translated() -> None:
-    from babel.messages.pofile import read_po
-
     wanted = vraag_strings()
     assert "Ik zoek iets om te doen" in wanted and "Wanneer bellen we je best?" in wanted
     for language in list(CLIENT_LANGUAGES)[1:]:
@@ -360,6 +359,11 @@ def test_every_language_renders_with_nothing_dutch_left(app) -> None:
             if len(part.strip(" .,:?!…")) >= 4 and part in dutch:
                 shown.add(part)
     assert "Ik zoek iets om te doen" in shown and "Vul je naam in." in shown
+    same_words = {}
+    for language in list(CLIENT_LANGUAGES)[1:]:
+        po = ROOT / "webapp" / "translations" / language / "LC_MESSAGES" / "messages.po"
+        catalog = read_po(po.open("rb"))
+        same_words[language] = {m.id for m in catalog if m.id and m.string == m.id}
     # Proper names (the place, its address) and what a coordinator typed (lang="nl") stay.
     for language in list(CLIENT_LANGUAGES)[1:]:
         pages = [
@@ -374,7 +378,8 @@ def test_every_language_renders_with_nothing_dutch_left(app) -> None:
             assert f'<html lang="{language}"' in body
             assert ('dir="rtl"' in body) == (language == "ar")
             visible = re.sub(r'<bdi lang="nl">.*?</bdi>|<[^>]+>', " ", body)
-            left = sorted(w for w in shown if w in visible)
+            # A word that is the same in both languages ("sport") is not left behind.
+            left = sorted(w for w in shown if w in visible and w not in same_words[language])
             assert left == [], (language, left)
 
 
