@@ -109,8 +109,13 @@ def _received(language: str, form: VraagForm, until: dt.date) -> Response:
     so a reload shows it again and a refused program gets the very same answer."""
     how = "phone" if form.phone.data else "email"
     moment = form.call_moment.data if form.call_moment.data in CALL_MOMENTS else "altijd"
-    token = _confirmation_serializer().dumps({"u": until.isoformat(), "m": moment, "h": how})
+    token = confirmation_token(until, moment, how)
     return redirect(url_for("vraag.received", t=token, lang=language), 303)
+
+
+def confirmation_token(until: dt.date, moment: str, how: str) -> str:
+    """What the confirmation says, signed: the day we call by, the moment, phone or e-mail."""
+    return _confirmation_serializer().dumps({"u": until.isoformat(), "m": moment, "h": how})
 
 
 def _call_by() -> dt.date:
@@ -138,7 +143,7 @@ def create() -> Response:
     if not form.validate_on_submit():
         return _render(form, language, 422)
     elapsed = seconds_open(form.opened.data)
-    if elapsed is None or elapsed < MIN_SECONDS:
+    if elapsed is None or elapsed < current_app.config.get("VRAAG_MIN_SECONDS", MIN_SECONDS):
         # Too fast for a person, or a form from another day: what was typed stays, with a new
         # stamp, and one more tap sends it. A program learns no more than from any other error.
         form.opened.data = opened_stamp()
