@@ -570,3 +570,16 @@ def test_the_page_runs_a_fixed_number_of_queries(app) -> None:
     with count_queries() as many:
         guest.get("/vraag")
     assert len(few) == len(many)
+
+
+def test_a_request_never_accepted_is_erased_after_its_term_e_mail_included(app) -> None:
+    from webapp.models import apply_retention
+    from webapp.timeutil import utcnow
+
+    visitor(app).post("/vraag", data=answers(email="fatima@example.be"))
+    with database.connection_context():
+        models.Referral.update(submitted_at=utcnow() - dt.timedelta(days=200)).execute()
+    in_db(apply_retention)
+    [referral] = referrals()
+    assert referral.first_name != "Fatima El Amrani" and referral.referrer_name == ""
+    assert (referral.phone, referral.email, referral.question) == ("", None, "")

@@ -53,7 +53,7 @@ def seed() -> list[str]:
         None,
         source="zelf",
         idempotency_key=str(uuid.uuid4()),
-        referrer_name="Mariam Haddad",
+        referrer_name="",
         first_name="Mariam Haddad",
         last_name="",
         phone="0489 55 21 07",

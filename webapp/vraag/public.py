@@ -194,7 +194,7 @@ def _fields(form: VraagForm) -> dict[str, object]:
     return {
         "source": "zelf",
         "idempotency_key": form.idempotency_key.data,
-        "referrer_name": name[:100],
+        "referrer_name": "",  # nobody referred: the person's own name is first_name
         "first_name": name,
         "last_name": "",
         "phone": form.phone.data or "",
