@@ -26,6 +26,8 @@ PUBLIC_PREFIXES = (
     "/healthz",  # the load balancer's health check: no login, no personal data
     "/privacyverklaring",  # the privacy notice for clients: public, nothing personal
 )
+# The citizens' front door, its confirmation and poster (its walk-in hours screens are not).
+PUBLIC_PATHS = {"/vraag", "/vraag/ontvangen", "/vraag/affiche"}
 
 
 def _rules() -> list[Rule]:
@@ -49,7 +51,13 @@ def _method(rule: Rule) -> str:
 
 
 RULES = _rules()
-PROTECTED = [r for r in RULES if not r.rule.startswith(PUBLIC_PREFIXES) and r.endpoint != "static"]
+PROTECTED = [
+    r
+    for r in RULES
+    if not r.rule.startswith(PUBLIC_PREFIXES)
+    and r.rule not in PUBLIC_PATHS
+    and r.endpoint != "static"
+]
 CASE_SCOPED = [r for r in PROTECTED if "case_id" in r.arguments]
 
 

@@ -29,6 +29,7 @@ from webapp.db import database
 from webapp.demo import DEMO_PASSWORD
 from webapp.migrations import create_tables
 from webapp.referrals import public as referral_form
+from webapp.vraag import public as vraag_form
 
 FILE = object()  # a file sent where the form has a text field
 HOSTILE: list[Any] = [
@@ -151,6 +152,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
         (auth, "MAX_FAILURES_PER_ACCOUNT"),
         (portal, "MAX_FAILED_LOOKUPS"),
         (referral_form, "MAX_FAILED_LOOKUPS"),
+        (vraag_form, "MAX_PER_ADDRESS"),
     ]:
         monkeypatch.setattr(module, name, 10**6)
     output = app.test_cli_runner().invoke(args=["seed-demo"]).output
@@ -190,6 +192,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
             "referral_id": referral.id,
             "organisation_id": organisation.id,
             "reference": referral.reference,
+            "hours_id": models.WalkInHours.select().first().id,
             "key": "x",
         }
         mediator = case.mediator

@@ -93,6 +93,10 @@ def world(client, mediator, coordinator, closed_case):  # type: ignore[no-untype
         models.SecurityEvent.create(kind="login-failed", at=NOW)
         models.RecoveryCode.create(user=coordinator, code_hash="x" * 64)
         models.TeamSetting.create(key="retention-test", value="1")
+        # Walk-in hours name a place, never a person: they stay.
+        models.WalkInHours.create(
+            place="Sociaal Huis", address="Kiel", weekday=2, starts=dt.time(13), ends=dt.time(16)
+        )
         # A message row holds no text or address: it stays, like the audit trail.
         models.Message.create(
             kind="client_session",

@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         today,
         twofactor,
         visits,
+        vraag,
     )
 
     portal.install_log_filter(app.logger.name)
@@ -113,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         portal.bp,
         attendance.bp,
         referrals.bp,
+        vraag.bp,
         thresholds.bp,
         reports.bp,
         admin.bp,

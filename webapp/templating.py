@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
         CARD_TYPES=models.CARD_TYPES,
         STEP_STATUSES=models.STEP_STATUSES,
         CASE_SOURCES=models.CASE_SOURCES,
-        FIRST_CONTACT=models.FIRST_CONTACT,
+        FIRST_CONTACT={**models.FIRST_CONTACT, **models.SELF_FIRST_CONTACT},
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

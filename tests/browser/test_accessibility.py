@@ -61,6 +61,9 @@ def _ids() -> dict[str, int]:
     referral = models.Referral.select().order_by(models.Referral.id).first()
     if referral is not None:
         ids["referral"] = referral.id
+    hours = models.WalkInHours.select().first()
+    if hours is not None:
+        ids["hours"] = hours.id
     return ids
 
 
@@ -130,6 +133,17 @@ def demo(
         thread.join(timeout=5)
         if not database.is_closed():
             database.close()
+
+
+def _vraag_received(d: Demo, language: str) -> str:
+    """The confirmation of /vraag for a person who asked to be called in the afternoon."""
+    import datetime as dt
+
+    from webapp.vraag.public import confirmation_token
+
+    with d.app.test_request_context():
+        token = confirmation_token(dt.date.today() + dt.timedelta(days=7), "namiddag", "phone")
+    return d.path("vraag.received", t=token, lang=language)
 
 
 @dataclass
@@ -267,6 +281,21 @@ PAGES = [
     ),
     Page(
         "referral-form", None, "referrals.form", lambda d: d.links["referral"], needs=("referral",)
+    ),
+    Page("vraag", None, "vraag.page", lambda d: d.path("vraag.page")),
+    Page("vraag-ar", None, "vraag.page", lambda d: d.path("vraag.page", lang="ar")),
+    Page("vraag-received", None, "vraag.received", lambda d: _vraag_received(d, "nl")),
+    Page("vraag-received-ar", None, "vraag.received", lambda d: _vraag_received(d, "ar")),
+    Page("vraag-poster", None, "vraag.poster", lambda d: d.path("vraag.poster")),
+    Page(
+        "walk-in-hours", "coordinator", "vraag.hours_index", lambda d: d.path("vraag.hours_index")
+    ),
+    Page(
+        "walk-in-edit",
+        "coordinator",
+        "vraag.hours_edit",
+        lambda d: d.path("vraag.hours_edit", hours_id=d.ids["hours"]),
+        needs=("hours",),
     ),
     Page("offline", None, "pwa.offline", lambda d: d.path("pwa.offline")),
     Page("offline-visit", None, "pwa.offline_visit", lambda d: d.path("pwa.offline_visit")),
@@ -460,6 +489,8 @@ TARGET_PAGES = [
         "referral-form",
         "offline",
         "account",
+        "vraag",
+        "vraag-received",
     )
 ]
 
@@ -474,7 +505,16 @@ TEXT_PAGES = [
     spec
     for spec in PAGES
     if spec.name
-    in ("login", "vandaag", "case", "visit-form", "client-ar", "referral-form", "account")
+    in (
+        "login",
+        "vandaag",
+        "case",
+        "visit-form",
+        "client-ar",
+        "referral-form",
+        "account",
+        "vraag-ar",
+    )
 ]
 
 

@@ -8,6 +8,7 @@ Uses the demo of test_accessibility (seeded once per module, served from one thr
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def _ids() -> dict[str, Any]:
         "organisation": organisation.first().id,
         "referral": models.Referral.select().order_by(models.Referral.id).first().id,
         "user": sara.id,
+        "hours": models.WalkInHours.select().first().id,
         "references": {
             r.organisation_id: r.reference
             for r in models.Referral.select().order_by(models.Referral.id)
@@ -111,6 +113,15 @@ def _received(d: Demo, ids: dict[str, Any]) -> str:
         link = models.AccessLink.find("referral", token)
         reference = ids["references"][link.organisation_id]
     return d.path("referrals.received", token=token, reference=reference)
+
+
+def _vraag_received(d: Demo, ids: dict[str, Any]) -> str:
+    """The confirmation of /vraag, as a person who asked for a call in the afternoon sees it."""
+    from webapp.vraag.public import confirmation_token
+
+    with d.app.test_request_context():
+        token = confirmation_token(dt.date.today() + dt.timedelta(days=7), "namiddag", "phone")
+    return d.path("vraag.received", t=token, lang="ar")
 
 
 def _threshold(endpoint: str) -> Callable[[Demo, dict[str, Any]], str]:
@@ -255,6 +266,18 @@ SCREENS = [
         C,
         "referrals.organisation",
         lambda d, i: d.path("referrals.organisation", organisation_id=i["organisation"]),
+    ),
+    Screen("vraag", None, "vraag.page", lambda d, i: d.path("vraag.page")),
+    Screen("vraag-ar", None, "vraag.page", lambda d, i: d.path("vraag.page", lang="ar")),
+    Screen("vraag-received", None, "vraag.received", _vraag_received),
+    Screen("vraag-poster", None, "vraag.poster", lambda d, i: d.path("vraag.poster")),
+    Screen("walk-in-hours", C, "vraag.hours_index", lambda d, i: d.path("vraag.hours_index")),
+    Screen("walk-in-new", C, "vraag.hours_new", lambda d, i: d.path("vraag.hours_new")),
+    Screen(
+        "walk-in-edit",
+        C,
+        "vraag.hours_edit",
+        lambda d, i: d.path("vraag.hours_edit", hours_id=i["hours"]),
     ),
     Screen("reports", C, "reports.index", lambda d, i: d.path("reports.index")),
     Screen("signals", C, "reports.signals", lambda d, i: d.path("reports.signals")),

@@ -22,7 +22,16 @@ def base_url() -> str:
 @with_appcontext
 def seed_demo_command(seed: int) -> None:
     """Fill an empty database with demo data and print the demo logins and links."""
-    from webapp.demo import cases, corrections, messages, offer, privacy, referrals, team
+    from webapp.demo import (
+        cases,
+        corrections,
+        messages,
+        offer,
+        privacy,
+        referrals,
+        team,
+        walkin,
+    )
 
     rng = random.Random(seed)
     with database.connection_context():
@@ -43,6 +52,7 @@ def seed_demo_command(seed: int) -> None:
             lines += referrals.seed(rng, users, case_list)
             messages.seed(random.Random(f"messages-{seed}"), users, case_list)
             privacy.seed(random.Random(f"privacy-{seed}"), case_list)
+            lines += walkin.seed()
     click.echo("Demodata aangemaakt. Aanmelden op " + base_url() + "/login met:")
     for user in users:
         click.echo(f"  {user.role:<12} {user.email:<36} wachtwoord: {DEMO_PASSWORD}")

@@ -69,10 +69,13 @@ from webapp.models.privacy import (
     clients_due,
 )
 from webapp.models.referrals import (
+    CALL_MOMENTS,
     FIRST_CONTACT,
+    FOR_WHOM,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
     REFERRER_STATUSES,
+    SELF_FIRST_CONTACT,
     Referral,
     ReferringOrganisation,
     referrals_for_referrer,
@@ -106,6 +109,7 @@ from webapp.models.thresholds import (
     threshold_category_label,
     thresholds_for_case,
 )
+from webapp.models.walkin import WEEKDAYS, WalkInHours
 
 # In dependency order: create_tables and the schema follow it.
 ALL_MODELS = [
@@ -135,6 +139,7 @@ ALL_MODELS = [
     SecurityEvent,
     Message,
     RetentionHold,
+    WalkInHours,
 ]
 
 

@@ -44,6 +44,23 @@ FIRST_CONTACT = {
     "permanentie": _l("op de permanentie"),
     "doorverwijzer": _l("bij de doorverwijzer"),
 }
+# How a request that a person sent in themselves (/vraag) asks to be contacted first.
+SELF_FIRST_CONTACT = {
+    "bellen": _l("bellen"),
+    "mailen": _l("mailen"),
+}
+# Who a person asked for on /vraag, and the best moment to call them.
+FOR_WHOM = {
+    "ik": _l("voor zichzelf"),
+    "kind": _l("voor een kind"),
+    "gezin": _l("voor het gezin"),
+}
+CALL_MOMENTS = {
+    "morgen": _l("'s morgens (9–12 uur)"),
+    "middag": _l("'s middags (12–14 uur)"),
+    "namiddag": _l("'s namiddags (14–17 uur)"),
+    "altijd": _l("om het even wanneer"),
+}
 REFERRAL_STATUSES = {
     "new": _l("nieuw"),
     "accepted": _l("aanvaard"),
@@ -74,7 +91,10 @@ class ReferringOrganisation(BaseModel):
 
 
 class Referral(Searchable, BaseModel):
-    organisation = ForeignKeyField(ReferringOrganisation, backref="referrals", index=True)
+    # None for a request a person sent in themselves (source "zelf", /vraag).
+    organisation = ForeignKeyField(
+        ReferringOrganisation, backref="referrals", index=True, null=True
+    )
     reference = CharField(max_length=20, unique=True)
     idempotency_key = CharField(max_length=64, unique=True)
     referrer_name = CharField(max_length=100)
@@ -104,6 +124,14 @@ class Referral(Searchable, BaseModel):
     submitted_at = DateTimeField(default=utcnow, index=True)
     handled_at = DateTimeField(null=True)
     handled_by = ForeignKeyField(User, null=True, index=True)
+    # A request from /vraag: source "zelf" (None: a referrer's form), and what it asks besides
+    # the referral's own fields (nullable: init-db adds them to older databases).
+    source = CharField(max_length=20, null=True)
+    for_whom = CharField(max_length=10, null=True)
+    age = IntegerField(null=True)
+    email = CharField(max_length=254, null=True)
+    whatsapp = BooleanField(null=True)
+    call_moment = CharField(max_length=10, null=True)
     # Folded name, phone forms and reference, kept by the model (models/search.py).
     search_text = TextField(null=True, default="")
 
@@ -122,6 +150,17 @@ class Referral(Searchable, BaseModel):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_self_request(self) -> bool:
+        return self.source == "zelf"
+
+    @property
+    def sender(self) -> str:
+        """Who sent it in: the referring organisation, or the person themselves."""
+        if self.organisation_id is None:
+            return str(_l("zelf gevraagd via /vraag"))
+        return self.organisation.name
 
     @property
     def address(self) -> str:
@@ -144,7 +183,7 @@ class Referral(Searchable, BaseModel):
         return cls.get_or_none(cls.idempotency_key == key)
 
     @classmethod
-    def submit(cls, organisation: ReferringOrganisation, **fields: object) -> Referral:
+    def submit(cls, organisation: ReferringOrganisation | None, **fields: object) -> Referral:
         """Store a referral and give it its reference number, e.g. VB-2026-0042."""
         with database.atomic():
             referral = cls.create(
@@ -158,7 +197,7 @@ class Referral(Searchable, BaseModel):
     def get_with_organisation(cls, referral_id: int) -> Referral | None:
         return (
             cls.select(cls, ReferringOrganisation)
-            .join(ReferringOrganisation)
+            .join(ReferringOrganisation, JOIN.LEFT_OUTER)
             .where(cls.id == referral_id)
             .first()
         )
@@ -168,7 +207,7 @@ class Referral(Searchable, BaseModel):
         """The referral a case was opened from, with its organisation (one query)."""
         return (
             cls.select(cls, ReferringOrganisation)
-            .join(ReferringOrganisation)
+            .join(ReferringOrganisation, JOIN.LEFT_OUTER)
             .where(cls.case == case)
             .order_by(cls.id)
             .first()
@@ -178,7 +217,7 @@ class Referral(Searchable, BaseModel):
     def recently_handled(cls, limit: int = 20) -> list[Referral]:
         return list(
             cls.select(cls, ReferringOrganisation)
-            .join(ReferringOrganisation)
+            .join(ReferringOrganisation, JOIN.LEFT_OUTER)
             .where(cls.status != "new")
             .order_by(cls.handled_at.desc(), cls.id.desc())
             .limit(limit)
@@ -225,6 +264,7 @@ class Referral(Searchable, BaseModel):
                     district=self.district,
                     language=self.language,
                     household_note=self.household,
+                    email=self.email or "",
                 )
             elif self.street and not client.street:
                 # A known client without an address on file: the referrer's one fills the gap.
@@ -243,7 +283,7 @@ class Referral(Searchable, BaseModel):
                 client,
                 mediator,
                 by=by,
-                source="doorverwijzing",
+                source="zelf" if self.is_self_request else "doorverwijzing",
                 question=question,
                 interests=self.domains,
             )
@@ -253,7 +293,7 @@ class Referral(Searchable, BaseModel):
                 case=case,
                 actor=by,
                 kind="referral_accepted",
-                detail=f"{self.organisation.name} · {self.reference}"[:500],
+                detail=f"{self.sender} · {self.reference}"[:500],
             )
             # What to do first, on the mediator's Vandaag: the contact the referrer asked for.
             first_contact_task(case, self.first_contact, self.submitted_at, by)
@@ -293,7 +333,7 @@ def referrals_waiting(limit: int | None = None) -> list[Referral]:
     """Referrals not yet accepted or declined, oldest first, with their organisation."""
     query = (
         Referral.select(Referral, ReferringOrganisation)
-        .join(ReferringOrganisation)
+        .join(ReferringOrganisation, JOIN.LEFT_OUTER)
         .where(Referral.status == "new")
         .order_by(Referral.submitted_at, Referral.id)
     )
@@ -382,7 +422,7 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     cutoff = utcnow() - FIRST_CONTACT_TERM
     return list(
         Referral.select(Referral, ReferringOrganisation, Case)
-        .join(ReferringOrganisation)
+        .join(ReferringOrganisation, JOIN.LEFT_OUTER)
         .switch(Referral)
         .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
         .where(

@@ -43,6 +43,7 @@ SECURITY_EVENTS = {
     "case-denied": _l("Dossier van iemand anders gevraagd"),
     "link-unknown": _l("Onbekende link geprobeerd"),
     "link-throttled": _l("Links geweigerd: te veel pogingen"),
+    "vraag-throttled": _l("Vraag via /vraag geweigerd: te veel na elkaar"),
 }
 
 

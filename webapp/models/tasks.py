@@ -187,10 +187,10 @@ class Task(BaseModel):
 def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: User) -> Task:
     """The to-do a new case starts with: make the first contact the referrer asked for, within
     the promised term from when the person was referred (today at the earliest)."""
-    from webapp.models.referrals import FIRST_CONTACT
+    from webapp.models.referrals import FIRST_CONTACT, SELF_FIRST_CONTACT
 
     with in_team_language():
-        how = FIRST_CONTACT.get(wish)
+        how = FIRST_CONTACT.get(wish) or SELF_FIRST_CONTACT.get(wish)
         text = gettext("Eerste contact: %(how)s", how=str(how)) if how else ""
         text = text or gettext("Eerste contact")
     due = max(to_local(promised_from).date() + FIRST_CONTACT_TERM, local_today())

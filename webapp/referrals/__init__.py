@@ -12,10 +12,19 @@ from webapp.referrals import intake, organisations, public  # noqa: E402, F401  
 
 @bp.context_processor
 def _labels() -> dict[str, object]:
-    from webapp.models import FIRST_CONTACT, ORGANISATION_KINDS, REFERRAL_STATUSES
+    from webapp.models import (
+        CALL_MOMENTS,
+        FIRST_CONTACT,
+        FOR_WHOM,
+        ORGANISATION_KINDS,
+        REFERRAL_STATUSES,
+        SELF_FIRST_CONTACT,
+    )
 
     return {
-        "FIRST_CONTACT": FIRST_CONTACT,
+        "FIRST_CONTACT": {**FIRST_CONTACT, **SELF_FIRST_CONTACT},
+        "FOR_WHOM": FOR_WHOM,
+        "CALL_MOMENTS": CALL_MOMENTS,
         "ORGANISATION_KINDS": ORGANISATION_KINDS,
         "REFERRAL_STATUSES": REFERRAL_STATUSES,
     }

@@ -19,6 +19,7 @@ from webapp.models import (
     referrals_waiting,
     referrals_without_first_contact,
 )
+from webapp.models.search import contains, phone_forms
 from webapp.referrals import bp
 from webapp.referrals.forms import AcceptForm, DeclineForm, options
 
@@ -84,11 +85,19 @@ def _candidates(referral: Referral) -> list[Client]:
 
     from webapp.models import Case
 
-    if referral.birth_date is None:
+    if referral.birth_date is not None:
+        matches = Client.probable_duplicates(
+            referral.first_name, referral.last_name, referral.birth_date
+        )
+    elif referral.is_self_request and phone_forms(referral.phone):
+        # A request from /vraag has an age, not a birth date: the phone number finds the person.
+        matches = Client.select().where(
+            contains(Client.search_text, phone_forms(referral.phone)[0])
+        )
+    else:
         return []
     return list(
-        Client.probable_duplicates(referral.first_name, referral.last_name, referral.birth_date)
-        .select(Client, fn.COUNT(Case.id).alias("case_count"))
+        matches.select(Client, fn.COUNT(Case.id).alias("case_count"))
         .join(Case, JOIN.LEFT_OUTER)
         .group_by(Client.id)
         .order_by(Client.id)
@@ -131,7 +140,9 @@ def _show(
         accept_form=accept_form or _accept_form(referral, candidates),
         decline_form=decline_form or DeclineForm(),
         threshold_labels=[categories.get(k, k) for k in referral.threshold_keys],
-        mailto=None if referral.is_new else mailto(referral, handled_mediator),
+        mailto=None
+        if referral.is_new or referral.is_self_request
+        else mailto(referral, handled_mediator),
         handled_mediator=handled_mediator,
         conflict=conflict,
     )

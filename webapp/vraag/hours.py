@@ -1,0 +1,103 @@
+"""The walk-in hours (permanenties) a coordinator keeps: list, add, change, remove."""
+
+from __future__ import annotations
+
+from babel.dates import get_day_names
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from webapp.models import WEEKDAYS, WalkInHours
+from webapp.referrals.intake import coordinator_only
+from webapp.vraag import bp
+from webapp.vraag.forms import WalkInHoursForm
+
+FIELDS = ("place", "address", "weekday", "starts", "ends", "note", "active")
+
+
+def _day_names() -> dict[int, str]:
+    names = get_day_names("wide", locale=get_locale())
+    return {day: names[day - 1] for day in WEEKDAYS}
+
+
+def _load(hours_id: int) -> WalkInHours:
+    hours = WalkInHours.get_or_none(WalkInHours.id == hours_id)
+    if hours is None:
+        abort(404)
+    return hours
+
+
+def _form(hours: WalkInHours | None = None) -> WalkInHoursForm:
+    return WalkInHoursForm(obj=hours, day_names=_day_names())
+
+
+def _render_form(form: WalkInHoursForm, hours: WalkInHours | None, status: int = 200) -> Response:
+    return render_template("vraag/hours_form.html", form=form, hours=hours), status  # type: ignore[return-value]
+
+
+@bp.get("/vraag/permanenties/")
+@login_required
+def hours_index() -> str:
+    """The walk-in hours, as /vraag and the poster show them (the active ones)."""
+    coordinator_only()
+    return render_template(
+        "vraag/hours.html", rows=list(WalkInHours.listed()), day_names=_day_names()
+    )
+
+
+@bp.get("/vraag/permanenties/nieuw")
+@login_required
+def hours_new() -> Response:
+    """An empty form for new walk-in hours."""
+    coordinator_only()
+    return _render_form(_form(), None)
+
+
+@bp.post("/vraag/permanenties/")
+@login_required
+def hours_create() -> Response:
+    """Add walk-in hours."""
+    coordinator_only()
+    form = _form()
+    if not form.validate_on_submit():
+        return _render_form(form, None, 422)
+    WalkInHours.create(**{name: form[name].data for name in FIELDS})
+    flash(_("Permanentie toegevoegd."))
+    return redirect(url_for("vraag.hours_index"), 303)
+
+
+@bp.get("/vraag/permanenties/<int:hours_id>/bewerken")
+@login_required
+def hours_edit(hours_id: int) -> Response:
+    """The form of existing walk-in hours."""
+    coordinator_only()
+    hours = _load(hours_id)
+    return _render_form(_form(hours), hours)
+
+
+@bp.post("/vraag/permanenties/<int:hours_id>")
+@login_required
+def hours_update(hours_id: int) -> Response:
+    """Change walk-in hours."""
+    coordinator_only()
+    hours = _load(hours_id)
+    form = _form()
+    if not form.validate_on_submit():
+        return _render_form(form, hours, 422)
+    WalkInHours.update(**{name: form[name].data for name in FIELDS}).where(
+        WalkInHours.id == hours.id
+    ).execute()
+    flash(_("Permanentie aangepast."))
+    return redirect(url_for("vraag.hours_index"), 303)
+
+
+@bp.post("/vraag/permanenties/<int:hours_id>/verwijderen")
+@login_required
+def hours_delete(hours_id: int) -> Response:
+    """Remove walk-in hours (to only hide them for a while, untick 'Tonen')."""
+    coordinator_only()
+    hours = _load(hours_id)
+    WalkInHours.delete().where(WalkInHours.id == hours.id).execute()
+    flash(_("Permanentie verwijderd."))
+    return redirect(url_for("vraag.hours_index"), 303)
