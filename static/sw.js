@@ -14,10 +14,12 @@ const VISIT_FORM = new RegExp("^" + String(RELEASE.visitForm || "").split("{case
 self.addEventListener("install", function (event) {
   event.waitUntil(
     caches.open(CACHE).then(function (cache) {
-      // Fresh from the server (not the HTTP cache), and without cookies: the offline pages are
-      // rendered for nobody in particular.
+      // Checked with the server rather than taken from the HTTP cache unseen ("no-cache": what
+      // the page just loaded comes back as a 304, not downloaded twice), and without cookies:
+      // the offline pages are rendered for nobody in particular.
       const requests = RELEASE.precache.map(function (url) {
-        return new Request(url, { cache: "reload", credentials: "omit" });
+        const page = url === RELEASE.offline || url === RELEASE.offlineVisit;
+        return new Request(url, { cache: "no-cache", credentials: page ? "omit" : "same-origin" });
       });
       return cache.addAll(requests);
     }).then(function () { return self.skipWaiting(); })
