@@ -53,7 +53,8 @@
     announce(messages[code] || said.error);
   });
   document.addEventListener("htmx:sendError", function () {
-    announce(texts().offline);
+    const said = texts();
+    announce(said.offline || said.error);
   });
 })();
 

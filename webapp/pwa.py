@@ -83,16 +83,18 @@ def url_pattern(endpoint: str) -> str:
 @bp.app_template_global()
 def script_texts() -> dict[str, Any]:
     """What the scripts say, in the page's language (base.html renders it as JSON)."""
-    texts: dict[str, Any] = {
+    if getattr(g, "page_language", None):
+        # A client's or provider's page, in their language: one message that every language of
+        # the link pages has, and no offline queue (that is the team's).
+        return {"error": _("Dat lukte niet")}
+    return {
         "notFound": _("Niet gevonden."),
         "forbidden": _("Geen toegang."),
         "badRequest": _("Dat lukte niet. Laad de pagina opnieuw."),
         "error": _("Er ging iets mis. Probeer opnieuw."),
         "offline": _("Geen verbinding. Probeer opnieuw."),
+        "queue": _queue_texts(),
     }
-    if not getattr(g, "page_language", None):  # a client's or provider's page has no queue
-        texts["queue"] = _queue_texts()
-    return texts
 
 
 def _queue_texts() -> dict[str, Any]:
