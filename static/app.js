@@ -20,7 +20,6 @@
     const island = document.getElementById("script-texts");
     try { return JSON.parse(island ? island.textContent : "{}"); } catch (e) { return {}; }
   }
-  window.vrijbaanTexts = texts;
 
   document.addEventListener("htmx:configRequest", function (event) {
     const meta = document.querySelector('meta[name="csrf-token"]');

@@ -97,9 +97,9 @@
     const place = get("place");
     if (place && place.value.trim()) parts.push(place.value.trim());
     const planned = get("planned");
-    if (planned && planned.checked) parts.push(form.dataset.msgPlanned || "");
+    if (planned && planned.checked && form.dataset.msgPlanned) parts.push(form.dataset.msgPlanned);
     const made = get("contact_made");
-    if (made && !made.checked) parts.push(form.dataset.msgNoContact || "");
+    if (made && !made.checked && form.dataset.msgNoContact) parts.push(form.dataset.msgNoContact);
     const summary = form.querySelector("[data-visit-summary]");
     if (summary) summary.textContent = parts.join(" · ");
     if (duration) {
