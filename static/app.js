@@ -15,6 +15,12 @@
   }
   window.vrijbaanAnnounce = announce;
 
+  // What the scripts say comes from the page, in its language (base.html, #script-texts).
+  function texts() {
+    const island = document.getElementById("script-texts");
+    try { return JSON.parse(island ? island.textContent : "{}"); } catch (e) { return {}; }
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
     const meta = document.querySelector('meta[name="csrf-token"]');
     if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
@@ -41,16 +47,13 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     const code = event.detail.xhr ? event.detail.xhr.status : 0;
-    const body = document.body;
-    const messages = {
-      404: body.dataset.msgNotFound || "Niet gevonden.",
-      403: body.dataset.msgForbidden || "Geen toegang.",
-      400: body.dataset.msgBadRequest || "Dat lukte niet. Laad de pagina opnieuw.",
-    };
-    announce(messages[code] || body.dataset.msgError || "Er ging iets mis. Probeer opnieuw.");
+    const said = texts();
+    const messages = { 404: said.notFound, 403: said.forbidden, 400: said.badRequest };
+    announce(messages[code] || said.error);
   });
   document.addEventListener("htmx:sendError", function () {
-    announce(document.body.dataset.msgOffline || "Geen verbinding. Probeer opnieuw.");
+    const said = texts();
+    announce(said.offline || said.error);
   });
 })();
 

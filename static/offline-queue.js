@@ -9,84 +9,26 @@
   const config = (document.currentScript && document.currentScript.dataset) || {};
   const DB_NAME = "vrijbaan-offline";
   const STORE = "visits";
-  const VISIT_FORM_PATH = /^\/cases\/(\d+)\/visits\/new$/;
-  const VISIT_POST_PATH = /^\/cases\/(\d+)\/visits$/;
+  // The addresses come from the page (base.html), with {case} where a case's number goes.
+  function pattern(template) {
+    const parts = String(template || "").split("{case}").map(function (part) {
+      return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+    });
+    return new RegExp("^" + parts.join("(\\d+)") + "$");
+  }
+  function address(template, caseId) {
+    return String(template || "").split("{case}").join(caseId);
+  }
+  const VISIT_FORM_PATH = pattern(config.visitForm);
+  const VISIT_POST_PATH = pattern(config.visitPost);
 
-  const TEXTS = {
-    nl: {
-      title: "Nog te versturen",
-      intro: "Deze contacten staan alleen op je telefoon. Ze worden verstuurd zodra er verbinding is. Meld je niet af tot ze verstuurd zijn.",
-      pending: "nog te versturen",
-      problem: "niet verstuurd",
-      queued: "Geen verbinding. Het contact is bewaard op je telefoon en wordt verstuurd zodra er weer verbinding is.",
-      sentHere: "Het contact is verstuurd en staat in het dossier.",
-      sent: function (n) { return n === 1 ? "1 contact verstuurd." : n + " contacten verstuurd."; },
-      problems: "Een contact kon niet bewaard worden. Lees wat er mis is bij 'Nog te versturen'.",
-      sendNow: "Nu versturen",
-      another: "Nog een contact registreren",
-      backToCase: "Terug naar het dossier",
-      caseLabel: "Dossier",
-      notFound: "Dit dossier bestaat niet meer of is niet meer van jou.",
-      invalid: "Het contact is niet bewaard: controleer wat je invulde.",
-      copyLabel: "Je tekst (kopieer hem voor je verwijdert)",
-      copy: "Kopieer de tekst",
-      copied: "De tekst is gekopieerd.",
-      remove: "Verwijder van mijn telefoon",
-      removed: "Verwijderd van je telefoon.",
-      redo: "Opnieuw invullen",
-      login: "Meld je opnieuw aan: daarna worden je contacten verstuurd.",
-      failed: "Versturen lukte nu niet. Het gebeurt opnieuw zodra er verbinding is.",
-      online: "De verbinding is terug.",
-      logout: function (n) {
-        return (n === 1 ? "Er is nog 1 contact" : "Er zijn nog " + n + " contacten") +
-          " niet verstuurd. Als je nu afmeldt, worden ze van je telefoon gewist. Toch afmelden?";
-      },
-      yes: "ja",
-      no: "nee",
-      labels: {
-        contact_type: "Soort contact", occurred_at: "Wanneer", duration_minutes: "Duur (minuten)",
-        place: "Plaats", contact_made: "Contact gehad", planned: "Gepland (nog niet gebeurd)",
-        notes: "Notities", next_action: "Te doen", next_action_due: "Tegen wanneer",
-      },
-    },
-    en: {
-      title: "Still to send",
-      intro: "These contacts are only on your phone. They are sent as soon as there is a connection. Do not log out until they are sent.",
-      pending: "still to send",
-      problem: "not sent",
-      queued: "No connection. The contact is kept on your phone and sent as soon as the connection is back.",
-      sentHere: "The contact was sent and is on the case.",
-      sent: function (n) { return n === 1 ? "1 contact sent." : n + " contacts sent."; },
-      problems: "A contact could not be saved. Read what went wrong under 'Still to send'.",
-      sendNow: "Send now",
-      another: "Record another contact",
-      backToCase: "Back to the case",
-      caseLabel: "Case",
-      notFound: "This case no longer exists or is no longer yours.",
-      invalid: "The contact was not saved: check what you filled in.",
-      copyLabel: "Your text (copy it before you remove it)",
-      copy: "Copy the text",
-      copied: "The text was copied.",
-      remove: "Remove from my phone",
-      removed: "Removed from your phone.",
-      redo: "Fill in again",
-      login: "Log in again: then your contacts are sent.",
-      failed: "Sending did not work now. It is tried again as soon as there is a connection.",
-      online: "The connection is back.",
-      logout: function (n) {
-        return (n === 1 ? "1 contact has" : n + " contacts have") +
-          " not been sent. If you log out now, they are wiped from your phone. Log out anyway?";
-      },
-      yes: "yes",
-      no: "no",
-      labels: {
-        contact_type: "Type of contact", occurred_at: "When", duration_minutes: "Duration (minutes)",
-        place: "Place", contact_made: "Contact made", planned: "Planned (not happened yet)",
-        notes: "Notes", next_action: "To do", next_action_due: "By when",
-      },
-    },
-  };
-  const T = TEXTS[(document.documentElement.lang || "nl").slice(0, 2)] || TEXTS.nl;
+  // Its words come from the page too, in the page's language (base.html, #script-texts).
+  function texts() {
+    const island = document.getElementById("script-texts");
+    try { return JSON.parse(island ? island.textContent : "{}").queue || {}; } catch (e) { return {}; }
+  }
+  let T = texts();
+  function count(one, many, n) { return n === 1 ? one : String(many || "").split("{n}").join(n); }
   let queueSize = 0;
 
   function announce(text) {
@@ -175,7 +117,7 @@
     const path = new URL(raw || location.href, location.href).pathname;
     if (VISIT_POST_PATH.test(path)) return path;
     const page = location.pathname.match(VISIT_FORM_PATH);
-    return page ? "/cases/" + page[1] + "/visits" : null;
+    return page ? address(config.visitPost, page[1]) : null;
   }
 
   function queueForm(form) {
@@ -216,7 +158,7 @@
     const notice = el("div", { class: "notice warn queued", role: "status", tabindex: "-1", "data-queued-key": item.key }, [
       el("p", { "data-queued-text": "" }, [T.queued]),
       el("p", { class: "actions" }, [
-        el("a", { class: "button", href: "/cases/" + item.caseId }, [T.backToCase]),
+        el("a", { class: "button", href: address(config.case, item.caseId) }, [T.backToCase]),
         another,
       ]),
     ]);
@@ -352,7 +294,7 @@
       if (notice) notice.textContent = sentKeys.indexOf(key) !== -1 ? T.sentHere : T.problems;
     });
     const messages = [];
-    if (sent) messages.push(T.sent(sent));
+    if (sent) messages.push(count(T.sentOne, T.sentMany, sent));
     if (problems) messages.push(T.problems);
     if (stopped === "login") messages.push(T.login);
     else if (stopped && stopped !== "offline") messages.push(T.failed);
@@ -415,7 +357,7 @@
         el("p", { class: "actions" }, [
           copy,
           item.problem.status === 422
-            ? el("a", { class: "button small", href: "/cases/" + item.caseId + "/visits/new" }, [T.redo])
+            ? el("a", { class: "button small", href: address(config.visitForm, item.caseId) }, [T.redo])
             : null,
           remove,
         ]),
@@ -455,7 +397,7 @@
     event.preventDefault();
     event.stopImmediatePropagation();
     sync().then(render).then(function () {
-      if (!queueSize || window.confirm(T.logout(queueSize))) form.submit();
+      if (!queueSize || window.confirm(count(T.logoutOne, T.logoutMany, queueSize))) form.submit();
     });
   }, true);
 
@@ -469,7 +411,7 @@
       if (missing) missing.hidden = false;
       return;
     }
-    form.setAttribute("action", "/cases/" + match[1] + "/visits");
+    form.setAttribute("action", address(config.visitPost, match[1]));
     form.elements.namedItem("idempotency_key").value = newKey();
     form.elements.namedItem("occurred_at").value = localNow();
     document.querySelectorAll("[data-case-number]").forEach(function (node) { node.textContent = match[1]; });
@@ -509,6 +451,7 @@
 
   // A boosted navigation replaced <main>: show the queue again and try to send it.
   document.addEventListener("htmx:afterSettle", function () {
+    T = texts();
     rememberNames();
     if (queueSize && !document.getElementById("offline-queue")) render().then(sync);
   });

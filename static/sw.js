@@ -1,20 +1,25 @@
 // Vrijbaan service worker: static files from a versioned cache, pages always from the network.
 // Pages hold personal data, so none is ever cached: without a connection the worker shows our own
-// offline page, or the generic offline visit form for /cases/<id>/visits/new.
+// offline page, or the generic offline visit form for a case's "record a contact" page.
 "use strict";
-// Filled in by the server (webapp/pwa.py) with this release's version and files.
-const RELEASE = {"version": "dev", "precache": [], "offline": "/offline", "offlineVisit": "/offline/visit"};
+// Filled in by the server (webapp/pwa.py) with this release's version, files and addresses.
+const RELEASE = {"version": "dev", "precache": []};
 const PREFIX = "vrijbaan-static-";
 const CACHE = PREFIX + RELEASE.version;
-const VISIT_FORM = /^\/cases\/\d+\/visits\/new$/;
+// The visit form's address, with {case} where the case's number goes.
+const VISIT_FORM = new RegExp("^" + String(RELEASE.visitForm || "").split("{case}").map(function (part) {
+  return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+}).join("\\d+") + "$");
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
     caches.open(CACHE).then(function (cache) {
-      // Fresh from the server (not the HTTP cache), and without cookies: the offline pages are
-      // rendered for nobody in particular.
+      // Checked with the server rather than taken from the HTTP cache unseen ("no-cache": what
+      // the page just loaded comes back as a 304, not downloaded twice), and without cookies:
+      // the offline pages are rendered for nobody in particular.
       const requests = RELEASE.precache.map(function (url) {
-        return new Request(url, { cache: "reload", credentials: "omit" });
+        const page = url === RELEASE.offline || url === RELEASE.offlineVisit;
+        return new Request(url, { cache: "no-cache", credentials: page ? "omit" : "same-origin" });
       });
       return cache.addAll(requests);
     }).then(function () { return self.skipWaiting(); })

@@ -67,11 +67,11 @@
     notice.setAttribute("role", "status");
     notice.setAttribute("data-draft-notice", "");
     const text = document.createElement("p");
-    text.textContent = form.dataset.msgRestored || "Concept hersteld";
+    text.textContent = form.dataset.msgRestored || "";
     const discard = document.createElement("button");
     discard.type = "button";
     discard.className = "button small";
-    discard.textContent = form.dataset.msgDiscard || "Verwerpen";
+    discard.textContent = form.dataset.msgDiscard || "";
     discard.addEventListener("click", function () {
       drop(form);
       form.reset();
@@ -97,9 +97,9 @@
     const place = get("place");
     if (place && place.value.trim()) parts.push(place.value.trim());
     const planned = get("planned");
-    if (planned && planned.checked) parts.push(form.dataset.msgPlanned || "gepland");
+    if (planned && planned.checked && form.dataset.msgPlanned) parts.push(form.dataset.msgPlanned);
     const made = get("contact_made");
-    if (made && !made.checked) parts.push(form.dataset.msgNoContact || "geen contact");
+    if (made && !made.checked && form.dataset.msgNoContact) parts.push(form.dataset.msgNoContact);
     const summary = form.querySelector("[data-visit-summary]");
     if (summary) summary.textContent = parts.join(" · ");
     if (duration) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -12,6 +13,8 @@ from typing import Any
 from flask import Flask
 
 from tests.conftest import make_case, make_client
+from webapp import models
+from webapp.db import database
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
@@ -74,6 +77,87 @@ def test_service_worker_is_served_for_the_whole_site_and_never_stale(client: Any
     } <= set(release["precache"])
     assert not any(url.startswith(("/cases", "/p/", "/a/", "/r/")) for url in release["precache"])
     assert "/static/sw.js" not in release["precache"]
+
+
+def test_installing_fetches_the_512_px_icons_not_every_first_visit(client: Any) -> None:
+    manifest = json.loads(client.get("/static/manifest.webmanifest").get_data(as_text=True))
+    big = {icon["src"] for icon in manifest["icons"] if icon["sizes"] == "512x512"}
+    assert big == {"/static/icons/icon-512.png", "/static/icons/icon-maskable-512.png"}
+    precache = set(release_of(client.get("/sw.js").get_data(as_text=True))["precache"])
+    assert big & precache == set()
+    assert "/static/icons/icon-192.png" in precache
+
+
+def page_texts(page: str) -> dict[str, Any]:
+    match = re.search(r'<script type="application/json" id="script-texts">(.*?)</script>', page)
+    assert match, "no #script-texts in the page"
+    return json.loads(match.group(1))
+
+
+def test_scripts_take_their_addresses_from_the_page(client: Any, mediator: Any) -> None:
+    client.login(mediator)
+    page = client.get("/").get_data(as_text=True)
+    tag = re.search(r'<script src="/static/offline-queue.js"[^>]*>', page)
+    assert tag
+    assert 'data-case="/cases/{case}"' in tag.group(0)
+    assert 'data-visit-form="/cases/{case}/visits/new"' in tag.group(0)
+    assert 'data-visit-post="/cases/{case}/visits"' in tag.group(0)
+    release = release_of(client.get("/sw.js").get_data(as_text=True))
+    assert release["visitForm"] == "/cases/{case}/visits/new"
+    for script in ("offline-queue.js", "sw.js", "app.js", "visit-form.js", "read-aloud.js"):
+        assert "/cases" not in (STATIC / script).read_text(), script
+
+
+DUTCH_IN_SCRIPTS = [
+    "Nog te versturen",
+    "verstuurd",
+    "verbinding",
+    "Niet gevonden",
+    "Geen toegang",
+    "opnieuw",
+    "Concept",
+    "Verwerpen",
+    "gepland",
+    "Soort contact",
+    "Notities",
+    "dossier",
+]
+
+
+def test_scripts_carry_no_words_the_page_gives_them_in_its_language(
+    client: Any, mediator: Any
+) -> None:
+    for script in ("offline-queue.js", "sw.js", "app.js", "visit-form.js", "read-aloud.js"):
+        source = (STATIC / script).read_text()
+        code = "\n".join(line.split("//")[0] for line in source.splitlines())  # not comments
+        found = [word for word in DUTCH_IN_SCRIPTS if word.lower() in code.lower()]
+        assert found == [], script
+    client.login(mediator)
+    dutch = page_texts(client.get("/", headers={"Accept-Language": "nl-BE"}).get_data(as_text=True))
+    assert dutch["notFound"] == "Niet gevonden."
+    assert dutch["queue"]["title"] == "Nog te versturen"
+    assert dutch["queue"]["sentMany"] == "{n} contacten verstuurd."
+    assert dutch["queue"]["labels"]["contact_type"] == "Soort contact"
+    with database.connection_context():
+        models.User.update(ui_language="en").where(models.User.id == mediator.id).execute()
+    english = page_texts(client.get("/").get_data(as_text=True))
+    assert english["queue"]["labels"]["contact_type"] == "Type of contact"
+    assert english["queue"]["caseLabel"] == "Case"
+    # The offline pages (for nobody in particular) carry the queue's words as well.
+    assert page_texts(client.get("/offline/visit").get_data(as_text=True))["queue"]["title"]
+
+
+def test_a_link_page_carries_only_words_its_languages_have(client: Any, mediator: Any) -> None:
+    page = client.get("/notice").get_data(as_text=True)
+    assert "queue" in page_texts(page)  # a page of the app, for anyone
+    case = make_case(mediator)
+    with database.connection_context():
+        _, token = models.AccessLink.issue(
+            "client", dt.timedelta(days=30), mediator, client=case.client_id
+        )
+    response = client.get(f"/p/{token}?lang=en")
+    assert response.status_code == 200
+    assert page_texts(response.get_data(as_text=True)) == {"error": "That did not work"}
 
 
 def test_a_changed_static_file_is_a_new_release(app: Flask, client: Any, tmp_path: Path) -> None:

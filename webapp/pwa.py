@@ -3,6 +3,8 @@
 The service worker keeps only the static files (under a cache name that carries a hash of their
 contents, so a release replaces them cleanly) and two pages without personal data: the offline
 page and a generic visit form that records a visit on the phone until the connection returns.
+The scripts carry no addresses and no words of their own: the service worker gets them filled in
+here, the page's scripts read them from the page (url_pattern, script_texts).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from webapp.models import CONTACT_TYPES
@@ -23,6 +27,11 @@ SERVICE_WORKER = "sw.js"
 # The line of static/sw.js that the server fills in with this release's version and files.
 RELEASE_LINE = re.compile(r"^const RELEASE = .*;$", re.MULTILINE)
 _release_cache: dict[tuple[tuple[str, int, int], ...], str] = {}
+# Files for installing the app, which the browser fetches itself when (and only when) someone
+# installs it: precaching them would add to every first visit (DESIGN.md §6).
+INSTALL_ONLY = re.compile(r"^icons/.*-512\.png$")
+# Stands for the case number while an address is built; the scripts see {case} instead.
+_CASE = 987654321
 
 
 def _static_files() -> list[Path]:
@@ -58,12 +67,93 @@ def release_version() -> str:
 
 
 def precache_urls() -> list[str]:
-    """The static files and the two pages without personal data that work offline."""
+    """The static files the pages use and the two pages without personal data that work offline."""
     root = Path(current_app.static_folder or "")
-    files = [
-        url_for("static", filename=path.relative_to(root).as_posix()) for path in _static_files()
-    ]
+    names = [path.relative_to(root).as_posix() for path in _static_files()]
+    files = [url_for("static", filename=name) for name in names if not INSTALL_ONLY.match(name)]
     return [*files, url_for("pwa.offline"), url_for("pwa.offline_visit")]
+
+
+@bp.app_template_global()
+def url_pattern(endpoint: str) -> str:
+    """An address of a case's page with {case} where its number goes: '/cases/{case}/visits'."""
+    return url_for(endpoint, case_id=_CASE).replace(str(_CASE), "{case}")
+
+
+@bp.app_template_global()
+def script_texts() -> dict[str, Any]:
+    """What the scripts say, in the page's language (base.html renders it as JSON)."""
+    if getattr(g, "page_language", None):
+        # A client's or provider's page, in their language: one message that every language of
+        # the link pages has, and no offline queue (that is the team's).
+        return {"error": _("Dat lukte niet")}
+    return {
+        "notFound": _("Niet gevonden."),
+        "forbidden": _("Geen toegang."),
+        "badRequest": _("Dat lukte niet. Laad de pagina opnieuw."),
+        "error": _("Er ging iets mis. Probeer opnieuw."),
+        "offline": _("Geen verbinding. Probeer opnieuw."),
+        "queue": _queue_texts(),
+    }
+
+
+def _queue_texts() -> dict[str, Any]:
+    """The offline queue's words; {n} stands for a number."""
+    return {
+        "title": _("Nog te versturen"),
+        "intro": _(
+            "Deze contacten staan alleen op je telefoon. Ze worden verstuurd zodra er verbinding "
+            "is. Meld je niet af tot ze verstuurd zijn."
+        ),
+        "pending": _("nog te versturen"),
+        "problem": _("niet verstuurd"),
+        "queued": _(
+            "Geen verbinding. Het contact is bewaard op je telefoon en wordt verstuurd zodra er "
+            "weer verbinding is."
+        ),
+        "sentHere": _("Het contact is verstuurd en staat in het dossier."),
+        "sentOne": _("1 contact verstuurd."),
+        "sentMany": _("%(n)s contacten verstuurd.", n="{n}"),
+        "problems": _(
+            "Een contact kon niet bewaard worden. Lees wat er mis is bij 'Nog te versturen'."
+        ),
+        "sendNow": _("Nu versturen"),
+        "another": _("Nog een contact registreren"),
+        "backToCase": _("Terug naar het dossier"),
+        "caseLabel": _("Dossier"),
+        "notFound": _("Dit dossier bestaat niet meer of is niet meer van jou."),
+        "invalid": _("Het contact is niet bewaard: controleer wat je invulde."),
+        "copyLabel": _("Je tekst (kopieer hem voor je verwijdert)"),
+        "copy": _("Kopieer de tekst"),
+        "copied": _("De tekst is gekopieerd."),
+        "remove": _("Verwijder van mijn telefoon"),
+        "removed": _("Verwijderd van je telefoon."),
+        "redo": _("Opnieuw invullen"),
+        "login": _("Meld je opnieuw aan: daarna worden je contacten verstuurd."),
+        "failed": _("Versturen lukte nu niet. Het gebeurt opnieuw zodra er verbinding is."),
+        "online": _("De verbinding is terug."),
+        "logoutOne": _(
+            "Er is nog 1 contact niet verstuurd. Als je nu afmeldt, wordt het van je telefoon "
+            "gewist. Toch afmelden?"
+        ),
+        "logoutMany": _(
+            "Er zijn nog %(n)s contacten niet verstuurd. Als je nu afmeldt, worden ze van je "
+            "telefoon gewist. Toch afmelden?",
+            n="{n}",
+        ),
+        "yes": _("ja"),
+        "labels": {
+            "contact_type": _("Soort contact"),
+            "occurred_at": _("Wanneer"),
+            "duration_minutes": _("Duur (minuten)"),
+            "place": _("Plaats"),
+            "contact_made": _("Contact gehad"),
+            "planned": _("Gepland (nog niet gebeurd)"),
+            "notes": _("Notities"),
+            "next_action": _("Te doen"),
+            "next_action_due": _("Tegen wanneer"),
+        },
+    }
 
 
 @bp.get("/sw.js")
@@ -74,6 +164,7 @@ def service_worker() -> Response:
         "precache": precache_urls(),
         "offline": url_for("pwa.offline"),
         "offlineVisit": url_for("pwa.offline_visit"),
+        "visitForm": url_pattern("visits.new"),
     }
     source = (Path(current_app.static_folder or "") / SERVICE_WORKER).read_text()
     body = RELEASE_LINE.sub(lambda _: f"const RELEASE = {json.dumps(release)};", source, count=1)

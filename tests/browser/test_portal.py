@@ -196,6 +196,10 @@ def test_the_client_page_at_320_and_360_px(page, browser, live_server, mediator,
         # Every icon stands beside a word.
         for icon in client_page.locator(".link-page svg.icon").all():
             assert icon.evaluate("e => e.parentElement.textContent.trim().length > 1")
+        # The map arrow points along the reading direction, toward its words.
+        arrow = client_page.locator(".map-link > [aria-hidden=true]").first
+        mirrored = arrow.evaluate("e => getComputedStyle(e).transform") != "none"
+        assert mirrored == (language == "ar")
         screenshot(client_page, f"portal-client-{language}-{width}")
         assert axe_violations(client_page) == []
         context.close()

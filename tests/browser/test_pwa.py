@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask, request
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, axe_violations, log_in, screenshot
@@ -136,6 +139,38 @@ def test_chromium_finds_the_app_installable(
     assert data["start_url"] == "/"
     assert data["display"] == "standalone"
     assert installability["installabilityErrors"] == []
+
+
+def test_first_visit_downloads_each_file_once_within_the_budget(
+    page: Any, live_server: str, mediator: Any, app: Flask
+) -> None:
+    """The login page, Vandaag, their styles and scripts and what the service worker keeps when it
+    installs: each file travels once, together at most 60 KB gzipped (DESIGN.md §6)."""
+    sent: list[tuple[str, int]] = []
+
+    @app.after_request
+    def weigh(response: Any) -> Any:
+        if response.status_code == 200:
+            if response.direct_passthrough:  # a static file, sent as it is on disk
+                name = request.path.removeprefix("/static/")
+                body = (Path(app.static_folder or "") / name).read_bytes()
+            else:
+                body = response.get_data()
+            sent.append((request.path, len(gzip.compress(body))))
+        return response
+
+    log_in(page, live_server, mediator)
+    service_worker_ready(page)
+    page.wait_for_load_state("networkidle")
+    downloaded = [path for path, _ in sent]
+    assert {"/login", "/", "/static/app.css", "/sw.js", "/offline/visit"} <= set(downloaded)
+    assert not any(path.endswith("-512.png") for path in downloaded)
+    twice = sorted(
+        {path for path in downloaded if path.startswith("/static/")}
+        - {path for path in set(downloaded) if downloaded.count(path) == 1}
+    )
+    assert twice == []
+    assert sum(size for _, size in sent) <= 60 * 1024
 
 
 def test_offline_reload_shows_our_offline_page(page: Any, live_server: str, mediator: Any) -> None:
