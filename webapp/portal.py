@@ -138,7 +138,7 @@ def check_csrf() -> None:
 
 def init_link_blueprint(blueprint: Blueprint) -> None:
     """What every link page blueprint needs: headers, its own CSRF check."""
-    from webapp import csrf
+    from webapp.extensions import csrf
 
     csrf.exempt(blueprint)
     blueprint.before_request(check_csrf)
