@@ -24,10 +24,9 @@ import pytest
 from flask import Flask
 
 from tests.conftest import HTMX, BrowserLikeClient, _empty_postgres
-from webapp import auth, create_app, models, portal
+from webapp import auth, create_app, links, models
 from webapp.db import create_tables, database
 from webapp.demo import DEMO_PASSWORD
-from webapp.referrals import public as referral_form
 
 FILE = object()  # a file sent where the form has a text field
 HOSTILE: list[Any] = [
@@ -148,8 +147,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
     for module, name in [
         (auth, "MAX_FAILURES_PER_ADDRESS"),
         (auth, "MAX_FAILURES_PER_ACCOUNT"),
-        (portal, "MAX_FAILED_LOOKUPS"),
-        (referral_form, "MAX_FAILED_LOOKUPS"),
+        (links, "MAX_FAILED_LOOKUPS"),
     ]:
         monkeypatch.setattr(module, name, 10**6)
     output = app.test_cli_runner().invoke(args=["seed-demo"]).output

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import HTMX, count_queries, in_db, make_client, make_user
 from webapp import models
+from webapp.links import MAX_FAILED_LOOKUPS
 from webapp.models import database
 from webapp.timeutil import utcnow
 
@@ -111,7 +112,7 @@ def test_opening_the_form_changes_nothing(client, token) -> None:
 
 def test_unknown_token_is_404_and_failed_lookups_are_limited(client, app) -> None:
     assert client.get("/r/not-a-token").status_code == 404
-    for _ in range(25):
+    for _ in range(MAX_FAILED_LOOKUPS - 1):
         client.get("/r/still-not-a-token")
     response = client.get("/r/another-guess")
     assert response.status_code == 429

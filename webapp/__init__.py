@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         deploy,
         errors,
         health,
+        links,
         messages,
         portal,
         privacy,
@@ -77,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         visits,
     )
 
-    portal.install_log_filter(app.logger.name)
+    links.init_app(app)
     auth.init_app(app)
     twofactor.init_app(app)
     security.init_app(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import sys
 from urllib.parse import urlsplit
 
@@ -32,6 +31,7 @@ from wtforms.validators import DataRequired, Length
 from webapp.forms import EmailAddress
 from webapp.models import ROLES, SERVICES, AuditEvent, SecurityEvent, Throttle, User, database
 from webapp.passwords import password_problem
+from webapp.security import address_key
 from webapp.twofactor import after_password
 
 bp = Blueprint("auth", __name__)
@@ -56,10 +56,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Wachtwoord"), validators=[DataRequired(_l("Vul je wachtwoord in.")), Length(max=200)]
     )
-
-
-def address_key() -> str:
-    return "login-ip:" + hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:40]
 
 
 def _devices() -> URLSafeTimedSerializer:
@@ -99,7 +95,7 @@ def login_attempt_keys(user: User | None, email: str) -> list[tuple[str, int, dt
     if user is not None and user.id in known_device_people():
         return [(f"login-device:{user.id}", MAX_FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW)]
     return [
-        (address_key(), MAX_FAILURES_PER_ADDRESS, ADDRESS_WINDOW),
+        (address_key("login"), MAX_FAILURES_PER_ADDRESS, ADDRESS_WINDOW),
         (User.login_throttle_key(email), MAX_FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW),
     ]
 

@@ -45,6 +45,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.db import database
+from webapp.links import public_url
 from webapp.models import (
     CONSENT_WORDING,
     NOT_SENT_REASONS,
@@ -485,13 +486,6 @@ def deliver_with_link(renewal: tuple[AccessLink, str] | None, send: Any) -> None
                 same = same.where(getattr(AccessLink, field) == value)
         same.execute()
         AuditEvent.record("create", new, link=new.id, object_type="accesslink")
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """A full URL outside a request: PUBLIC_BASE_URL (required for links in messages)."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000").rstrip("/")
-    with current_app.test_request_context():
-        return base + url_for(endpoint, **values)
 
 
 def deliver_to_provider(message: Message, now: dt.datetime) -> str:

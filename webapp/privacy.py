@@ -31,6 +31,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.htmx import redirect_to, render_page_or_block
+from webapp.links import CLIENT_LANGUAGES, page_context, set_language
 from webapp.models import (
     AuditEvent,
     Case,
@@ -163,8 +164,6 @@ def export_value(value: object) -> str:
 def notice() -> str:
     """The privacy notice for clients, in plain language and their own language: what is kept,
     why, how long, who sees it, how to see it or have it erased; the city's parts from config."""
-    from webapp.portal import CLIENT_LANGUAGES, page_context, set_language
-
     language = set_language(CLIENT_LANGUAGES)
     return render_template(
         "privacy/notice.html",

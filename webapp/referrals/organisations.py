@@ -5,24 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp.forms import differences, parse_int
 from webapp.htmx import render_page_or_block, with_trigger
+from webapp.links import public_url
 from webapp.models import AccessLink, AuditEvent, ReferringOrganisation, database
 from webapp.referrals import bp
 from webapp.referrals.forms import OrganisationForm
 from webapp.referrals.intake import coordinator_only
 
 LINK_VALID_FOR = dt.timedelta(days=365)
-
-
-def form_url(token: str) -> str:
-    """The full address of a referral form, to send to the organisation."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/") + url_for("referrals.form", token=token)
 
 
 def _current_links(organisation_ids: list[int] | None = None) -> dict[int, AccessLink]:
@@ -169,7 +164,9 @@ def issue_link(organisation_id: int) -> Response:
             organisation=organisation,
         )
         AuditEvent.record("create", link)
-    response = _show(organisation, new_url=form_url(token), block="form_link")
+    response = _show(
+        organisation, new_url=public_url("referrals.form", token=token), block="form_link"
+    )
     return with_trigger(response, "announce", _("Nieuwe link gemaakt."))
 
 
