@@ -31,7 +31,6 @@ import click
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     redirect,
@@ -44,6 +43,7 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.auth import coordinator_required
 from webapp.db import database
 from webapp.links import public_url
 from webapp.models import (
@@ -659,11 +659,9 @@ def send_messages_command(now_text: str) -> None:
 
 
 @bp.get("/")
-@login_required
+@coordinator_required
 def index() -> str:
     """Today's sent and failed messages, for a coordinator."""
-    if not current_user.is_coordinator:
-        abort(404)
     start, end = local_day_bounds(to_local(utcnow()).date())
     messages = list(Message.of_day(start, end))
     return render_template(

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp import models
+from webapp.auth import coordinator_required
 from webapp.cases.forms import (
     AnonymiseForm,
     AssignForm,
@@ -420,18 +421,12 @@ def reopen(case_id: int) -> Response:
     return redirect_to(url_for("cases.show", case_id=case.id))
 
 
-def _coordinator_case(case_id: int) -> Case:
-    case = Case.get_for(current_user, case_id)
-    if not current_user.is_coordinator:
-        abort(404)
-    return case
-
-
 @bp.get("/<int:case_id>/anonymise")
+@coordinator_required
 @recent_login_required
 def anonymise_form(case_id: int) -> Response:
     """(Coordinator) what erasing the client's personal data does, and the button."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     return _anonymise_page(case, AnonymiseForm())
 
 
@@ -447,10 +442,11 @@ def _anonymise_page(case: Case, form: AnonymiseForm, status: int = 200) -> Respo
 
 
 @bp.post("/<int:case_id>/anonymise")
+@coordinator_required
 @recent_login_required
 def anonymise(case_id: int) -> Response:
     """(Coordinator) erase the client's personal data for good; the figures keep counting."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     if not can_anonymise(case.client):
         return _anonymise_page(case, AnonymiseForm(), 409)
     form = AnonymiseForm()
@@ -465,10 +461,11 @@ AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("/<int:case_id>/audit")
+@coordinator_required
 def audit(case_id: int) -> Response:
     """(Coordinator) who viewed or changed this case and its client, and when: to answer a
     client who asks who saw their file, or to check that nobody looked who should not have."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     before = _int_arg("before")  # "load more": the events older than this one
     rows = list(AuditEvent.for_case(case, before=before).limit(AUDIT_PAGE_SIZE + 1))
     if before is None:
@@ -484,9 +481,10 @@ def audit(case_id: int) -> Response:
 
 
 @bp.get("/<int:case_id>/assign")
+@coordinator_required
 def assign_form(case_id: int) -> Response:
     """(Coordinator) choose another mediator for this case."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     form = AssignForm(version=case.version)
     _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
@@ -496,10 +494,11 @@ def assign_form(case_id: int) -> Response:
 
 
 @bp.post("/<int:case_id>/assign")
+@coordinator_required
 def assign(case_id: int) -> Response:
     """(Coordinator) hand the case to another active mediator."""
     user = current_user._get_current_object()
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     form = AssignForm()
     _mediator_choices(form, user)
     if not form.validate_on_submit():
