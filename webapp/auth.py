@@ -19,7 +19,6 @@ from flask import (
     make_response,
     redirect,
     render_template,
-    request,
     session,
     url_for,
 )
@@ -29,6 +28,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from htmx_flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -203,10 +203,10 @@ def coordinator_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _unauthorized() -> Response:
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # htmx would swap the login page into a fragment: send the whole browser there.
         response = make_response("", 401)
-        current = urlsplit(request.headers.get("HX-Current-URL", "")).path or None
+        current = urlsplit(request.htmx.current_url or "").path or None
         response.headers["HX-Redirect"] = url_for("auth.login", next=current)
         return response
     return redirect(target)

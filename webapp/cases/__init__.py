@@ -14,16 +14,17 @@ from webapp.auth import coordinator_required
 from webapp.cases.forms import (
     AnonymiseForm,
     AssignForm,
+    CaseloadFilters,
     ClientForm,
     CloseForm,
     NewCaseForm,
     StepForm,
     VersionForm,
-    options,
     parse_version,
 )
-from webapp.forms import parse_int
+from webapp.forms import options, parse_int
 from webapp.htmx import (
+    load_more,
     redirect_to,
     render_blocks_fragment,
     render_page_or_block,
@@ -32,7 +33,6 @@ from webapp.htmx import (
 )
 from webapp.models import (
     CARD_TYPES,
-    CASE_STATUSES,
     EVENT_LABELS,
     LANGUAGES,
     AuditEvent,
@@ -69,34 +69,19 @@ def _int_arg(name: str) -> int | None:
 def index() -> Response:
     """My cases (a coordinator may look at everyone's), with search, filters and paging."""
     user = current_user._get_current_object()
-    q = request.args.get("q", "").strip()[:100]
-    status = request.args.get("status", "open")
-    status = status if status in (*CASE_STATUSES, "all") else "open"
     steps = list(StepDefinition.ordered())
-    position = _int_arg("step")
-    position = position if position and any(s.position == position for s in steps) else None
-    who = request.args.get("who", "mine")
-    mediators: list[User] = []
-    mediator_id: int | None = user.id
-    if user.is_coordinator:
-        mediators = list(User.mediators())
-        if who == "all":
-            mediator_id = None
-        elif (chosen := parse_int(who)) and any(m.id == chosen for m in mediators):
-            mediator_id = chosen
-        else:
-            who = "mine"
-    else:
-        who = "mine"
-    page = max(1, min(_int_arg("page") or 1, 400))
-    query = Case.caseload(user, q=q, position=position, status=status, mediator_id=mediator_id)
-    # A plain link to page n shows everything up to it; htmx asks for the next rows only.
-    rows_only = wants_fragment() and page > 1
-    offset = (page - 1) * PAGE_SIZE if rows_only else 0
-    cases = list(query.offset(offset).limit(PAGE_SIZE * (1 if rows_only else page) + 1))
-    more = len(cases) > PAGE_SIZE * (1 if rows_only else page)
-    cases = cases[: len(cases) - 1] if more else cases
-    filters = {"q": q, "status": status, "step": position or "", "who": who}
+    mediators = list(User.mediators()) if user.is_coordinator else []
+    form = CaseloadFilters(request.args, steps, mediators)
+    query = Case.caseload(
+        user,
+        q=form.q.data,
+        position=form.step.data,
+        status=form.status.data,
+        mediator_id=form.mediator_id(user.id),
+    )
+    page = form.page.data
+    cases, more, rows_only = load_more(query, page, PAGE_SIZE)
+    filters = form.chosen()
     return render_page_or_block(
         "cases/index.html",
         "rows" if rows_only else "results",

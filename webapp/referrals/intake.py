@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth import coordinator_required
+from webapp.forms import options
 from webapp.htmx import render_page_or_block
 from webapp.models import (
     SERVICES,
@@ -21,7 +22,7 @@ from webapp.models import (
     referrals_without_first_contact,
 )
 from webapp.referrals import bp
-from webapp.referrals.forms import AcceptForm, DeclineForm, options
+from webapp.referrals.forms import AcceptForm, DeclineForm
 
 
 def mailto(referral: Referral, mediator: User | None = None) -> str:
