@@ -119,6 +119,21 @@ def test_unknown_token_is_404_and_failed_lookups_are_limited(client, app) -> Non
     assert "Even geduld" in response.get_data(as_text=True)
 
 
+def test_referral_pages_are_private_like_every_link_page(client, token) -> None:
+    for url in (f"/r/{token}", f"/r/{token}/opvolging", "/r/unknown-token-123"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"  # the token stays here
+        assert "noindex" in response.headers["X-Robots-Tag"]
+
+
+def test_a_referral_without_csrf_token_is_refused_and_stores_nothing(client, token) -> None:
+    response = client.post(f"/r/{token}", data=form_data(), csrf=False)
+    assert response.status_code == 400
+    assert "Het formulier is verlopen" in response.get_data(as_text=True)
+    assert in_db(lambda: models.Referral.select().count()) == 0
+
+
 def test_revoked_or_expired_link_is_410(client, organisation, token) -> None:
     new_token = issue_link(organisation)  # issuing a new link revokes the old one
     response = client.get(f"/r/{token}")

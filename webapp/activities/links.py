@@ -17,7 +17,7 @@ from markupsafe import Markup
 from webapp.activities import bp
 from webapp.activities.enrolment import case_offer_fragment, open_case
 from webapp.htmx import wants_fragment, with_trigger
-from webapp.links import public_url
+from webapp.links import CLIENT_LANGUAGES, public_url
 from webapp.models import (
     AccessLink,
     AuditEvent,
@@ -33,7 +33,6 @@ from webapp.timeutil import local_today, to_utc, utcnow
 CLIENT_LINK_DAYS = 90
 PROVIDER_LINK_DAYS_AFTER_LAST_SESSION = 3
 PROVIDER_WEEK_DAYS = 7
-CLIENT_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
 
 
 def qr_svg(url: str, label: str) -> Markup:
