@@ -91,13 +91,10 @@ def index() -> Response:
         total_steps=len(steps),
         mediators=mediators,
         filters=filters,
-        args={k: v for k, v in filters.items() if v and (k, v) not in DEFAULT_FILTERS},
+        args=form.link_args(),
         page=page,
         more=more,
     )
-
-
-DEFAULT_FILTERS = {("status", "open"), ("who", "mine")}
 
 
 def _mediator_choices(form: NewCaseForm | AssignForm, user: User) -> None:

@@ -302,6 +302,11 @@ class CaseloadFilters(QueryForm):
             return user_id
         return None if self.who.data == "all" else parse_int(self.who.data)
 
+    def link_args(self) -> dict[str, Any]:
+        """The filters that differ from the default, for the page's links (short addresses)."""
+        defaults = {("status", "open"), ("who", "mine")}
+        return {k: v for k, v in self.chosen().items() if v and (k, v) not in defaults}
+
     def chosen(self) -> dict[str, Any]:
         """The filters as the page shows them and puts them in its links."""
         return {
