@@ -2,7 +2,8 @@
 
 Everything needs a login except the public doors (the login page and its second step, static
 files, the service worker, and the capability links /p/, /a/ and /r/). A case's URLs answer 404
-to a mediator who does not own the case, whatever the method; a coordinator reaches them.
+to a mediator who does not own the case, whatever the method; a coordinator reaches them. A
+coordinator's page answers 403 to everyone else, whichever case it names.
 """
 
 from __future__ import annotations
@@ -30,9 +31,18 @@ PUBLIC_PREFIXES = (
 PUBLIC_PATHS = {"/vraag", "/vraag/ontvangen", "/vraag/affiche"}
 
 
+APP = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "TESTING": True})
+
+
 def _rules() -> list[Rule]:
-    app = create_app({"SECRET_KEY": "x", "DATABASE_URL": "sqlite:///:memory:", "TESTING": True})
-    return sorted(app.url_map.iter_rules(), key=lambda r: r.rule)
+    return sorted(APP.url_map.iter_rules(), key=lambda r: r.rule)
+
+
+def _coordinators_only(rule: Rule) -> bool:
+    """Guarded by auth.coordinator_required: on the view, or on its blueprint's every request."""
+    hooks = APP.before_request_funcs.get(rule.endpoint.rpartition(".")[0], [])
+    view = APP.view_functions[rule.endpoint]
+    return any(getattr(f, "coordinators_only", False) for f in (view, *hooks))
 
 
 def _url(rule: Rule, **values: int) -> str:
@@ -58,13 +68,18 @@ PROTECTED = [
     and r.rule not in PUBLIC_PATHS
     and r.endpoint != "static"
 ]
-CASE_SCOPED = [r for r in PROTECTED if "case_id" in r.arguments]
+COORDINATORS_ONLY = [r for r in PROTECTED if _coordinators_only(r)]
+CASE_SCOPED = [r for r in PROTECTED if "case_id" in r.arguments and r not in COORDINATORS_ONLY]
 
 
 def test_the_map_has_protected_and_case_urls() -> None:
     # Guards the tests below against passing vacuously on an empty list.
     assert len(PROTECTED) >= 5
     assert any(r.endpoint == "cases.show" for r in CASE_SCOPED)
+    guarded = {r.endpoint for r in COORDINATORS_ONLY}
+    assert {"admin.index", "cases.audit", "messages.index", "privacy.due", "referrals.index"} <= (
+        guarded
+    )
 
 
 @pytest.mark.parametrize("rule", PROTECTED, ids=lambda r: f"{r.endpoint}")
@@ -90,6 +105,17 @@ def test_another_mediators_case_is_not_found(client, mediator, other_mediator, r
         response = client.open(_url(rule, case_id=case.id), method=method)
         assert response.status_code == 404, (method, rule.rule, response.status_code)
         assert "Niet gevonden" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("rule", COORDINATORS_ONLY, ids=lambda r: f"{r.endpoint}")
+def test_a_mediator_is_refused_every_coordinator_page(client, mediator, rule: Rule) -> None:
+    case = make_case(mediator)  # even on their own case
+    client.login(mediator)
+    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+        response = client.open(_url(rule, case_id=case.id), method=method)
+        assert response.status_code == 403, (method, rule.rule, response.status_code)
+        page = response.get_data(as_text=True)
+        assert "Deze pagina is voor de coördinatoren van het team." in page
 
 
 def test_coordinator_opens_any_case(client, mediator, coordinator) -> None:

@@ -250,7 +250,7 @@ def test_activity_form_shows_errors_and_keeps_input(
     assert 'class="error"' in body  # next to the field
     assert in_db(lambda: models.Activity.select().count()) == 0
     fragment = client.post("/activities/", data=data, headers=HTMX)
-    assert fragment.status_code == 200 and message in fragment.get_data(as_text=True)
+    assert fragment.status_code == 422 and message in fragment.get_data(as_text=True)
 
 
 def test_provider_form_errors(client, mediator) -> None:

@@ -44,10 +44,13 @@ ADMIN_URLS = [
 
 
 @pytest.mark.parametrize(("method", "url"), ADMIN_URLS)
-def test_a_mediator_finds_no_admin_url(client, mediator, other_mediator, method, url) -> None:
+def test_a_mediator_is_refused_every_admin_url(
+    client, mediator, other_mediator, method, url
+) -> None:
     client.login(mediator)
     response = client.open(url.format(id=other_mediator.id), method=method, data=new_user_data())
-    assert response.status_code == 404
+    assert response.status_code == 403
+    assert "Deze pagina is voor de coördinatoren van het team." in response.get_data(as_text=True)
     assert in_db(lambda: models.User.get_by_id(other_mediator.id).active)
     assert user_by_email("jonas.desmet@vrijbaan.test") is None
 

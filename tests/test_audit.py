@@ -31,7 +31,7 @@ def entries(page: str) -> list[str]:
 def test_only_coordinators_see_the_trail(client, mediator, coordinator, case) -> None:
     client.login(mediator)
     # Not even the mediator of the case: the trail tells about colleagues too.
-    assert client.get(f"/cases/{case.id}/audit").status_code == 404
+    assert client.get(f"/cases/{case.id}/audit").status_code == 403
     assert "/audit" not in client.get(f"/cases/{case.id}").get_data(as_text=True)
     client.login(coordinator)
     assert f'href="/cases/{case.id}/audit"' in client.get(f"/cases/{case.id}").get_data(

@@ -24,11 +24,10 @@ import pytest
 from flask import Flask
 
 from tests.conftest import HTMX, BrowserLikeClient, _empty_postgres
-from webapp import auth, create_app, models, portal
+from webapp import auth, create_app, links, models
 from webapp.db import database
 from webapp.demo import DEMO_PASSWORD
 from webapp.migrations import create_tables
-from webapp.referrals import public as referral_form
 from webapp.vraag import public as vraag_form
 
 FILE = object()  # a file sent where the form has a text field
@@ -150,8 +149,7 @@ def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator
     for module, name in [
         (auth, "MAX_FAILURES_PER_ADDRESS"),
         (auth, "MAX_FAILURES_PER_ACCOUNT"),
-        (portal, "MAX_FAILED_LOOKUPS"),
-        (referral_form, "MAX_FAILED_LOOKUPS"),
+        (links, "MAX_FAILED_LOOKUPS"),
         (vraag_form, "MAX_PER_ADDRESS"),
     ]:
         monkeypatch.setattr(module, name, 10**6)

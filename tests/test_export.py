@@ -83,7 +83,7 @@ def test_the_printable_page(client, coordinator, two_clients) -> None:
 def test_only_a_coordinator_and_only_existing_clients(client, mediator, coordinator, two_clients):  # type: ignore[no-untyped-def]
     person = two_clients["client"]
     client.login(mediator)
-    assert client.get(f"/privacy/clients/{person.id}/inzage").status_code == 404
+    assert client.get(f"/privacy/clients/{person.id}/inzage").status_code == 403
     client.login(coordinator)
     assert client.get("/privacy/clients/999999/inzage").status_code == 404
     assert (

@@ -15,7 +15,7 @@ from tests.conftest import HTMX, in_db, make_case
 from tests.test_activities import enrol, make_activity
 from webapp import models
 from webapp.db import database
-from webapp.portal import MAX_FAILED_LOOKUPS, TokenFilter, mask_tokens
+from webapp.links import MAX_FAILED_LOOKUPS, TokenFilter, mask_tokens
 from webapp.timeutil import utcnow
 
 URL_RE = re.compile(r'class="share-url" type="url" readonly value="([^"]+)"')

@@ -404,7 +404,7 @@ def test_the_coordinator_sees_todays_messages(client, coordinator, runner, trans
 
 def test_mediators_do_not_see_the_message_list(client, mediator) -> None:
     client.login(mediator)
-    assert client.get("/messages/").status_code == 404
+    assert client.get("/messages/").status_code == 403
 
 
 def test_two_runs_at_once_send_each_message_once(app, transports, gateway, smtp, planned, tmp_path):

@@ -43,7 +43,7 @@ def test_the_client_page_links_to_it_in_its_language(app, portal) -> None:
 
 def test_the_record_of_processing(client, mediator, coordinator) -> None:
     client.login(mediator)
-    assert client.get("/privacy/register").status_code == 404
+    assert client.get("/privacy/register").status_code == 403
     client.login(coordinator)
     page = client.get("/privacy/register").get_data(as_text=True)
     assert "Register van verwerkingen" in page

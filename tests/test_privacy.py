@@ -197,6 +197,6 @@ def test_the_confirmation_is_required(client, coordinator, closed_case, headers)
 def test_a_mediator_cannot_erase(client, mediator, closed_case) -> None:
     case = closed_case["case"]
     client.login(mediator)
-    assert client.get(f"/cases/{case.id}/anonymise").status_code == 404
-    assert client.post(f"/cases/{case.id}/anonymise", data={"confirm": "y"}).status_code == 404
+    assert client.get(f"/cases/{case.id}/anonymise").status_code == 403
+    assert client.post(f"/cases/{case.id}/anonymise", data={"confirm": "y"}).status_code == 403
     assert in_db(lambda: models.Client.get_by_id(case.client_id).first_name) == "Zoubida"

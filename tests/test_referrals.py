@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import HTMX, count_queries, in_db, make_client, make_user
 from webapp import models
+from webapp.links import MAX_FAILED_LOOKUPS
 from webapp.models import database
 from webapp.timeutil import utcnow
 
@@ -111,11 +112,26 @@ def test_opening_the_form_changes_nothing(client, token) -> None:
 
 def test_unknown_token_is_404_and_failed_lookups_are_limited(client, app) -> None:
     assert client.get("/r/not-a-token").status_code == 404
-    for _ in range(25):
+    for _ in range(MAX_FAILED_LOOKUPS - 1):
         client.get("/r/still-not-a-token")
     response = client.get("/r/another-guess")
     assert response.status_code == 429
     assert "Even geduld" in response.get_data(as_text=True)
+
+
+def test_referral_pages_are_private_like_every_link_page(client, token) -> None:
+    for url in (f"/r/{token}", f"/r/{token}/opvolging", "/r/unknown-token-123"):
+        response = client.get(url)
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Referrer-Policy"] == "no-referrer"  # the token stays here
+        assert "noindex" in response.headers["X-Robots-Tag"]
+
+
+def test_a_referral_without_csrf_token_is_refused_and_stores_nothing(client, token) -> None:
+    response = client.post(f"/r/{token}", data=form_data(), csrf=False)
+    assert response.status_code == 400
+    assert "Het formulier is verlopen" in response.get_data(as_text=True)
+    assert in_db(lambda: models.Referral.select().count()) == 0
 
 
 def test_revoked_or_expired_link_is_410(client, organisation, token) -> None:

@@ -270,12 +270,12 @@ def test_erase_now_asks_for_the_password_again(client, coordinator, world) -> No
 
 def test_a_mediator_sees_no_list(client, mediator, world) -> None:
     client.login(mediator)
-    assert client.get("/privacy/te-wissen").status_code == 404
+    assert client.get("/privacy/te-wissen").status_code == 403
     soon = world["soon"]
-    assert client.post(f"/privacy/te-wissen/{soon.id}/wissen").status_code == 404
+    assert client.post(f"/privacy/te-wissen/{soon.id}/wissen").status_code == 403
     assert (
         client.post(f"/privacy/te-wissen/{soon.id}/bewaren", data={"reason": "x"}).status_code
-        == 404
+        == 403
     )
     assert "Fatma Yilmaz" in names()
 

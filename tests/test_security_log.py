@@ -152,8 +152,8 @@ def test_the_log_pages_hold_while_events_arrive(client, coordinator) -> None:
 
 def test_mediators_cannot_read_the_log(client, mediator) -> None:
     client.login(mediator)
-    assert client.get("/admin/security").status_code == 404
-    assert client.get("/admin/security", headers=HTMX).status_code == 404
+    assert client.get("/admin/security").status_code == 403
+    assert client.get("/admin/security", headers=HTMX).status_code == 403
 
 
 def test_the_log_keeps_twelve_months(runner, app) -> None:

@@ -251,8 +251,8 @@ def test_the_team_switch_asks_everyone(client, app, coordinator, mediator) -> No
 
 def test_the_security_page_is_for_coordinators_only(client, mediator) -> None:
     client.login(mediator)
-    assert client.get("/admin/security").status_code == 404
-    assert client.post("/admin/security", data={"for_all": "y"}).status_code == 404
+    assert client.get("/admin/security").status_code == 403
+    assert client.post("/admin/security", data={"for_all": "y"}).status_code == 403
     assert not in_db(lambda: models.TeamSetting.is_on(models.SECOND_FACTOR_FOR_ALL))
 
 

@@ -272,7 +272,7 @@ def test_the_limit_per_address_refuses_only_that_address(app) -> None:
 
 def test_the_limit_counts_the_visitor_behind_the_proxy(tmp_path, postgres_database) -> None:
     from webapp import create_app
-    from webapp.db import create_tables
+    from webapp.migrations import create_tables
     from webapp.vraag.public import MAX_PER_ADDRESS
 
     url = postgres_database or f"sqlite:///{tmp_path}/proxy.sqlite"

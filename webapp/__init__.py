@@ -8,20 +8,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import db
+from webapp import db, extensions
 
 HERE = Path(__file__).resolve().parent
-csrf = CSRFProtect()
-babel = Babel()
-htmx_ext = Htmx()
-
-UI_LANGUAGES = ("nl", "en")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -56,9 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _addresses(app)
 
     db.init_app(app)
-    csrf.init_app(app)
-    htmx_ext.init_app(app)
-    babel.init_app(app, locale_selector=_locale)
+    extensions.init_app(app)
 
     from webapp import (
         account,
@@ -72,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         deploy,
         errors,
         health,
+        links,
         messages,
         migrations,
         portal,
@@ -89,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         vraag,
     )
 
-    portal.install_log_filter(app.logger.name)
+    links.init_app(app)
     auth.init_app(app)
     twofactor.init_app(app)
     security.init_app(app)
@@ -167,18 +158,3 @@ def _secret_key(app: Flask) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def _locale() -> str:
-    """The page's own language (client and provider pages), else the one the team member chose
-    under "Mijn account", else the browser's, else Dutch."""
-    from flask import g
-    from flask_login import current_user
-
-    page_language = getattr(g, "page_language", None)
-    if page_language:
-        return page_language
-    chosen = getattr(current_user, "ui_language", "")
-    if chosen in UI_LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(UI_LANGUAGES) or "nl"

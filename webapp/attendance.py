@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from webapp.forms import max_length, strip
+from webapp.links import PROVIDER_LANGUAGES, link_error, link_page, page_context, set_language
 from webapp.models import (
     AccessLink,
     Activity,
@@ -29,12 +30,8 @@ from webapp.models import (
     User,
 )
 from webapp.models.people import SERVICES
-from webapp.portal import init_link_blueprint, link_error, open_link, page_context, set_language
 
 bp = Blueprint("attendance", __name__)
-init_link_blueprint(bp)
-
-PROVIDER_LANGUAGES = {"nl": "Nederlands", "en": "English", "fr": "Français"}
 
 
 class PresenceForm(FlaskForm):
@@ -105,18 +102,18 @@ def render_page(token: str, link: AccessLink, language: str, **extra: Any) -> st
 
 
 @bp.get("/a/<token>")
-def show(token: str) -> str:
+@link_page("provider", PROVIDER_LANGUAGES)
+def show(token: str, link: AccessLink) -> str:
     """The participants' sessions, with a yes/no for each one that has begun."""
-    link = open_link("provider", token, PROVIDER_LANGUAGES)
     language = set_language(PROVIDER_LANGUAGES)
     return render_page(token, link, language)
 
 
 @bp.post("/a/<token>/sessions/<int:session_id>")
-def confirm(token: str, session_id: int) -> Any:
+@link_page("provider", PROVIDER_LANGUAGES)
+def confirm(token: str, link: AccessLink, session_id: int) -> Any:
     """Store present / not present on the participant's own case; the provider may correct it
     until the link expires."""
-    link = open_link("provider", token, PROVIDER_LANGUAGES)
     language = set_language(PROVIDER_LANGUAGES)
     sessions, _provider, _asker = sessions_of(link)
     session = next((s for s in sessions if s.id == session_id), None)

@@ -1,4 +1,7 @@
-"""Validators and field helpers shared by the forms of every area, with messages in plain Dutch."""
+"""The forms toolkit every area uses: choices, a check-box group, the text filter, validators
+and the parsing of numbers, with messages in plain Dutch. An area's forms (`<area>/forms.py`)
+are WTForms classes built from these; query-string filters are forms too (GET forms with
+`formdata=request.args` and no CSRF token)."""
 
 from __future__ import annotations
 
@@ -7,8 +10,10 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, Form
+from wtforms import Field, Form, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.timeutil import LOCAL, local_today
 
@@ -115,17 +120,51 @@ def _shown(field: Field, value: Any) -> str:
 
 
 def strip(value: Any) -> Any:
-    """A filter that trims white space from text input."""
+    """A filter that trims white space from text input; a text field left out of the request
+    counts as empty (""), so a hostile request that leaves a field out stores no NULL."""
+    if value is None:
+        return ""
     return value.strip() if isinstance(value, str) else value
 
 
+def options(pairs: Any) -> list[SelectChoice]:
+    """Choices for a select, radio or check-box field from (value, label) pairs or a dict
+    (WTForms deprecates tuples)."""
+    items = pairs.items() if isinstance(pairs, dict) else pairs
+    return [SelectChoice(value, label) for value, label in items]
+
+
+class QueryForm(Form):
+    """A form read from the query string (search, filters, a period). GET changes nothing, so
+    it carries no CSRF token. `read()` validates it and gives every field that is invalid or
+    left out its default: a stale bookmark or a hand-typed address still opens the page, and
+    the errors stay on the fields for a page that shows them."""
+
+    def read(self) -> bool:
+        valid = self.validate()
+        for field in self:
+            if field.errors or field.data is None:
+                field.data = field.default() if callable(field.default) else field.default
+        return valid
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a group of check boxes (the `radios` macro shows it as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 __all__ = [
+    "CheckboxesField",
     "EmailAddress",
     "NotInFuture",
     "Optional",
     "Plausible",
+    "QueryForm",
     "differences",
     "max_length",
+    "options",
     "parse_int",
     "phone_number",
     "postcode",

@@ -18,7 +18,7 @@ from flask.logging import default_handler
 from peewee import InterfaceError, OperationalError
 
 from webapp.db import database
-from webapp.portal import TokenFilter
+from webapp.links import TokenFilter
 
 bp = Blueprint("health", __name__)
 

@@ -1,22 +1,38 @@
-"""Small helpers for answering htmx and plain requests from the same view."""
+"""Small helpers for answering htmx and plain requests from the same view.
+
+The vocabulary is htmx-flask's `request.htmx` (true for any htmx request, with `.boosted`,
+`.history_restore_request`, `.current_url`); read no HX-* header by hand. An invalid form is
+answered 422 for htmx too: base.html's htmx config swaps 409, 422 and 429."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template
+from htmx_flask import request
 from jinja2_fragments.flask import render_block, render_blocks
+from peewee import ModelSelect
 
 
 def wants_fragment() -> bool:
     """An htmx request for a part of the page (not a boosted navigation or a history restore)."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def load_more(query: ModelSelect, page: int, size: int) -> tuple[list[Any], bool, bool]:
+    """Page `page` of a list that ends in a "load more" button (the `load_more` macro).
+
+    A plain link to page n shows every row up to it (it works without JavaScript, and a
+    reload keeps what was shown); htmx asks for the next rows only, to put in the button's
+    place. Returns the rows, whether there are more, and whether these are the next rows only
+    (render the block of rows, not the list)."""
+    rows_only = wants_fragment() and page > 1
+    offset = (page - 1) * size if rows_only else 0
+    limit = size if rows_only else size * page
+    rows = list(query.offset(offset).limit(limit + 1))
+    return rows[:limit], len(rows) > limit, rows_only
 
 
 def render_page_or_block(template: str, block: str, status: int = 200, **context: Any) -> Response:
@@ -49,7 +65,7 @@ def with_trigger(response: Response, event: str, detail: Any = None) -> Response
 
 def redirect_to(url: str) -> Response:
     """A redirect that also works for htmx (which would otherwise swap the target page in)."""
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         response = make_response("", 204)
         # The follow-up GET is a navigation to a whole page: marked as boosted, so that
         # render_page_or_block answers it with the page and not with a fragment of it.
@@ -64,6 +80,4 @@ def redirect_to(url: str) -> Response:
             }
         )
         return response
-    from flask import redirect
-
     return redirect(url, 303)  # type: ignore[return-value]

@@ -31,7 +31,6 @@ import click
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     redirect,
@@ -44,7 +43,9 @@ from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from webapp.auth import coordinator_required
 from webapp.db import database
+from webapp.links import public_url
 from webapp.models import (
     CONSENT_WORDING,
     NOT_SENT_REASONS,
@@ -487,13 +488,6 @@ def deliver_with_link(renewal: tuple[AccessLink, str] | None, send: Any) -> None
         AuditEvent.record("create", new, link=new.id, object_type="accesslink")
 
 
-def public_url(endpoint: str, **values: Any) -> str:
-    """A full URL outside a request: PUBLIC_BASE_URL (required for links in messages)."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://localhost:5000").rstrip("/")
-    with current_app.test_request_context():
-        return base + url_for(endpoint, **values)
-
-
 def deliver_to_provider(message: Message, now: dt.datetime) -> str:
     enrolment = (
         Enrolment.select(Enrolment, Activity, Provider, Case, Client, User)
@@ -665,11 +659,9 @@ def send_messages_command(now_text: str) -> None:
 
 
 @bp.get("/")
-@login_required
+@coordinator_required
 def index() -> str:
     """Today's sent and failed messages, for a coordinator."""
-    if not current_user.is_coordinator:
-        abort(404)
     start, end = local_day_bounds(to_local(utcnow()).date())
     messages = list(Message.of_day(start, end))
     return render_template(

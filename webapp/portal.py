@@ -1,17 +1,9 @@
 """The client's own page, opened with a personal link (/p/<token>): the next activity in plain
-language and their own language, a calendar file, and "I can't come".
-
-It also holds what every link page shares (the provider's /a/ and the referrer's /r/ pages):
-finding the link without leaking the token, the headers, the languages, CSRF without a
-Referer, and masking tokens in the request log.
-"""
+language and their own language, a calendar file, and "I can't come"."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import logging
-import re
 from typing import Any
 
 from flask import (
@@ -19,23 +11,22 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import format_date, format_time, get_locale, refresh
+from flask_babel import format_date, format_time, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import validate_csrf
 from icalendar import Calendar, Event
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired
 
 from webapp.forms import max_length, strip
+from webapp.links import CLIENT_LANGUAGES, link_error, link_page, page_context, set_language
 from webapp.models import (
     MEETING_POINTS,
     THINGS_TO_BRING,
@@ -44,131 +35,12 @@ from webapp.models import (
     Case,
     CaseEvent,
     Client,
-    SecurityEvent,
     Session,
-    Throttle,
     User,
 )
 from webapp.timeutil import to_local, utcnow
 
 bp = Blueprint("portal", __name__)
-
-# Each language named in its own language (an endonym): people look for their own word.
-CLIENT_LANGUAGES = {
-    "nl": "Nederlands",
-    "en": "English",
-    "fr": "Français",
-    "ar": "العربية",
-    "tr": "Türkçe",
-    "pl": "Polski",
-    "ro": "Română",
-    "uk": "Українська",
-}
-RTL_LANGUAGES = {"ar"}
-MAX_FAILED_LOOKUPS = 30
-FAILED_LOOKUP_WINDOW = dt.timedelta(minutes=15)
-TOKEN_IN_PATH = re.compile(r"(/[par]/)[A-Za-z0-9_\-]{6,}")
-# A token on its own (secrets.token_urlsafe(32) is 43 characters), wherever it shows up.
-TOKEN_ALONE = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{40,}(?![A-Za-z0-9_\-])")
-LOGGERS = ("", "webapp", "flask.app", "werkzeug", "gunicorn.access", "gunicorn.error", "peewee")
-
-
-class TokenFilter(logging.Filter):
-    """Masks the token of /p/, /a/ and /r/ links, and anything that looks like a token, in log
-    lines and in the tracebacks of errors (werkzeug's and gunicorn's request logs print the
-    path, and Flask logs "Exception on <path>" with the traceback)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(mask_tokens(a) if isinstance(a, str) else a for a in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {
-                k: mask_tokens(v) if isinstance(v, str) else v for k, v in record.args.items()
-            }
-        if record.exc_info and record.exc_info[0] is not None:
-            # The formatted traceback, masked, replaces the live one (which holds the URL in
-            # its exception messages and frames); formatters print exc_text as it is.
-            record.exc_text = mask_tokens(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        elif record.exc_text:
-            record.exc_text = mask_tokens(record.exc_text)
-        if record.stack_info:
-            record.stack_info = mask_tokens(record.stack_info)
-        return True
-
-
-def mask_tokens(text: str) -> str:
-    return TOKEN_ALONE.sub("…", TOKEN_IN_PATH.sub(r"\1…", text))
-
-
-def install_log_filter(*names: str) -> None:
-    """Mask tokens in what these loggers (and the usual ones) write."""
-    for name in (*LOGGERS, *names):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, TokenFilter) for f in logger.filters):
-            logger.addFilter(TokenFilter())
-
-
-install_log_filter()
-
-
-def link_headers(response: Response) -> Response:
-    """A link page is private and must not travel: not cached, not indexed, no Referer."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def check_csrf() -> None:
-    """CSRF token on every POST. The global check also wants a Referer on HTTPS, which these
-    pages never send (Referrer-Policy: no-referrer keeps the token out of it), so the token is
-    checked here instead."""
-    if request.method != "POST":
-        return
-    from wtforms.validators import ValidationError
-
-    try:
-        validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
-    except ValidationError:
-        abort(link_error(400))
-
-
-def init_link_blueprint(blueprint: Blueprint) -> None:
-    """What every link page blueprint needs: headers, its own CSRF check."""
-    from webapp import csrf
-
-    csrf.exempt(blueprint)
-    blueprint.before_request(check_csrf)
-    blueprint.after_request(link_headers)
-
-
-init_link_blueprint(bp)
-
-
-def set_language(allowed: dict[str, str], preferred: str | None = None) -> str:
-    """The page language: ?lang= when allowed, else the person's own, else the browser's, else
-    Dutch. Flask-Babel's locale selector reads g.page_language."""
-    wanted = request.args.get("lang", "")
-    if wanted in allowed:
-        language = wanted
-    elif preferred in allowed:
-        language = preferred or "nl"
-    else:
-        language = request.accept_languages.best_match(list(allowed)) or "nl"
-    g.page_language = language
-    refresh()
-    return language
-
-
-def page_context(language: str, languages: dict[str, str]) -> dict[str, Any]:
-    return {
-        "page_lang": language,
-        "page_dir": "rtl" if language in RTL_LANGUAGES else "ltr",
-        "languages": languages,
-    }
 
 
 @bp.app_template_filter()
@@ -180,35 +52,6 @@ def spoken_datetime(value: dt.datetime) -> str:
     else:
         time = format_time(value, "short")
     return _("%(day)s om %(time)s", day=format_date(value, "EEEE d MMMM"), time=time)
-
-
-def address_key() -> str:
-    return "link-ip:" + hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:40]
-
-
-def link_error(code: int, languages: dict[str, str] = CLIENT_LANGUAGES) -> Response:
-    """A plain page in the visitor's language: 404 unknown, 410 expired or revoked, 429 too many
-    tries, 400 an expired form."""
-    language = set_language(languages)
-    html = render_template("portal/gone.html", code=code, **page_context(language, languages))
-    return link_headers(make_response(html, code))
-
-
-def open_link(purpose: str, token: str, languages: dict[str, str]) -> AccessLink:
-    """The usable link for this token, or a 404/410/429 page. Failed look-ups are counted per
-    address; opening a link writes nothing."""
-    key = address_key()
-    if Throttle.count_for(key, FAILED_LOOKUP_WINDOW) >= MAX_FAILED_LOOKUPS:
-        SecurityEvent.record("link-throttled")
-        abort(link_error(429, languages))
-    link = AccessLink.find(purpose, token)
-    if link is None:
-        Throttle.hit(key, FAILED_LOOKUP_WINDOW)
-        SecurityEvent.record("link-unknown")
-        abort(link_error(404, languages))
-    if not link.is_usable:
-        abort(link_error(410, languages))
-    return link
 
 
 class CantComeForm(FlaskForm):
@@ -227,9 +70,9 @@ class CantComeForm(FlaskForm):
 
 
 @bp.get("/p/<token>")
-def show(token: str) -> str:
+@link_page("client", CLIENT_LANGUAGES)
+def show(token: str, link: AccessLink) -> Any:
     """The client's page: the next activity, then the later ones."""
-    link = open_link("client", token, CLIENT_LANGUAGES)
     client = Client.get_by_id(link.client_id)
     language = set_language(CLIENT_LANGUAGES, client.language)
     return render_client_page(token, client, language)
@@ -262,9 +105,9 @@ def render_client_page(
 
 
 @bp.post("/p/<token>/cant-come")
-def cant_come(token: str) -> Any:
+@link_page("client", CLIENT_LANGUAGES)
+def cant_come(token: str, link: AccessLink) -> Any:
     """The client cannot come to a session: the mediator sees it on Vandaag and the timeline."""
-    link = open_link("client", token, CLIENT_LANGUAGES)
     client = Client.get_by_id(link.client_id)
     language = set_language(CLIENT_LANGUAGES, client.language)
     form = CantComeForm(request.form)
@@ -274,7 +117,7 @@ def cant_come(token: str) -> Any:
         (s for s in Session.upcoming_for_client(client) if s.id == form.session.data), None
     )
     if session is None or session.starts_at < utcnow():
-        abort(link_error(410))
+        abort(link_error(410, CLIENT_LANGUAGES))
     session.record_cant_come(form.message.data or "")
     link.mark_used()
     AuditEvent.record("cant_come", session, link=link.id, object_type="session")
@@ -288,9 +131,9 @@ def cant_come(token: str) -> Any:
 
 
 @bp.post("/p/<token>/can-come")
-def can_come(token: str) -> Any:
+@link_page("client", CLIENT_LANGUAGES)
+def can_come(token: str, link: AccessLink) -> Any:
     """The client can come after all (until the session starts): the mediator sees it too."""
-    link = open_link("client", token, CLIENT_LANGUAGES)
     client = Client.get_by_id(link.client_id)
     language = set_language(CLIENT_LANGUAGES, client.language)
     session_id = request.form.get("session", type=int)
@@ -299,7 +142,7 @@ def can_come(token: str) -> Any:
         None,
     )
     if session is None or session.has_started:
-        abort(link_error(410))
+        abort(link_error(410, CLIENT_LANGUAGES))
     session.take_back_cant_come()
     link.mark_used()
     AuditEvent.record("can_come", session, link=link.id, object_type="session")
@@ -313,9 +156,9 @@ def can_come(token: str) -> Any:
 
 
 @bp.get("/p/<token>/agenda.ics")
-def calendar(token: str) -> Response:
+@link_page("client", CLIENT_LANGUAGES)
+def calendar(token: str, link: AccessLink) -> Response:
     """The coming sessions as a calendar file (.ics) for the phone's agenda."""
-    link = open_link("client", token, CLIENT_LANGUAGES)
     client = Client.get_by_id(link.client_id)
     set_language(CLIENT_LANGUAGES, client.language)
     cal = Calendar()
@@ -352,9 +195,9 @@ def calendar(token: str) -> Response:
 
 
 @bp.post("/p/<token>/stop-messages")
-def stop_messages(token: str) -> Any:
+@link_page("client", CLIENT_LANGUAGES)
+def stop_messages(token: str, link: AccessLink) -> Any:
     """The client wants no more messages: no SMS is sent to them from now on."""
-    link = open_link("client", token, CLIENT_LANGUAGES)
     client = Client.get_by_id(link.client_id)
     language = set_language(CLIENT_LANGUAGES, client.language)
     if client.messages_stopped_at is None:

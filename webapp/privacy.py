@@ -25,12 +25,14 @@ from flask.cli import with_appcontext
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
+from webapp.auth import coordinator_required
 from webapp.htmx import redirect_to, render_page_or_block
+from webapp.links import CLIENT_LANGUAGES, page_context, set_language
 from webapp.models import (
     AuditEvent,
     Case,
@@ -70,11 +72,9 @@ class KeepForm(FlaskForm):
 
 
 @bp.before_request
-@login_required
-def coordinators_only() -> None:
-    """Every privacy URL is 'not found' for a mediator, as another mediator's case is."""
-    if not current_user.is_coordinator:
-        abort(404)
+@coordinator_required
+def _coordinators_only() -> None:
+    """Every screen of this area is the coordinator's."""
 
 
 def _due_page(status: int = 200, form: KeepForm | None = None, case_id: int = 0) -> Response:
@@ -163,8 +163,6 @@ def export_value(value: object) -> str:
 def notice() -> str:
     """The privacy notice for clients, in plain language and their own language: what is kept,
     why, how long, who sees it, how to see it or have it erased; the city's parts from config."""
-    from webapp.portal import CLIENT_LANGUAGES, page_context, set_language
-
     language = set_language(CLIENT_LANGUAGES)
     return render_template(
         "privacy/notice.html",

@@ -1,7 +1,10 @@
 """Response headers that hold on every page (CSP, referrer policy, caching of personal pages),
-and the command that keeps the security log to its 12 months."""
+the key under which a visitor's address is throttled, and the command that keeps the security
+log to its 12 months."""
 
 from __future__ import annotations
+
+import hashlib
 
 import click
 from flask import Flask, Response, request
@@ -12,6 +15,12 @@ CSP = (
     "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
 )
+
+
+def address_key(kind: str) -> str:
+    """The throttle key of this visitor's address for one kind of attempt ("login", "link"):
+    hashed, so the throttle table holds no IP address."""
+    return f"{kind}-ip:" + hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:40]
 
 
 def _headers(response: Response) -> Response:

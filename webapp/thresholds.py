@@ -11,7 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from webapp.forms import max_length, parse_int
+from webapp.forms import max_length, options, parse_int, strip
 from webapp.htmx import render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     THRESHOLD_STATUSES,
@@ -24,7 +24,6 @@ from webapp.models import (
     database,
     in_team_language,
 )
-from webapp.referrals.forms import clean, options
 from webapp.timeutil import utcnow
 
 bp = Blueprint("thresholds", __name__, url_prefix="/cases/<int:case_id>/thresholds")
@@ -33,9 +32,9 @@ bp = Blueprint("thresholds", __name__, url_prefix="/cases/<int:case_id>/threshol
 class ThresholdForm(FlaskForm):
     status = RadioField(_l("Stand"), choices=options(THRESHOLD_STATUSES), default="open")
     note = TextAreaField(
-        _l("Wat houdt de persoon tegen?"), filters=[clean], validators=[max_length(500)]
+        _l("Wat houdt de persoon tegen?"), filters=[strip], validators=[max_length(500)]
     )
-    resolution = TextAreaField(_l("Hoe opgelost?"), filters=[clean], validators=[max_length(500)])
+    resolution = TextAreaField(_l("Hoe opgelost?"), filters=[strip], validators=[max_length(500)])
     signal = BooleanField(_l("Signaleren aan het netwerk"))
     note_shareable = BooleanField(_l("De notitie mag mee met het signaal (zonder namen)"))
 

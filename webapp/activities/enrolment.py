@@ -112,7 +112,7 @@ def enrol(case_id: int, activity_id: int) -> Response | tuple[str, int]:
         html = render_template(
             "activities/enrol.html", case=case, activity=activity, form=form, duplicate=duplicate
         )
-        return html, 200 if wants_fragment() else 422
+        return html, 422
     first = dt.datetime.combine(form.first_date.data, form.first_time.data)
     starts = [to_utc(first + i * WEEK) for i in range(1 + (form.weekly.data or 0))]
     enrolment = Enrolment.enrol(
@@ -186,7 +186,7 @@ def stop(case_id: int, enrolment_id: int) -> Response | tuple[str, int]:
         return redirect_to(url_for("cases.show", case_id=case.id) + "#case-offer")
     if not form.validate_on_submit():
         html = render_template("activities/stop.html", case=case, enrolment=enrolment, form=form)
-        return html, 200 if wants_fragment() else 422
+        return html, 422
     enrolment.stop(current_user, form.reason.data, form.note.data or "")
     AuditEvent.record("update", enrolment)
     flash(_("De inschrijving voor %(title)s is gestopt.", title=enrolment.activity.title))

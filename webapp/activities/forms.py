@@ -20,14 +20,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from webapp.cases.forms import CheckboxesField
 from webapp.forms import (
+    CheckboxesField,
     EmailAddress,
     Optional,
     max_length,
+    options,
     parse_int,
     phone_number,
     postcode,
@@ -67,12 +67,6 @@ class MoneyField(StringField):
             return ""
         euros, cents = divmod(int(self.data), 100)
         return f"{euros},{cents:02d}" if cents else str(euros)
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """Choices as WTForms wants them now (tuples are deprecated)."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(value, label) for value, label in items]
 
 
 def int_or_none(value: Any) -> int | None:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import segno
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +17,7 @@ from markupsafe import Markup
 from webapp.activities import bp
 from webapp.activities.enrolment import case_offer_fragment, open_case
 from webapp.htmx import wants_fragment, with_trigger
+from webapp.links import CLIENT_LANGUAGES, public_url
 from webapp.models import (
     AccessLink,
     AuditEvent,
@@ -32,13 +33,6 @@ from webapp.timeutil import local_today, to_utc, utcnow
 CLIENT_LINK_DAYS = 90
 PROVIDER_LINK_DAYS_AFTER_LAST_SESSION = 3
 PROVIDER_WEEK_DAYS = 7
-CLIENT_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """A full URL for people outside the app: PUBLIC_BASE_URL when set, else this host."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
-    return base + url_for(endpoint, **values)
 
 
 def qr_svg(url: str, label: str) -> Markup:

@@ -20,9 +20,9 @@ from webapp.activities.chooser import (
     narrowed,
     suggestions,
 )
-from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm, options
-from webapp.forms import parse_int
-from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
+from webapp.activities.forms import ActivityForm, ProviderForm, SearchForm
+from webapp.forms import options, parse_int
+from webapp.htmx import load_more, redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import THINGS_TO_BRING, Activity, AuditEvent, Case, Provider, database
 
 PAGE = 20
@@ -47,10 +47,7 @@ def search_results(
         return Activity.search(**(filters | changes), include_archived=include_archived)
 
     base = offer()
-    only_this_page = wants_fragment() and page > 1
-    offset = (page - 1) * PAGE if only_this_page else 0
-    limit = PAGE if only_this_page else page * PAGE
-    rows = list(narrowed(base, active).offset(offset).limit(limit + 1))
+    rows, more, only_this_page = load_more(narrowed(base, active), page, PAGE)
     # What each of the client's filters hides: the rows the other filters let through.
     # (An appended page of rows shows no notices: nothing to count.)
     hidden = [
@@ -66,8 +63,8 @@ def search_results(
         suggestion.count = count
         suggestion.url = link(fits, lift_all=suggestion.lift_all, **suggestion.changes)
     return {
-        "activities": rows[:limit],
-        "more_url": link(fits, page=page + 1) if len(rows) > limit else None,
+        "activities": rows,
+        "more_url": link(fits, page=page + 1) if more else None,
         "search": form,
         "fit": fit,
         "hidden": [
@@ -306,8 +303,8 @@ def provider_fields(form: ProviderForm) -> dict[str, Any]:
 
 
 def invalid(template: str, **context: Any) -> tuple[str, int]:
-    """The form again with the errors next to the fields: 200 for htmx, 422 otherwise."""
-    return render_template(template, **context), 200 if wants_fragment() else 422
+    """The form again with the errors next to the fields."""
+    return render_template(template, **context), 422
 
 
 def stale(template: str, **context: Any) -> tuple[str, int]:

@@ -16,9 +16,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from webapp.admin.forms import EditUserForm, NewUserForm, TeamSecurityForm
+from webapp.auth import coordinator_required
 from webapp.forms import differences, parse_int
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import (
@@ -39,11 +40,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-@login_required
-def coordinators_only() -> None:
-    """Every admin URL is 'not found' for a mediator, as another mediator's case is."""
-    if not current_user.is_coordinator:
-        abort(404)
+@coordinator_required
+def _coordinators_only() -> None:
+    """Every screen of this area is the coordinator's."""
 
 
 def _user(user_id: int) -> User:

@@ -18,10 +18,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from webapp.forms import EmailAddress, max_length, phone_number, strip
+from webapp.forms import CheckboxesField, EmailAddress, max_length, phone_number, strip
 from webapp.models import LANGUAGES, ROLES, SERVICES, User
 from webapp.passwords import password_problem
-from webapp.referrals.forms import MultiCheckboxField
 
 
 def _lower(value: Any) -> Any:
@@ -61,7 +60,7 @@ class EditUserForm(FlaskForm):
     phone = StringField(
         _l("Telefoon"), filters=[strip], validators=[Optional(), phone_number(), max_length(30)]
     )
-    languages = MultiCheckboxField(
+    languages = CheckboxesField(
         _l("Talen die deze persoon spreekt met cliënten"),
         choices=[SelectChoice(k, v) for k, v in LANGUAGES.items()],
         validators=[Optional()],

@@ -10,19 +10,21 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from webapp import models
+from webapp.auth import coordinator_required
 from webapp.cases.forms import (
     AnonymiseForm,
     AssignForm,
+    CaseloadFilters,
     ClientForm,
     CloseForm,
     NewCaseForm,
     StepForm,
     VersionForm,
-    options,
     parse_version,
 )
-from webapp.forms import parse_int
+from webapp.forms import options, parse_int
 from webapp.htmx import (
+    load_more,
     redirect_to,
     render_blocks_fragment,
     render_page_or_block,
@@ -31,7 +33,6 @@ from webapp.htmx import (
 )
 from webapp.models import (
     CARD_TYPES,
-    CASE_STATUSES,
     EVENT_LABELS,
     LANGUAGES,
     AuditEvent,
@@ -68,34 +69,19 @@ def _int_arg(name: str) -> int | None:
 def index() -> Response:
     """My cases (a coordinator may look at everyone's), with search, filters and paging."""
     user = current_user._get_current_object()
-    q = request.args.get("q", "").strip()[:100]
-    status = request.args.get("status", "open")
-    status = status if status in (*CASE_STATUSES, "all") else "open"
     steps = list(StepDefinition.ordered())
-    position = _int_arg("step")
-    position = position if position and any(s.position == position for s in steps) else None
-    who = request.args.get("who", "mine")
-    mediators: list[User] = []
-    mediator_id: int | None = user.id
-    if user.is_coordinator:
-        mediators = list(User.mediators())
-        if who == "all":
-            mediator_id = None
-        elif (chosen := parse_int(who)) and any(m.id == chosen for m in mediators):
-            mediator_id = chosen
-        else:
-            who = "mine"
-    else:
-        who = "mine"
-    page = max(1, min(_int_arg("page") or 1, 400))
-    query = Case.caseload(user, q=q, position=position, status=status, mediator_id=mediator_id)
-    # A plain link to page n shows everything up to it; htmx asks for the next rows only.
-    rows_only = wants_fragment() and page > 1
-    offset = (page - 1) * PAGE_SIZE if rows_only else 0
-    cases = list(query.offset(offset).limit(PAGE_SIZE * (1 if rows_only else page) + 1))
-    more = len(cases) > PAGE_SIZE * (1 if rows_only else page)
-    cases = cases[: len(cases) - 1] if more else cases
-    filters = {"q": q, "status": status, "step": position or "", "who": who}
+    mediators = list(User.mediators()) if user.is_coordinator else []
+    form = CaseloadFilters(request.args, steps, mediators)
+    query = Case.caseload(
+        user,
+        q=form.q.data,
+        position=form.step.data,
+        status=form.status.data,
+        mediator_id=form.mediator_id(user.id),
+    )
+    page = form.page.data
+    cases, more, rows_only = load_more(query, page, PAGE_SIZE)
+    filters = form.chosen()
     return render_page_or_block(
         "cases/index.html",
         "rows" if rows_only else "results",
@@ -105,13 +91,10 @@ def index() -> Response:
         total_steps=len(steps),
         mediators=mediators,
         filters=filters,
-        args={k: v for k, v in filters.items() if v and (k, v) not in DEFAULT_FILTERS},
+        args=form.link_args(),
         page=page,
         more=more,
     )
-
-
-DEFAULT_FILTERS = {("status", "open"), ("who", "mine")}
 
 
 def _mediator_choices(form: NewCaseForm | AssignForm, user: User) -> None:
@@ -420,18 +403,12 @@ def reopen(case_id: int) -> Response:
     return redirect_to(url_for("cases.show", case_id=case.id))
 
 
-def _coordinator_case(case_id: int) -> Case:
-    case = Case.get_for(current_user, case_id)
-    if not current_user.is_coordinator:
-        abort(404)
-    return case
-
-
 @bp.get("/<int:case_id>/anonymise")
+@coordinator_required
 @recent_login_required
 def anonymise_form(case_id: int) -> Response:
     """(Coordinator) what erasing the client's personal data does, and the button."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     return _anonymise_page(case, AnonymiseForm())
 
 
@@ -447,10 +424,11 @@ def _anonymise_page(case: Case, form: AnonymiseForm, status: int = 200) -> Respo
 
 
 @bp.post("/<int:case_id>/anonymise")
+@coordinator_required
 @recent_login_required
 def anonymise(case_id: int) -> Response:
     """(Coordinator) erase the client's personal data for good; the figures keep counting."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     if not can_anonymise(case.client):
         return _anonymise_page(case, AnonymiseForm(), 409)
     form = AnonymiseForm()
@@ -465,10 +443,11 @@ AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("/<int:case_id>/audit")
+@coordinator_required
 def audit(case_id: int) -> Response:
     """(Coordinator) who viewed or changed this case and its client, and when: to answer a
     client who asks who saw their file, or to check that nobody looked who should not have."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     before = _int_arg("before")  # "load more": the events older than this one
     rows = list(AuditEvent.for_case(case, before=before).limit(AUDIT_PAGE_SIZE + 1))
     if before is None:
@@ -484,9 +463,10 @@ def audit(case_id: int) -> Response:
 
 
 @bp.get("/<int:case_id>/assign")
+@coordinator_required
 def assign_form(case_id: int) -> Response:
     """(Coordinator) choose another mediator for this case."""
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     form = AssignForm(version=case.version)
     _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
@@ -496,10 +476,11 @@ def assign_form(case_id: int) -> Response:
 
 
 @bp.post("/<int:case_id>/assign")
+@coordinator_required
 def assign(case_id: int) -> Response:
     """(Coordinator) hand the case to another active mediator."""
     user = current_user._get_current_object()
-    case = _coordinator_case(case_id)
+    case = Case.get_for(current_user, case_id)
     form = AssignForm()
     _mediator_choices(form, user)
     if not form.validate_on_submit():

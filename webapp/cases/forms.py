@@ -16,21 +16,21 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.forms import (
+    CheckboxesField,
     EmailAddress,
     NotInFuture,
     Optional,
     Plausible,
+    QueryForm,
     max_length,
+    options,
     parse_int,
     phone_number,
     postcode,
@@ -39,6 +39,7 @@ from webapp.forms import (
 from webapp.models import (
     CARD_TYPES,
     CASE_SOURCES,
+    CASE_STATUSES,
     DISTRICTS,
     DOMAINS,
     LANGUAGES,
@@ -49,19 +50,6 @@ from webapp.models import (
 INVALID_CHOICE = _l("Kies een van de mogelijkheden.")
 INVALID_DATE = _l("Typ een datum, bijvoorbeeld 14-03-2012.")
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """Choices for a select, radio or checkbox field from (value, label) pairs or a dict."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(value, label) for value, label in items]
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as checkboxes (the interests)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def birth_date_field() -> DateField:
@@ -279,3 +267,51 @@ class AnonymiseForm(FlaskForm):
         _l("Ik begrijp dat dit niet ongedaan kan worden."),
         validators=[DataRequired(_l("Vink aan dat je het begrijpt."))],
     )
+
+
+def _first_100(text: str) -> str:
+    return text[:100]
+
+
+def _page_number(number: int | None) -> int:
+    return max(1, min(number or 1, 400))
+
+
+class CaseloadFilters(QueryForm):
+    """The caseload's search and filters as the query string gives them; a value that is not
+    one of the choices is the default again (the mediator's own open cases, page 1)."""
+
+    q = StringField(filters=[strip, _first_100])
+    status = SelectField(choices=options([(s, s) for s in (*CASE_STATUSES, "all")]), default="open")
+    step = SelectField(coerce=parse_int, validators=[Optional()], default=None)
+    who = SelectField(default="mine")
+    page = IntegerField(filters=[_page_number], default=1)
+
+    def __init__(self, args: Any, steps: list[Any], mediators: list[Any]) -> None:
+        """`mediators`: whose cases the user may look at besides their own (a coordinator's
+        choice; empty for a mediator, who sees only "mine")."""
+        super().__init__(args)
+        self.step.choices = options((s.position, s.position) for s in steps)
+        whose = ["mine", "all", *(str(m.id) for m in mediators)] if mediators else ["mine"]
+        self.who.choices = options((w, w) for w in whose)
+        self.read()
+
+    def mediator_id(self, user_id: int) -> int | None:
+        """Whose cases: the user's own, one colleague's, or everyone's (None)."""
+        if self.who.data == "mine":
+            return user_id
+        return None if self.who.data == "all" else parse_int(self.who.data)
+
+    def link_args(self) -> dict[str, Any]:
+        """The filters that differ from the default, for the page's links (short addresses)."""
+        defaults = {("status", "open"), ("who", "mine")}
+        return {k: v for k, v in self.chosen().items() if v and (k, v) not in defaults}
+
+    def chosen(self) -> dict[str, Any]:
+        """The filters as the page shows them and puts them in its links."""
+        return {
+            "q": self.q.data,
+            "status": self.status.data,
+            "step": self.step.data or "",
+            "who": self.who.data,
+        }

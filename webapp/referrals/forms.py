@@ -15,16 +15,23 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.forms import EmailAddress, NotInFuture, Plausible, max_length, phone_number, postcode
+from webapp.forms import (
+    CheckboxesField,
+    EmailAddress,
+    NotInFuture,
+    Plausible,
+    max_length,
+    options,
+    phone_number,
+    postcode,
+    strip,
+)
 from webapp.models import DISTRICTS, DOMAINS, FIRST_CONTACT, LANGUAGES, ORGANISATION_KINDS
 
 # What the referrer declares; the exact text shown is stored with the referral.
@@ -34,49 +41,31 @@ CONSENT_TEXT = _l(
 )
 
 
-def clean(value: Any) -> str:
-    """Trimmed text; a field left out of the request counts as empty."""
-    return value.strip() if isinstance(value, str) else ""
-
-
-def options(pairs: Any) -> list[SelectChoice]:
-    """Choices for a select, radio or check-box group from (value, label) pairs or a dict."""
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return [SelectChoice(str(value), label) for value, label in items]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A group of check boxes (rendered by the `radios` macro as a fieldset)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 class ReferralForm(FlaskForm):
     referrer_name = StringField(
         _l("Jouw naam"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Vul je naam in.")), max_length(100)],
     )
     referrer_role = StringField(
-        _l("Jouw functie"), filters=[clean], validators=[Optional(), max_length(100)]
+        _l("Jouw functie"), filters=[strip], validators=[Optional(), max_length(100)]
     )
     referrer_email = EmailField(
         _l("Jouw e-mailadres"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Vul je e-mailadres in.")), EmailAddress(), max_length(254)],
     )
     referrer_phone = TelField(
-        _l("Jouw telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()]
+        _l("Jouw telefoonnummer"), filters=[strip], validators=[Optional(), phone_number()]
     )
     first_name = StringField(
         _l("Voornaam"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Vul de voornaam in.")), max_length(80)],
     )
     last_name = StringField(
         _l("Familienaam"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Vul de familienaam in.")), max_length(80)],
     )
     birth_date = DateField(
@@ -87,7 +76,7 @@ class ReferralForm(FlaskForm):
             Plausible(dt.date(1900, 1, 1)),
         ],
     )
-    phone = TelField(_l("Telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()])
+    phone = TelField(_l("Telefoonnummer"), filters=[strip], validators=[Optional(), phone_number()])
     language = SelectField(_l("Taal"), choices=options(LANGUAGES), default="nl")
     district = SelectField(
         _l("District"),
@@ -97,20 +86,20 @@ class ReferralForm(FlaskForm):
         default="",
     )
     household = TextAreaField(
-        _l("Gezin"), filters=[clean], validators=[Optional(), max_length(500)]
+        _l("Gezin"), filters=[strip], validators=[Optional(), max_length(500)]
     )
-    domains = MultiCheckboxField(
+    domains = CheckboxesField(
         _l("Waar zoekt de persoon iets in?"), choices=options(DOMAINS), validators=[Optional()]
     )
     interests = StringField(
-        _l("Interesses"), filters=[clean], validators=[Optional(), max_length(200)]
+        _l("Interesses"), filters=[strip], validators=[Optional(), max_length(200)]
     )
     question = TextAreaField(
         _l("De vraag"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Beschrijf kort de vraag.")), max_length(2000)],
     )
-    known_thresholds = MultiCheckboxField(
+    known_thresholds = CheckboxesField(
         _l("Drempels die je al kent"), choices=[], validators=[Optional()]
     )
     first_contact = RadioField(
@@ -120,8 +109,8 @@ class ReferralForm(FlaskForm):
     )
     # Asked always, required for a home visit (checked below): the mediator must know where to go.
     # No Optional(): it would stop the chain before validate_street / validate_postcode.
-    street = StringField(_l("Straat en huisnummer"), filters=[clean], validators=[max_length(120)])
-    postcode = StringField(_l("Postcode"), filters=[clean], validators=[postcode()])
+    street = StringField(_l("Straat en huisnummer"), filters=[strip], validators=[max_length(120)])
+    postcode = StringField(_l("Postcode"), filters=[strip], validators=[postcode()])
     consent = BooleanField(
         CONSENT_TEXT,
         validators=[DataRequired(_l("Zonder akkoord van de persoon kunnen we niet verder."))],
@@ -161,7 +150,7 @@ class AcceptForm(FlaskForm):
 class DeclineForm(FlaskForm):
     reason = TextAreaField(
         _l("Waarom niet?"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Schrijf kort waarom."))],
     )
 
@@ -174,7 +163,7 @@ class OrganisationForm(FlaskForm):
     version = HiddenField()  # the version the form was shown with (409 when it changed)
     name = StringField(
         _l("Naam"),
-        filters=[clean],
+        filters=[strip],
         validators=[DataRequired(_l("Vul de naam in.")), max_length(120)],
     )
     kind = SelectField(_l("Soort"), choices=options(ORGANISATION_KINDS), default="ocmw")
@@ -184,7 +173,7 @@ class OrganisationForm(FlaskForm):
         default="",
     )
     email = EmailField(
-        _l("E-mailadres"), filters=[clean], validators=[Optional(), EmailAddress(), max_length(254)]
+        _l("E-mailadres"), filters=[strip], validators=[Optional(), EmailAddress(), max_length(254)]
     )
-    phone = TelField(_l("Telefoonnummer"), filters=[clean], validators=[Optional(), phone_number()])
+    phone = TelField(_l("Telefoonnummer"), filters=[strip], validators=[Optional(), phone_number()])
     archived = BooleanField(_l("Gearchiveerd (stuurt geen doorverwijzingen meer)"))

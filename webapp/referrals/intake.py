@@ -6,8 +6,10 @@ from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from webapp.auth import coordinator_required
+from webapp.forms import options
 from webapp.htmx import render_page_or_block
 from webapp.models import (
     SERVICES,
@@ -21,13 +23,7 @@ from webapp.models import (
 )
 from webapp.models.search import contains, phone_forms
 from webapp.referrals import bp
-from webapp.referrals.forms import AcceptForm, DeclineForm, options
-
-
-def coordinator_only() -> None:
-    """Intake and the organisations are the coordinator's work; others get a 403."""
-    if not current_user.is_coordinator:
-        abort(403)
+from webapp.referrals.forms import AcceptForm, DeclineForm
 
 
 def mailto(referral: Referral, mediator: User | None = None) -> str:
@@ -149,10 +145,9 @@ def _show(
 
 
 @bp.get("/referrals/")
-@login_required
+@coordinator_required
 def index() -> Response:
     """The intake list: referrals waiting for a decision, and the ones handled lately."""
-    coordinator_only()
     return render_page_or_block(
         "referrals/index.html",
         "content",
@@ -163,20 +158,18 @@ def index() -> Response:
 
 
 @bp.get("/referrals/<int:referral_id>")
-@login_required
+@coordinator_required
 def show(referral_id: int) -> Response:
     """One referral with what is needed to accept or decline it."""
-    coordinator_only()
     referral = _load(referral_id)
     AuditEvent.record("view", referral)
     return _show(referral)
 
 
 @bp.post("/referrals/<int:referral_id>/accept")
-@login_required
+@coordinator_required
 def accept(referral_id: int) -> Response:
     """Open a case for the referred person, assigned to the chosen mediator."""
-    coordinator_only()
     referral = _load(referral_id)
     if not referral.is_new:
         return _show(referral, status=409, conflict=True)
@@ -211,10 +204,9 @@ def accept(referral_id: int) -> Response:
 
 
 @bp.post("/referrals/<int:referral_id>/decline")
-@login_required
+@coordinator_required
 def decline(referral_id: int) -> Response:
     """Decline a referral with a reason the referrer can be told."""
-    coordinator_only()
     referral = _load(referral_id)
     if not referral.is_new:
         return _show(referral, status=409, conflict=True)

@@ -5,24 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from webapp.auth import coordinator_required
 from webapp.forms import differences, parse_int
 from webapp.htmx import render_page_or_block, with_trigger
+from webapp.links import public_url
 from webapp.models import AccessLink, AuditEvent, ReferringOrganisation, database
 from webapp.referrals import bp
 from webapp.referrals.forms import OrganisationForm
-from webapp.referrals.intake import coordinator_only
 
 LINK_VALID_FOR = dt.timedelta(days=365)
-
-
-def form_url(token: str) -> str:
-    """The full address of a referral form, to send to the organisation."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return base.rstrip("/") + url_for("referrals.form", token=token)
 
 
 def _current_links(organisation_ids: list[int] | None = None) -> dict[int, AccessLink]:
@@ -81,10 +76,9 @@ def _show(
 
 
 @bp.get("/referrals/organisations")
-@login_required
+@coordinator_required
 def organisations() -> Response:
     """The referring organisations, with the state of their form link."""
-    coordinator_only()
     show_archived = request.args.get("archief") == "1"
     orgs = list(ReferringOrganisation.listed(include_archived=show_archived))
     return render_page_or_block(
@@ -98,10 +92,9 @@ def organisations() -> Response:
 
 
 @bp.post("/referrals/organisations")
-@login_required
+@coordinator_required
 def create_organisation() -> Response:
     """Add a referring organisation."""
-    coordinator_only()
     form = OrganisationForm()
     if not form.validate_on_submit():
         return render_page_or_block(
@@ -119,18 +112,16 @@ def create_organisation() -> Response:
 
 
 @bp.get("/referrals/organisations/<int:organisation_id>")
-@login_required
+@coordinator_required
 def organisation(organisation_id: int) -> Response:
     """One organisation: its details and its referral-form link."""
-    coordinator_only()
     return _show(_load(organisation_id))
 
 
 @bp.post("/referrals/organisations/<int:organisation_id>")
-@login_required
+@coordinator_required
 def update_organisation(organisation_id: int) -> Response:
     """Change an organisation's details (archiving it also closes its form)."""
-    coordinator_only()
     organisation = _load(organisation_id)
     form = OrganisationForm()
     if not form.validate_on_submit():
@@ -156,10 +147,9 @@ def update_organisation(organisation_id: int) -> Response:
 
 
 @bp.post("/referrals/organisations/<int:organisation_id>/link")
-@login_required
+@coordinator_required
 def issue_link(organisation_id: int) -> Response:
     """Make a new form link (the previous one stops working); its address is shown only now."""
-    coordinator_only()
     organisation = _load(organisation_id)
     with database.atomic():
         link, token = AccessLink.issue(
@@ -169,15 +159,16 @@ def issue_link(organisation_id: int) -> Response:
             organisation=organisation,
         )
         AuditEvent.record("create", link)
-    response = _show(organisation, new_url=form_url(token), block="form_link")
+    response = _show(
+        organisation, new_url=public_url("referrals.form", token=token), block="form_link"
+    )
     return with_trigger(response, "announce", _("Nieuwe link gemaakt."))
 
 
 @bp.post("/referrals/organisations/<int:organisation_id>/link/revoke")
-@login_required
+@coordinator_required
 def revoke_link(organisation_id: int) -> Response:
     """Stop the organisation's form link."""
-    coordinator_only()
     organisation = _load(organisation_id)
     link = _current_links([organisation.id]).get(organisation.id)
     if link is not None:

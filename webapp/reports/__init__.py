@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import zipfile
 
@@ -14,8 +13,9 @@ from flask_login import login_required
 from webapp.htmx import render_page_or_block
 from webapp.models import DISTRICTS
 from webapp.reports import figures
-from webapp.reports.figures import MAX_MONTHS, SMALL, Period, Table, all_tables
-from webapp.timeutil import local_today, utcnow
+from webapp.reports.figures import SMALL, Period, Table, all_tables
+from webapp.reports.forms import PeriodForm
+from webapp.timeutil import utcnow
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -42,32 +42,8 @@ def masked(value: object, kind: str, basis: int | None) -> object:
 
 def period_from_args() -> tuple[Period, dict[str, str]]:
     """The period asked for in the query string (default: this year up to today), and errors."""
-    today = local_today()
-    errors: dict[str, str] = {}
-    values: dict[str, dt.date] = {}
-    defaults = {"start": today.replace(month=1, day=1), "end": today}
-    for name, default in defaults.items():
-        raw = (request.args.get(name) or "").strip()
-        if not raw:
-            values[name] = default
-            continue
-        try:
-            values[name] = dt.date.fromisoformat(raw)
-        except ValueError:
-            errors[name] = _("Dit is geen datum.")
-            values[name] = default
-            continue
-        if not dt.date(2000, 1, 1) <= values[name] <= dt.date(today.year + 1, 12, 31):
-            errors[name] = _("Deze datum kan niet kloppen.")
-            values[name] = default
-    period = Period(values["start"], values["end"])
-    if not errors and period.start > period.end:
-        errors["end"] = _("Het einde ligt voor het begin.")
-    elif not errors and len(period.months()) > MAX_MONTHS:
-        errors["end"] = _("Kies een periode van hoogstens %(n)d maanden.", n=MAX_MONTHS)
-    if errors:
-        period = Period(defaults["start"], defaults["end"])
-    return period, errors
+    form = PeriodForm(request.args)
+    return form.period, form.messages
 
 
 def csv_text(header: list[str], rows: list[list[object]]) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from htmx_flask import request
 from peewee import IntegrityError, fn
 
 from webapp.cases.forms import parse_version
@@ -83,7 +84,7 @@ def _saved(case: Case, message: str) -> Response:
     """Back to the case page, with the message announced there."""
     url = url_for("cases.show", case_id=case.id)
     flash(message)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return with_trigger(redirect_to(url), "announce", message)
     return redirect_to(url)
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from htmx_flask import request
 from peewee import fn
 
 from webapp.cases.forms import parse_version
@@ -71,7 +72,7 @@ def _back(case: Case, message: str) -> Response:
     """Back to the case page, with the message announced there."""
     flash(message)
     response = redirect_to(url_for("cases.show", case_id=case.id))
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return with_trigger(response, "announce", message)
     return response
 

@@ -23,9 +23,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from webapp.forms import EmailAddress, max_length, phone_number, strip
+from webapp.forms import CheckboxesField, EmailAddress, max_length, options, phone_number, strip
 from webapp.models import CALL_MOMENTS, LANGUAGES, WEEKDAYS
-from webapp.referrals.forms import MultiCheckboxField, options
 
 # What a person may like, each with the team's domain it belongs to (for the reports).
 LIKES = {
@@ -87,7 +86,7 @@ class VraagForm(FlaskForm):
         validators=[InputRequired(_l("Kies voor wie je iets zoekt."))],
     )
     age = AgeField(_l("Hoe oud?"))
-    likes = MultiCheckboxField(
+    likes = CheckboxesField(
         _l("Wat doe je graag?"),
         choices=options({key: label for key, (label, _) in LIKES.items()}),
         validators=[Optional()],

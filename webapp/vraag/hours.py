@@ -6,10 +6,9 @@ from babel.dates import get_day_names
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_required
 
+from webapp.auth import coordinator_required
 from webapp.models import WEEKDAYS, WalkInHours
-from webapp.referrals.intake import coordinator_only
 from webapp.vraag import bp
 from webapp.vraag.forms import WalkInHoursForm
 
@@ -37,28 +36,25 @@ def _render_form(form: WalkInHoursForm, hours: WalkInHours | None, status: int =
 
 
 @bp.get("/vraag/permanenties/")
-@login_required
+@coordinator_required
 def hours_index() -> str:
     """The walk-in hours, as /vraag and the poster show them (the active ones)."""
-    coordinator_only()
     return render_template(
         "vraag/hours.html", rows=list(WalkInHours.listed()), day_names=_day_names()
     )
 
 
 @bp.get("/vraag/permanenties/nieuw")
-@login_required
+@coordinator_required
 def hours_new() -> Response:
     """An empty form for new walk-in hours."""
-    coordinator_only()
     return _render_form(_form(), None)
 
 
 @bp.post("/vraag/permanenties/")
-@login_required
+@coordinator_required
 def hours_create() -> Response:
     """Add walk-in hours."""
-    coordinator_only()
     form = _form()
     if not form.validate_on_submit():
         return _render_form(form, None, 422)
@@ -68,19 +64,17 @@ def hours_create() -> Response:
 
 
 @bp.get("/vraag/permanenties/<int:hours_id>/bewerken")
-@login_required
+@coordinator_required
 def hours_edit(hours_id: int) -> Response:
     """The form of existing walk-in hours."""
-    coordinator_only()
     hours = _load(hours_id)
     return _render_form(_form(hours), hours)
 
 
 @bp.post("/vraag/permanenties/<int:hours_id>")
-@login_required
+@coordinator_required
 def hours_update(hours_id: int) -> Response:
     """Change walk-in hours."""
-    coordinator_only()
     hours = _load(hours_id)
     form = _form()
     if not form.validate_on_submit():
@@ -93,10 +87,9 @@ def hours_update(hours_id: int) -> Response:
 
 
 @bp.post("/vraag/permanenties/<int:hours_id>/verwijderen")
-@login_required
+@coordinator_required
 def hours_delete(hours_id: int) -> Response:
     """Remove walk-in hours (to only hide them for a while, untick 'Tonen')."""
-    coordinator_only()
     hours = _load(hours_id)
     WalkInHours.delete().where(WalkInHours.id == hours.id).execute()
     flash(_("Permanentie verwijderd."))

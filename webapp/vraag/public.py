@@ -9,7 +9,6 @@ and the idempotency key of the referral form against double taps."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from babel.dates import get_day_names
 from flask import (
@@ -29,7 +28,8 @@ from peewee import IntegrityError
 
 # What the page shares with the client's page (languages, right to left) and the links the app
 # makes (PUBLIC_BASE_URL, QR codes): imported here only, so moving them is a one-place change.
-from webapp.activities.links import public_url, qr_svg
+from webapp.activities.links import qr_svg
+from webapp.links import CLIENT_LANGUAGES, page_context, public_url, set_language
 from webapp.models import (
     CALL_MOMENTS,
     FIRST_CONTACT_TERM,
@@ -41,7 +41,7 @@ from webapp.models import (
     WalkInHours,
     in_team_language,
 )
-from webapp.portal import CLIENT_LANGUAGES, page_context, set_language
+from webapp.security import address_key
 from webapp.timeutil import local_today
 from webapp.vraag import bp
 from webapp.vraag.forms import (
@@ -65,10 +65,6 @@ def _public(body: str, status: int = 200) -> Response:
     response = make_response(body, status)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _address_key() -> str:
-    return "vraag-ip:" + hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:40]
 
 
 def walk_in_hours() -> list[dict[str, str]]:
@@ -138,7 +134,7 @@ def create() -> Response:
     form = VraagForm(language=language)
     if form.website.data:
         # Only a program fills a field nobody sees: it gets the same answer, nothing is stored.
-        Throttle.hit(_address_key(), ADDRESS_WINDOW)
+        Throttle.hit(address_key("vraag"), ADDRESS_WINDOW)
         return _received(language, form, _call_by())
     if not form.validate_on_submit():
         return _render(form, language, 422)
@@ -153,7 +149,7 @@ def create() -> Response:
     existing = Referral.by_key(form.idempotency_key.data)
     if existing is not None:
         return _received(language, form, _call_by())
-    key = _address_key()
+    key = address_key("vraag")
     if Throttle.count_for(key, ADDRESS_WINDOW) >= MAX_PER_ADDRESS:
         SecurityEvent.record("vraag-throttled")
         return _render(
