@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -19,7 +22,7 @@ from jinja2 import MemcachedBytecodeCache
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import create_tables, database, open_database
 from webapp.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"
@@ -57,39 +60,113 @@ def postgres_database() -> Iterator[str | None]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class BuiltSchema:
+    """The schema, built once per run as `init-db` builds it on an empty database; each test
+    then starts from a copy of it (SQLite: the file; PostgreSQL: the tables emptied and the rows
+    init-db wrote put back). Building it for every test took half of the suite's time."""
+
+    def __init__(self, folder: Path, postgres_url: str | None) -> None:
+        self.postgres_url = postgres_url
+        self.sqlite_file = folder / "schema.sqlite"
+        self.build()
+
+    def url(self, folder: Path) -> str:
+        """A database for one test (or one module), holding only what init-db put in."""
+        if self.postgres_url:
+            self.reset_postgres()
+            return self.postgres_url
+        copy = folder / "test.sqlite"
+        shutil.copyfile(self.sqlite_file, copy)
+        return f"sqlite:///{copy}"
+
+    def build(self) -> None:
+        url = self.postgres_url or f"sqlite:///{self.sqlite_file}"
+        with create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url}).app_context():
+            if self.postgres_url:
+                with database.connection_context():
+                    database.execute_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+            create_tables()
+            with database.connection_context():
+                self.rows = {
+                    m._meta.table_name: list(m.select().order_by(m._meta.primary_key).tuples())
+                    for m in models.ALL_MODELS
+                }
+                self.shape = self.fingerprint()
+        if not self.postgres_url:
+            # Fold the write-ahead log into the file, so that the file alone is the database.
+            with closing(sqlite3.connect(self.sqlite_file)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def fingerprint(self) -> str:
+        """The tables, columns and indexes as PostgreSQL lists them (a test may change them)."""
+        if not self.postgres_url:
+            return ""
+        return database.execute_sql(
+            "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM ("
+            " SELECT table_name || '.' || column_name || ':' || data_type AS x"
+            " FROM information_schema.columns WHERE table_schema = 'public'"
+            " UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = 'public') AS s"
+        ).fetchone()[0]
+
+    def reset_postgres(self) -> None:
+        """Empty every table in one round trip (TRUNCATE is ten times slower on tables this
+        small), start the ids again at 1, and put back the rows init-db wrote. A test that
+        changed the schema (init-db's own tests do) gets it built again for the next one."""
+        if not database.is_closed():
+            database.close()
+        database.initialize(open_database(self.postgres_url, ""))
+        with database.connection_context():
+            if self.fingerprint() != self.shape:
+                database.close()
+                self.build()
+                database.initialize(open_database(self.postgres_url, ""))
+                return
+            tables = [m._meta.table_name for m in reversed(models.ALL_MODELS)]  # dependents first
+            database.execute_sql(
+                "; ".join(
+                    [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (our own table names)
+                    + [f'ALTER SEQUENCE "{t}_id_seq" RESTART' for t in tables]
+                )
+            )
+            with database.atomic():
+                for model in models.ALL_MODELS:
+                    rows = self.rows[model._meta.table_name]
+                    if rows:
+                        fields = model._meta.sorted_fields
+                        model.insert_many(rows, fields=fields).execute()
+                        table = model._meta.table_name
+                        database.execute_sql(
+                            f'SELECT setval(\'"{table}_id_seq"\', max(id)) FROM "{table}"'  # noqa: S608
+                        )
+
+
+@pytest.fixture(scope="session")
+def built_schema(
+    tmp_path_factory: pytest.TempPathFactory, postgres_database: str | None
+) -> BuiltSchema:
+    return BuiltSchema(tmp_path_factory.mktemp("schema"), postgres_database)
+
+
 @pytest.fixture
-def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
-    url = postgres_database or f"sqlite:///{tmp_path}/test.sqlite"
+def database_url(tmp_path: Path, built_schema: BuiltSchema) -> str:
+    """A database for this test with the schema and the reference rows, nothing else."""
+    return built_schema.url(tmp_path)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": url,
+            "DATABASE_URL": database_url,
             "SESSION_COOKIE_SECURE": False,
         }
     )
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     yield app
     if not database.is_closed():
         database.close()
-
-
-def _empty_postgres() -> None:
-    """Empty every table of this run's database, in one round trip (TRUNCATE is ten times
-    slower on tables this small); the ids start again at 1."""
-    with database.connection_context():
-        if not models.User.table_exists():
-            return
-        tables = [m._meta.table_name for m in reversed(models.ALL_MODELS)]  # dependents first
-        database.execute_sql(
-            "; ".join(
-                [f'DELETE FROM "{t}"' for t in tables]  # noqa: S608 (our own table names)
-                + [f'ALTER SEQUENCE "{t}_id_seq" RESTART' for t in tables]
-            )
-        )
 
 
 class BrowserLikeClient(FlaskClient):

@@ -18,13 +18,12 @@ from tests.conftest import (
     HTMX,
     PASSWORD,
     BrowserLikeClient,
-    _empty_postgres,
     in_db,
     make_case,
     make_user,
 )
 from webapp import auth, create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
 from webapp.models import people
 from webapp.models.people import PASSWORD_METHOD
 
@@ -285,20 +284,17 @@ def test_the_right_password_works_on_a_known_device_while_the_account_is_under_a
 
 
 @pytest.fixture
-def proxied(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
+def proxied(database_url: str) -> Iterator[Flask]:
     """The app behind one proxy (VRIJBAAN_PROXIES=1), as the README's production set-up."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": postgres_database or f"sqlite:///{tmp_path}/proxied.sqlite",
+            "DATABASE_URL": database_url,
             "SESSION_COOKIE_SECURE": False,
             "PROXIES": 1,
         }
     )
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     yield app
     if not database.is_closed():
         database.close()

@@ -20,9 +20,9 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.browser.conftest import axe_violations, enter_code, screenshot
-from tests.conftest import CHEAP_HASH, PASSWORD, _empty_postgres
+from tests.conftest import CHEAP_HASH, PASSWORD, BuiltSchema
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _ids() -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def demo(
-    tmp_path_factory: pytest.TempPathFactory, postgres_database: str | None, browser: Any
+    tmp_path_factory: pytest.TempPathFactory, built_schema: BuiltSchema, browser: Any
 ) -> Iterator[Demo]:
     """The demo data on a fresh database, served on a free port for all tests of this module."""
     folder = tmp_path_factory.mktemp("a11y")
@@ -73,14 +73,11 @@ def demo(
         {
             "TESTING": True,
             "SECRET_KEY": "a11y-secret",
-            "DATABASE_URL": postgres_database or f"sqlite:///{folder}/demo.sqlite",
+            "DATABASE_URL": built_schema.url(folder),
             "SESSION_COOKIE_SECURE": False,
             "PUBLIC_BASE_URL": "http://demo.invalid",
         }
     )
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     links = {
