@@ -20,6 +20,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
 from webapp.models.search import contains, fold, search_words
+from webapp.models.security import SecurityEvent
 from webapp.timeutil import utcnow
 
 CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
@@ -184,8 +185,6 @@ def step_label(key: str | None, label: str | None) -> str | None:
 
 def _someone_elses(user: User) -> None:
     """A case (or its visit) exists but is not this user's: for the security log."""
-    from webapp.models.security import SecurityEvent
-
     SecurityEvent.record("case-denied", user)
 
 

@@ -27,7 +27,7 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, in_team_language
+from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, contains, fold, search_words
 from webapp.models.tasks import Task
@@ -389,8 +389,6 @@ class Enrolment(BaseModel):
             AccessLink.update(revoked_at=now).where(
                 AccessLink.enrolment == self, AccessLink.revoked_at.is_null()
             ).execute()
-            from webapp.models.cases import STOP_REASONS
-
             with in_team_language():
                 detail = f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}"
             CaseEvent.create(case=self.case, actor=by, kind="enrolment_stopped", detail=detail)

@@ -20,6 +20,7 @@ from peewee import (
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
 from webapp.models.tasks import (
@@ -330,8 +331,6 @@ def _cases_with_first_contact(case_ids: list[int]) -> set[int]:
 
 
 def _cases_enrolled(case_ids: list[int]) -> set[int]:
-    from webapp.models.offer import Enrolment
-
     if not case_ids:
         return set()
     return {e.case_id for e in Enrolment.select(Enrolment.case).where(Enrolment.case.in_(case_ids))}
