@@ -45,6 +45,7 @@ from webapp.models import (
     anonymise_client,
     can_anonymise,
     database,
+    team_for_assigning,
 )
 from webapp.tasks import case_task_context
 from webapp.timeutil import utcnow
@@ -491,7 +492,7 @@ def assign_form(case_id: int) -> Response:
     _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
     return render_page_or_block(
-        "cases/assign.html", "form", case=case, form=form, team=User.for_assigning()
+        "cases/assign.html", "form", case=case, form=form, team=team_for_assigning()
     )
 
 
@@ -504,7 +505,7 @@ def assign(case_id: int) -> Response:
     _mediator_choices(form, user)
     if not form.validate_on_submit():
         return render_page_or_block(
-            "cases/assign.html", "form", 422, case=case, form=form, team=User.for_assigning()
+            "cases/assign.html", "form", 422, case=case, form=form, team=team_for_assigning()
         )
     mediator = User.get_by_id(form.mediator.data)
     if mediator.id == case.mediator_id:

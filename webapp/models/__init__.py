@@ -23,6 +23,8 @@ from webapp.models.cases import (
     Visit,
     in_team_language,
     step_label,
+    team_for_assigning,
+    team_with_open_cases,
 )
 from webapp.models.links import AccessLink, token_hash
 from webapp.models.messages import (
