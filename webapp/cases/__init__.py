@@ -39,6 +39,7 @@ from webapp.models import (
     CaseEvent,
     CaseStep,
     Client,
+    Referral,
     StepDefinition,
     Task,
     User,
@@ -89,7 +90,14 @@ def index() -> Response:
     else:
         who = "mine"
     page = max(1, min(_int_arg("page") or 1, 400))
-    query = Case.caseload(user, q=q, position=position, status=status, mediator_id=mediator_id)
+    query = Case.caseload(
+        user,
+        q=q,
+        position=position,
+        status=status,
+        mediator_id=mediator_id,
+        referred=Referral.cases_with_reference(q),
+    )
     # A plain link to page n shows everything up to it; htmx asks for the next rows only.
     rows_only = wants_fragment() and page > 1
     offset = (page - 1) * PAGE_SIZE if rows_only else 0

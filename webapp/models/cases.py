@@ -13,13 +13,14 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    Select,
     TextField,
     fn,
 )
 
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
-from webapp.models.search import contains, fold, search_words
+from webapp.models.search import contains, search_words
 from webapp.models.security import SecurityEvent
 from webapp.timeutil import utcnow
 
@@ -395,9 +396,11 @@ class Case(BaseModel):
         position: int | None = None,
         status: str = "open",
         mediator_id: int | None = None,
+        referred: Select | None = None,
     ):  # type: ignore[no-untyped-def]
         """Cases for the caseload list, each with its client, mediator, current step and the
-        time of the last contact that took place (`last_contact`), in one query."""
+        time of the last contact that took place (`last_contact`), in one query. `referred`:
+        a query of case ids the search also finds (Referral.cases_with_reference(q))."""
         last_contact = fn.MAX(Visit.occurred_at).python_value(Visit.occurred_at.python_value)
         query = (
             cls.visible_to(user)
@@ -429,7 +432,7 @@ class Case(BaseModel):
             query = query.where(cls.current_position == position)
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
-        condition = _matches(q)
+        condition = _matches(q, referred)
         if condition is not None:
             query = query.where(condition)
         return query
@@ -483,19 +486,15 @@ class Case(BaseModel):
             CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
 
 
-def _matches(q: str):  # type: ignore[no-untyped-def]
+def _matches(q: str, referred: Select | None):  # type: ignore[no-untyped-def]
     """A caseload search: every word in the client's folded name, district, e-mail or phone
-    (see models/search.py); a query with digits may also be the reference of the referral the
-    case came from, typed any way ("VB-2026-0042", "vb 2026 0042", "0042")."""
-    from webapp.models.referrals import Referral  # (referrals build on cases)
-
+    (see models/search.py), or one of the `referred` cases (found by their referral's
+    reference, which the referrals module knows: it builds on cases)."""
     condition = None
     for word in search_words(q):
         part = contains(Client.search_text, word)
         condition = part if condition is None else condition & part
-    if condition is not None and any(c.isdigit() for c in q):
-        reference = fold(q).replace(" ", "")
-        referred = Referral.select(Referral.case).where(contains(Referral.search_text, reference))
+    if condition is not None and referred is not None:
         condition = condition | Case.id.in_(referred)
     return condition
 

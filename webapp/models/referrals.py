@@ -15,6 +15,7 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    Select,
     TextField,
 )
 
@@ -22,7 +23,7 @@ from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
-from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
+from webapp.models.search import Searchable, compact, contains, fold, name_parts, phone_forms
 from webapp.models.tasks import (
     FIRST_CONTACT_TERM,  # the form promises contact within the week
     first_contact_task,
@@ -163,6 +164,15 @@ class Referral(Searchable, BaseModel):
             .where(cls.id == referral_id)
             .first()
         )
+
+    @classmethod
+    def cases_with_reference(cls, q: str) -> Select | None:
+        """For the caseload search: the cases whose referral's reference is typed in q, any
+        way ("VB-2026-0042", "vb 2026 0042", "0042"); None when q has no digits."""
+        if not any(c.isdigit() for c in q):
+            return None
+        reference = fold(q).replace(" ", "")
+        return cls.select(cls.case).where(contains(cls.search_text, reference))
 
     @classmethod
     def for_case(cls, case: Case) -> Referral | None:
