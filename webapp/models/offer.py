@@ -363,9 +363,8 @@ class Enrolment(BaseModel):
         return enrolment
 
     def stop(self, by: User, reason: str, note: str) -> None:
-        """Stop the enrolment; its provider link stops working and later sessions are dropped."""
-        from webapp.models.links import AccessLink
-
+        """Stop the enrolment; later sessions are dropped. Its provider links are the caller's
+        to revoke (AccessLink.revoke_for(enrolment=…)), in the same transaction."""
         now = utcnow()
         with database.atomic():
             self.status, self.stop_reason, self.stop_note, self.stopped_at = (
@@ -385,9 +384,6 @@ class Enrolment(BaseModel):
             )
             Session.delete().where(
                 Session.enrolment == self, Session.starts_at > now, Session.attendance == ""
-            ).execute()
-            AccessLink.update(revoked_at=now).where(
-                AccessLink.enrolment == self, AccessLink.revoked_at.is_null()
             ).execute()
             with in_team_language():
                 detail = f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}"
