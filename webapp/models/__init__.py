@@ -71,7 +71,6 @@ from webapp.models.privacy import (
     clients_due,
 )
 from webapp.models.referrals import (
-    FIRST_CONTACT,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
     REFERRER_STATUSES,
@@ -93,6 +92,7 @@ from webapp.models.security import (
     users_without_second_factor,
 )
 from webapp.models.tasks import (
+    FIRST_CONTACT,
     FIRST_CONTACT_TERM,
     NEW_FOR,
     TASK_SOURCES,

@@ -41,11 +41,6 @@ ORGANISATION_KINDS = {
     "jeugdhulp": _l("jeugdhulp"),
     "andere": _l("andere"),
 }
-FIRST_CONTACT = {
-    "huisbezoek": _l("huisbezoek"),
-    "permanentie": _l("op de permanentie"),
-    "doorverwijzer": _l("bij de doorverwijzer"),
-}
 REFERRAL_STATUSES = {
     "new": _l("nieuw"),
     "accepted": _l("aanvaard"),
