@@ -16,6 +16,7 @@ from tests.test_links import create_client_link, path_of
 from webapp import models
 from webapp.db import database
 from webapp.timeutil import LOCAL, local_today, to_utc, utcnow
+from webapp.today import today_offer_context
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "webapp" / "translations"
 CLIENT_LANGUAGES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
@@ -203,7 +204,7 @@ def test_i_cant_come_reaches_the_mediator(app, portal, mediator) -> None:
     # The mediator sees it on Vandaag's context and on the case page.
     with database.connection_context():
         now = utcnow()
-        messages = models.today_offer_context(mediator, now, now + dt.timedelta(days=2))
+        messages = today_offer_context(mediator, now, now + dt.timedelta(days=2))
     assert [s.cant_come_message for s in messages["offer_messages"]] == ["Ik ben ziek"]
 
 
@@ -425,7 +426,7 @@ def test_i_can_come_after_all_until_the_session_starts(app, portal, mediator) ->
     assert kinds[-2:] == ["cant_come", "can_come_again"]
     with database.connection_context():
         now = utcnow()
-        messages = models.today_offer_context(mediator, now, now + dt.timedelta(days=9))
+        messages = today_offer_context(mediator, now, now + dt.timedelta(days=9))
     assert messages["offer_messages"] == []
     # The mediator reads both on the case's timeline.
     mediator_client = anonymous(app)

@@ -16,6 +16,7 @@ from webapp.activities.forms import (
     EnrolForm,
     StopForm,
 )
+from webapp.cases.sections import case_offer_context
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     MEETING_POINTS,
@@ -25,7 +26,6 @@ from webapp.models import (
     Case,
     Enrolment,
     Session,
-    case_offer_context,
     database,
     guess_next_session,
 )

@@ -21,6 +21,7 @@ from webapp.cases.forms import (
     options,
     parse_version,
 )
+from webapp.cases.sections import case_offer_context, case_threshold_context
 from webapp.forms import parse_int
 from webapp.htmx import (
     redirect_to,
@@ -209,8 +210,8 @@ def _page_context(case: Case) -> dict[str, Any]:
         "client": case.client,
         **case_task_context(case),
         "planned_visits": models.Visit.planned_for(case),
-        **models.case_offer_context(case),
-        **models.case_threshold_context(case),
+        **case_offer_context(case),
+        **case_threshold_context(case),
         **_timeline_context(case),
     }
 

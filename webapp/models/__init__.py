@@ -44,11 +44,11 @@ from webapp.models.offer import (
     Enrolment,
     Provider,
     Session,
-    case_offer_context,
+    cant_come_messages,
     enrolments_for_case,
     guess_next_session,
     sessions_between,
-    today_offer_context,
+    split_sessions,
 )
 from webapp.models.people import (
     CARD_TYPES,
@@ -79,7 +79,6 @@ from webapp.models.referrals import (
     referrals_for_referrer,
     referrals_waiting,
     referrals_without_first_contact,
-    today_referral_context,
 )
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,
@@ -105,7 +104,6 @@ from webapp.models.thresholds import (
     THRESHOLD_STATUSES,
     CaseThreshold,
     ThresholdCategory,
-    case_threshold_context,
     threshold_category_label,
     thresholds_for_case,
 )

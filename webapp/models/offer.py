@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections import defaultdict
 from collections.abc import Mapping
 from functools import reduce
 from typing import Any, NamedTuple
@@ -584,30 +583,6 @@ def session_label(starts_at: dt.datetime) -> str:
     return f"{days[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
 
 
-def case_offer_context(case: Case) -> dict[str, object]:
-    """What the case page shows of the offer (templates/activities/_case_enrolments.html):
-    enrolments, their sessions, the client's link and the provider links (four queries)."""
-    from webapp.models.links import AccessLink
-
-    enrolments = enrolments_for_case(case)
-    ids = [e.id for e in enrolments]
-    by_enrolment: dict[int, list[Session]] = defaultdict(list)
-    provider_links: dict[int, AccessLink] = {}
-    if ids:
-        query = Session.select().where(Session.enrolment.in_(ids)).order_by(Session.starts_at)
-        for session in query:
-            by_enrolment[session.enrolment_id].append(session)
-        for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
-            provider_links.setdefault(link.enrolment_id, link)
-    client_link = AccessLink.current("client").where(AccessLink.client == case.client_id).first()
-    return {
-        "enrolments": enrolments,
-        "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
-        "provider_links": provider_links,
-        "client_link": client_link,
-    }
-
-
 def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]:
     """For the case page: the last sessions that have begun (today's included), the next ones,
     and how many more follow."""
@@ -615,16 +590,6 @@ def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]
     past = [s for s in sessions if to_local(s.starts_at).date() <= today]
     coming = [s for s in sessions if to_local(s.starts_at).date() > today]
     return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
-
-
-def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
-    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
-    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
-    `mediator` (the whole team's when None)."""
-    return {
-        "offer_sessions": sessions_between(mediator, start, end),
-        "offer_messages": cant_come_messages(mediator),
-    }
 
 
 def enrolments_for_case(case: Case) -> list[Enrolment]:

@@ -285,16 +285,6 @@ class Referral(Searchable, BaseModel):
         return self._claim(by, status="declined", decline_reason=reason)
 
 
-def today_referral_context(user: User) -> dict[str, object]:
-    """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
-    if not user.is_coordinator:
-        return {"waiting_referrals": [], "late_referrals": []}
-    return {
-        "waiting_referrals": referrals_waiting(),
-        "late_referrals": referrals_without_first_contact(),
-    }
-
-
 def referrals_waiting(limit: int | None = None) -> list[Referral]:
     """Referrals not yet accepted or declined, oldest first, with their organisation."""
     query = (
