@@ -22,7 +22,8 @@ from jinja2 import MemcachedBytecodeCache
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app, models
-from webapp.db import create_tables, database, open_database
+from webapp.db import database, open_database
+from webapp.models import create_tables
 from webapp.timeutil import utcnow
 
 PASSWORD = "correct horse battery staple"

@@ -8,7 +8,8 @@ from peewee import CharField, IntegerField
 
 from tests.conftest import in_db, make_case
 from webapp import models
-from webapp.db import add_missing_columns, database, schema_sql
+from webapp.db import add_missing_columns, database
+from webapp.models import schema_sql
 
 
 def test_schema_sql_is_regenerated_from_the_models() -> None:

@@ -17,7 +17,8 @@ from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
 from tests.test_activities import make_activity, make_provider
 from tests.test_referrals import make_organisation, make_referral
 from webapp import models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.models import create_tables
 from webapp.models.search import (
     contains,
     create_search_indexes,

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import HTMX, count_queries, in_db, make_case, make_task
 from tests.test_visits import local_now, stamp, visit_data
 from webapp import models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.models import create_tables
 from webapp.timeutil import local_today, to_local, utcnow
 from webapp.today import TASKS_LIMIT
 

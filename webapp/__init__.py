@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import db
+from webapp import db, models
 
 HERE = Path(__file__).resolve().parent
 csrf = CSRFProtect()
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _addresses(app)
 
     db.init_app(app)
+    models.init_app(app)
     csrf.init_app(app)
     htmx_ext.init_app(app)
     babel.init_app(app, locale_selector=_locale)

@@ -19,7 +19,8 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import PostgresqlDatabase, SqliteDatabase
 
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.models import create_tables
 from webapp.timeutil import utcnow
 
 BACKUP_PREFIX = "vrijbaan-"

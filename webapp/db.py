@@ -1,14 +1,12 @@
-"""The database: a peewee proxy, the base model, per-request connections, init-db."""
+"""The database: a peewee proxy, the base model, per-request connections; no model here."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask
 from peewee import DatabaseProxy, Field, Model, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.migrate import SchemaMigrator, migrate
@@ -51,25 +49,6 @@ def init_app(app: Flask) -> None:
     database.initialize(open_database(app.config.get("DATABASE_URL"), app.instance_path))
     app.before_request(_connect)
     app.teardown_appcontext(_close)
-    app.cli.add_command(init_db_command)
-    app.cli.add_command(schema_sql_command)
-
-
-def create_tables() -> list[str]:
-    """Create every missing table, column and index and seed the reference rows; never drops
-    data. Returns the columns that were added to existing tables."""
-    from webapp import models
-    from webapp.models.search import create_search_indexes, refresh_all
-
-    with database.connection_context():
-        database.create_tables(models.ALL_MODELS, safe=True)
-        added = add_missing_columns(models.ALL_MODELS)
-        models.move_visit_next_actions()
-        models.seed_reference_data()
-        with database.atomic():
-            refresh_all(models.ALL_MODELS)
-        create_search_indexes(database, models.ALL_MODELS)
-    return added
 
 
 def add_missing_columns(all_models: list[type[Model]]) -> list[str]:
@@ -112,42 +91,8 @@ def _add_column_with_default(table: str, field: Field) -> None:
     )
 
 
-def schema_sql() -> str:
-    """The SQLite DDL of the models, as kept in schema.sql."""
-    from webapp import models
-
-    db = SqliteDatabase(":memory:")
-    out = io.StringIO()
-    out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
-    with db.bind_ctx(models.ALL_MODELS):
-        for model in models.ALL_MODELS:
-            ctx = model._schema._create_table(safe=True)
-            sql, _ = ctx.query()
-            out.write(sql + ";\n")
-            for index in model._schema._create_indexes(safe=True):
-                sql, _ = index.query()
-                out.write(sql + ";\n")
-    return out.getvalue()
-
-
-@click.command("init-db")
-@with_appcontext
-def init_db_command() -> None:
-    """Create the tables (safe on a database that already holds data)."""
-    for column in create_tables():
-        click.echo(f"Column added: {column}")
-    click.echo(f"Database ready: {describe(current_app)}")
-
-
 def describe(app: Flask) -> str:
     url = app.config.get("DATABASE_URL")
     if url:
         return url.split("@")[-1]
     return os.path.join(app.instance_path, "vrijbaan.sqlite")
-
-
-@click.command("schema-sql")
-@with_appcontext
-def schema_sql_command() -> None:
-    """Print the SQLite DDL of the models (what schema.sql holds)."""
-    click.echo(schema_sql(), nl=False)

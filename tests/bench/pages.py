@@ -27,7 +27,8 @@ from werkzeug.security import generate_password_hash
 
 from tests.conftest import PASSWORD, BrowserLikeClient, count_queries
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.models import create_tables
 from webapp.timeutil import utcnow
 
 FIRST = ["Amina", "Youssef", "Elif", "Mehmet", "Kasia", "Ioana", "Mariam", "Ahmad", "Sofie", "Luca"]

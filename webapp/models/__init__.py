@@ -1,6 +1,14 @@
-"""The data model, one module per part of the work; everything is importable from here."""
+"""The data model, one module per part of the work; everything is importable from here.
+Also what builds the schema from it: init-db and schema.sql."""
 
-from webapp.db import database
+import io
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from peewee import SqliteDatabase
+
+from webapp.db import add_missing_columns, database, describe
 from webapp.models.audit import AuditEvent
 from webapp.models.cases import (
     CANCEL_REASONS,
@@ -80,6 +88,7 @@ from webapp.models.referrals import (
     referrals_waiting,
     referrals_without_first_contact,
 )
+from webapp.models.search import create_search_indexes, refresh_all
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,
     SECURITY_EVENTS,
@@ -148,6 +157,58 @@ def seed_reference_data() -> None:
         for position, key, label in DEFAULT_THRESHOLD_CATEGORIES:
             if not ThresholdCategory.select().where(ThresholdCategory.key == key).exists():
                 ThresholdCategory.create(position=position, key=key, label=label)
+
+
+def create_tables() -> list[str]:
+    """Create every missing table, column and index and seed the reference rows; never drops
+    data. Returns the columns that were added to existing tables."""
+    with database.connection_context():
+        database.create_tables(ALL_MODELS, safe=True)
+        added = add_missing_columns(ALL_MODELS)
+        move_visit_next_actions()
+        seed_reference_data()
+        with database.atomic():
+            refresh_all(ALL_MODELS)
+        create_search_indexes(database, ALL_MODELS)
+    return added
+
+
+def schema_sql() -> str:
+    """The SQLite DDL of the models, as kept in schema.sql."""
+    db = SqliteDatabase(":memory:")
+    out = io.StringIO()
+    out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
+    with db.bind_ctx(ALL_MODELS):
+        for model in ALL_MODELS:
+            ctx = model._schema._create_table(safe=True)
+            sql, _ = ctx.query()
+            out.write(sql + ";\n")
+            for index in model._schema._create_indexes(safe=True):
+                sql, _ = index.query()
+                out.write(sql + ";\n")
+    return out.getvalue()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the tables (safe on a database that already holds data)."""
+    for column in create_tables():
+        click.echo(f"Column added: {column}")
+    click.echo(f"Database ready: {describe(current_app)}")
+
+
+@click.command("schema-sql")
+@with_appcontext
+def schema_sql_command() -> None:
+    """Print the SQLite DDL of the models (what schema.sql holds)."""
+    click.echo(schema_sql(), nl=False)
+
+
+def init_app(app: Flask) -> None:
+    """The schema's commands: init-db and schema-sql."""
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(schema_sql_command)
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]
