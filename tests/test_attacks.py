@@ -350,6 +350,7 @@ def test_hsts_and_the_strict_referer_check_work_behind_the_proxy(proxied, mediat
 
 def test_https_is_not_believed_from_a_visitor_without_a_proxy(client) -> None:
     page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert page.status_code == 200 and 'name="password"' in page.get_data(as_text=True)
     assert "Strict-Transport-Security" not in page.headers
 
 

@@ -102,7 +102,9 @@ def test_the_page_shows_the_next_activity_in_plain_words(app, portal) -> None:
 
 
 def test_the_page_shows_nothing_else_of_the_case(app, portal) -> None:
-    body = anonymous(app).get(portal["url"] + "?lang=nl").get_data(as_text=True)
+    response = anonymous(app).get(portal["url"] + "?lang=nl")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Voetbal U13" in body  # the page itself
     for private in ("Bouzid", "El Amrani", "schulden", "Vader werkt", "privé", "Zoekt een"):
         assert private not in body, private
     title = re.search(r"<title>(.*?)</title>", body).group(1)
@@ -335,7 +337,9 @@ def test_every_string_of_the_link_pages_is_translated() -> None:
 def test_the_mediator_sees_the_link_as_fine_when_logged_in_too(client, mediator, portal) -> None:
     # A mediator who opens the client's link sees the client's page, not the team's menu.
     client.login(mediator)
-    body = client.get(portal["url"]).get_data(as_text=True)
+    response = client.get(portal["url"])
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Voetbal U13" in body
     assert 'aria-label="Hoofdmenu"' not in body
 
 

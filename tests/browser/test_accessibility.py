@@ -273,12 +273,11 @@ PAGES = [
 
 
 def open_page(page: Any, demo: Demo, spec: Page) -> str:
-    """Skip a page that is not built yet; log in as the page's user and open it."""
-    if spec.endpoint and spec.endpoint not in demo.app.view_functions:
-        pytest.skip(f"{spec.endpoint} is not built yet")
+    """Log in as the page's user and open the page (a page renamed, or demo data it needs
+    gone, fails here: a skip would hide that the page is no longer checked)."""
+    assert not spec.endpoint or spec.endpoint in demo.app.view_functions, spec.endpoint
     missing = [need for need in spec.needs if need not in demo.links and need not in demo.ids]
-    if missing:
-        pytest.skip(f"the demo data has no {', '.join(missing)} yet")
+    assert missing == [], f"the demo data has no {', '.join(missing)}"
     if spec.who:
         page.context.add_cookies(demo.cookies[spec.who])
     path = spec.build(demo)
@@ -354,8 +353,6 @@ def test_login_with_the_keyboard_only(page: Any, demo: Demo) -> None:
 
 
 def test_visit_form_with_the_keyboard_only(page: Any, demo: Demo) -> None:
-    if "visits.new" not in demo.app.view_functions:
-        pytest.skip("visits.new is not built yet")
     page.context.add_cookies(demo.cookies["mediator"])
     case_id = demo.ids["case"]
     page.goto(demo.base + demo.path("visits.new", case_id=case_id))
@@ -380,8 +377,6 @@ def test_visit_form_with_the_keyboard_only(page: Any, demo: Demo) -> None:
 
 
 def test_focus_after_an_htmx_swap_lands_on_what_needs_attention(page: Any, demo: Demo) -> None:
-    if "visits.new" not in demo.app.view_functions:
-        pytest.skip("visits.new is not built yet")
     page.context.add_cookies(demo.cookies["mediator"])
     page.goto(demo.base + demo.path("visits.new", case_id=demo.ids["case"]))
     page.get_by_text("Wanneer, duur en plaats").click()  # folded: the defaults are usually right
@@ -397,8 +392,6 @@ def test_focus_after_an_htmx_swap_lands_on_what_needs_attention(page: Any, demo:
 
 
 def test_search_keeps_the_focus_in_the_search_box(page: Any, demo: Demo) -> None:
-    if "cases.index" not in demo.app.view_functions:
-        pytest.skip("cases.index is not built yet")
     page.context.add_cookies(demo.cookies["mediator"])
     page.goto(demo.base + demo.path("cases.index"))
     search = page.get_by_role("searchbox").first
