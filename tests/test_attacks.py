@@ -460,8 +460,9 @@ def test_ids_beyond_what_the_database_stores_are_not_found(client, coordinator, 
     client.login(coordinator)
     assert client.get(f"/cases/{number}").status_code == 404
     assert client.get(f"/admin/users/{number}/edit").status_code == 404
+    # No URL takes an id that large (the converter refuses it): no rule for a POST there.
     response = client.post(f"/referrals/organisations/{number}", data={"name": "x"})
-    assert response.status_code in (404, 405)
+    assert response.status_code == 405
 
 
 @pytest.mark.parametrize("version", ["²", str(2**63), str(10**30), "-1", ""])
@@ -470,7 +471,7 @@ def test_a_garbled_version_is_a_conflict_not_a_crash(client, coordinator, versio
     case = make_case(coordinator)
     data = {"first_name": "Amina", "last_name": "Bouzid", "language": "ar", "version": version}
     response = client.post(f"/cases/{case.id}/client", data=data)
-    assert response.status_code in (409, 422), response.status_code
+    assert response.status_code == 409, response.status_code
     org = in_db(lambda: models.ReferringOrganisation.create(name="CAW Antwerpen", kind="caw"))
     response = client.post(
         f"/referrals/organisations/{org.id}",
@@ -479,14 +480,18 @@ def test_a_garbled_version_is_a_conflict_not_a_crash(client, coordinator, versio
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "2026-02-30T10:00"])
-def test_impossible_visit_times_are_refused(client, mediator, case, when) -> None:
+@pytest.mark.parametrize(
+    ("when", "status"),
+    [("0001-01-01T00:00", 400), ("9999-12-31T23:59", 422), ("2026-02-30T10:00", 422)],
+)
+def test_impossible_visit_times_are_refused(client, mediator, case, when, status) -> None:
     client.login(mediator)
     response = client.post(
         f"/cases/{case.id}/visits",
         data={"contact_type": "huisbezoek", "occurred_at": when, "duration": "30"},
     )
-    assert 400 <= response.status_code < 500, response.status_code
+    assert response.status_code == status, response.status_code
+    assert in_db(lambda: models.Visit.select().count()) == 0
 
 
 # 6. No lost update on the organisation and user edit forms -------------------------------------
