@@ -19,7 +19,6 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jinja2 import MemcachedBytecodeCache
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app, models
@@ -31,17 +30,6 @@ PASSWORD = "correct horse battery staple"
 # The real cost (600 000 rounds) is tested in test_auth; elsewhere a cheap hash keeps tests fast.
 CHEAP_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-
-class CompiledTemplates(dict):
-    """Jinja's compiled templates kept in memory for the whole run: each test gets a new app,
-    and without this each app would compile every template again (a third of the run)."""
-
-    def set(self, key: str, value: bytes, timeout: int | None = None) -> None:
-        self[key] = value
-
-
-COMPILED_TEMPLATES = MemcachedBytecodeCache(CompiledTemplates(), prefix="", timeout=None)
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +53,8 @@ def postgres_database() -> Iterator[str | None]:
 class BuiltSchema:
     """The schema, built once per run as `init-db` builds it on an empty database; each test
     then starts from a copy of it (SQLite: the file; PostgreSQL: the tables emptied and the rows
-    init-db wrote put back). Building it for every test took half of the suite's time."""
+    init-db wrote put back). Building it for every test cost a quarter of a second each on
+    PostgreSQL (most of the run there)."""
 
     def __init__(self, folder: Path, postgres_url: str | None) -> None:
         self.postgres_url = postgres_url
@@ -168,20 +157,35 @@ def database_url(memory_folder: Path, built_schema: BuiltSchema) -> Iterator[str
         leftover.unlink()
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(
+@pytest.fixture(scope="session")
+def built_app(built_schema: BuiltSchema) -> Flask:
+    """The app, made once per run: making it compiles every URL rule, a quarter of the run
+    when each test made its own. Each test gets it with its own database and the configuration
+    as made (tests that need another configuration call create_app themselves)."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": built_schema.postgres_url or f"sqlite:///{built_schema.sqlite_file}",
             "SESSION_COOKIE_SECURE": False,
         }
     )
-    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
-    yield app
+
+
+@pytest.fixture
+def app(built_app: Flask, database_url: str) -> Iterator[Flask]:
+    """The app on this test's database; what a test changes in its configuration is undone."""
+    configuration = dict(built_app.config)
+    built_app.config["DATABASE_URL"] = database_url
+    built_app.test_client_class = None
     if not database.is_closed():
         database.close()
+    database.initialize(open_database(database_url, built_app.instance_path))
+    yield built_app
+    if not database.is_closed():
+        database.close()
+    built_app.config.clear()
+    built_app.config.update(configuration)
 
 
 class BrowserLikeClient(FlaskClient):
