@@ -11,8 +11,10 @@ import pytest
 
 from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
 from webapp import models
+from webapp.cases.sections import case_offer_context
 from webapp.db import database
 from webapp.timeutil import local_today, to_local, to_utc, utcnow
+from webapp.today import today_offer_context
 
 
 def make_provider(**fields: Any) -> models.Provider:
@@ -561,7 +563,7 @@ def test_case_offer_context_runs_a_constant_number_of_queries(app, mediator, cas
     with database.connection_context():
         fresh = models.Case.get_by_id(case.id)
         with count_queries() as queries:
-            context = models.case_offer_context(fresh)
+            context = case_offer_context(fresh)
     assert len(context["enrolments"]) == 6
     assert len(queries) <= 4
 
@@ -577,9 +579,9 @@ def test_today_shows_sessions_and_cant_come_messages(app, mediator, other_mediat
         session.record_cant_come("Ik ben ziek")
         day_start = utcnow() - dt.timedelta(hours=1)
         day_end = utcnow() + dt.timedelta(days=2)
-        mine = models.today_offer_context(mediator, day_start, day_end)
-        theirs = models.today_offer_context(other_mediator, day_start, day_end)
-        team = models.today_offer_context(None, day_start, day_end)
+        mine = today_offer_context(mediator, day_start, day_end)
+        theirs = today_offer_context(other_mediator, day_start, day_end)
+        team = today_offer_context(None, day_start, day_end)
     assert [s.id for s in mine["offer_sessions"]] == [session.id]
     assert [s.cant_come_message for s in mine["offer_messages"]] == ["Ik ben ziek"]
     assert theirs["offer_sessions"] == [] and theirs["offer_messages"] == []

@@ -18,14 +18,12 @@ from tests.conftest import (
     HTMX,
     PASSWORD,
     BrowserLikeClient,
-    _empty_postgres,
     in_db,
     make_case,
     make_user,
 )
 from webapp import auth, create_app, models
 from webapp.db import database
-from webapp.migrations import create_tables
 from webapp.models import people
 from webapp.models.people import PASSWORD_METHOD
 
@@ -286,20 +284,17 @@ def test_the_right_password_works_on_a_known_device_while_the_account_is_under_a
 
 
 @pytest.fixture
-def proxied(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
+def proxied(database_url: str) -> Iterator[Flask]:
     """The app behind one proxy (VRIJBAAN_PROXIES=1), as the README's production set-up."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": postgres_database or f"sqlite:///{tmp_path}/proxied.sqlite",
+            "DATABASE_URL": database_url,
             "SESSION_COOKIE_SECURE": False,
             "PROXIES": 1,
         }
     )
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     yield app
     if not database.is_closed():
         database.close()
@@ -355,6 +350,7 @@ def test_hsts_and_the_strict_referer_check_work_behind_the_proxy(proxied, mediat
 
 def test_https_is_not_believed_from_a_visitor_without_a_proxy(client) -> None:
     page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert page.status_code == 200 and 'name="password"' in page.get_data(as_text=True)
     assert "Strict-Transport-Security" not in page.headers
 
 
@@ -464,8 +460,9 @@ def test_ids_beyond_what_the_database_stores_are_not_found(client, coordinator, 
     client.login(coordinator)
     assert client.get(f"/cases/{number}").status_code == 404
     assert client.get(f"/admin/users/{number}/edit").status_code == 404
+    # No URL takes an id that large (the converter refuses it): no rule for a POST there.
     response = client.post(f"/referrals/organisations/{number}", data={"name": "x"})
-    assert response.status_code in (404, 405)
+    assert response.status_code == 405
 
 
 @pytest.mark.parametrize("version", ["²", str(2**63), str(10**30), "-1", ""])
@@ -474,7 +471,7 @@ def test_a_garbled_version_is_a_conflict_not_a_crash(client, coordinator, versio
     case = make_case(coordinator)
     data = {"first_name": "Amina", "last_name": "Bouzid", "language": "ar", "version": version}
     response = client.post(f"/cases/{case.id}/client", data=data)
-    assert response.status_code in (409, 422), response.status_code
+    assert response.status_code == 409, response.status_code
     org = in_db(lambda: models.ReferringOrganisation.create(name="CAW Antwerpen", kind="caw"))
     response = client.post(
         f"/referrals/organisations/{org.id}",
@@ -483,14 +480,18 @@ def test_a_garbled_version_is_a_conflict_not_a_crash(client, coordinator, versio
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize("when", ["0001-01-01T00:00", "9999-12-31T23:59", "2026-02-30T10:00"])
-def test_impossible_visit_times_are_refused(client, mediator, case, when) -> None:
+@pytest.mark.parametrize(
+    ("when", "status"),
+    [("0001-01-01T00:00", 400), ("9999-12-31T23:59", 422), ("2026-02-30T10:00", 422)],
+)
+def test_impossible_visit_times_are_refused(client, mediator, case, when, status) -> None:
     client.login(mediator)
     response = client.post(
         f"/cases/{case.id}/visits",
         data={"contact_type": "huisbezoek", "occurred_at": when, "duration": "30"},
     )
-    assert 400 <= response.status_code < 500, response.status_code
+    assert response.status_code == status, response.status_code
+    assert in_db(lambda: models.Visit.select().count()) == 0
 
 
 # 6. No lost update on the organisation and user edit forms -------------------------------------

@@ -159,10 +159,13 @@ def test_a_session_of_another_enrolment_is_not_found(provider_page, mediator) ->
 
 def test_stopping_the_enrolment_ends_the_link(provider_page, client) -> None:
     case, enrolment = provider_page["case"], provider_page["enrolment"]
-    client.post(
+    stopped = client.post(
         f"/activities/cases/{case.id}/enrolments/{enrolment.id}/stop", data={"reason": "cost"}
     )
+    assert stopped.status_code == 303
     assert provider_page["visitor"].get(provider_page["url"]).status_code == 410
+    # Revoked, not only refused while the enrolment stays stopped.
+    assert in_db(lambda: models.AccessLink.current("provider").count()) == 0
 
 
 def test_languages_and_headers(provider_page) -> None:

@@ -23,11 +23,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from flask import Flask
 
-from tests.conftest import HTMX, BrowserLikeClient, _empty_postgres
+from tests.conftest import HTMX, BrowserLikeClient
 from webapp import auth, create_app, links, models
 from webapp.db import database
 from webapp.demo import DEMO_PASSWORD
-from webapp.migrations import create_tables
 from webapp.vraag import public as vraag_form
 
 FILE = object()  # a file sent where the form has a text field
@@ -130,21 +129,18 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Any, postgres_database: str | None, monkeypatch) -> Iterator[World]:
+def world(database_url: str, monkeypatch) -> Iterator[World]:
     """The demo data, and the ids and tokens of records that hang together: the case of an
     enrolment with a provider link, its mediator, its threshold, visit and session."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "sweep-secret",
-            "DATABASE_URL": postgres_database or f"sqlite:///{tmp_path}/sweep.sqlite",
+            "DATABASE_URL": database_url,
             "SESSION_COOKIE_SECURE": False,
             "PROPAGATE_EXCEPTIONS": False,  # a crash is a 500 to count, not an exception
         }
     )
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     # Counters would answer 429 before the code behind them meets the input.
     for module, name in [
         (auth, "MAX_FAILURES_PER_ADDRESS"),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.conftest import in_db, make_case
 from webapp import models
-from webapp.db import schema_sql
+from webapp.models import schema_sql
 
 
 def test_schema_sql_is_regenerated_from_the_models() -> None:

@@ -273,7 +273,7 @@ def test_an_expired_link_is_never_sent(runner, transports, gateway, planned) -> 
         models.AccessLink.update(expires_at=NOW - dt.timedelta(days=400)).execute()
     send(runner)
     [sms] = gateway.requests
-    assert "/p/" not in sms["text"]
+    assert "/p/" not in sms["text"] and "Amina" in sms["text"]  # the reminder, without the link
 
 
 def test_a_failing_gateway_is_retried_then_marked_failed(

@@ -28,10 +28,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import PASSWORD, _empty_postgres, make_user
+from tests.conftest import PASSWORD, BuiltSchema, make_user
 from webapp import create_app
 from webapp.db import database
-from webapp.migrations import create_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or next(
@@ -140,21 +139,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, postgres_database: str | None
-) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, built_schema: BuiltSchema) -> Iterator[Stack]:
     """gunicorn and nginx running as the README says, on a database with one mediator."""
     _needed(NGINX, "nginx-light")
     _needed(OPENSSL, "openssl")
     home = tmp_path_factory.mktemp("production")
-    url = postgres_database or f"sqlite:///{home}/vrijbaan.sqlite"
+    url = built_schema.url(home)
     http_port, https_port, app_port = free_port(), free_port(), free_port()
     public = f"https://127.0.0.1:{https_port}"
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url})
-    if postgres_database:
-        _empty_postgres()
-    create_tables()
     make_user("sara.elamrani@vrijbaan.test", "Sara El Amrani")
     nginx_site = app.test_cli_runner().invoke(
         args=[

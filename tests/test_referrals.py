@@ -11,9 +11,11 @@ import pytest
 
 from tests.conftest import HTMX, count_queries, in_db, make_client, make_user
 from webapp import models
+from webapp.cases.sections import case_threshold_context
 from webapp.links import MAX_FAILED_LOOKUPS
 from webapp.models import database
 from webapp.timeutil import utcnow
+from webapp.today import today_referral_context
 
 
 def make_organisation(**fields) -> models.ReferringOrganisation:
@@ -300,13 +302,10 @@ def test_waiting_referrals_are_listed_for_the_coordinator(client, coordinator, o
     client.login(coordinator)
     page = client.get("/referrals/").get_data(as_text=True)
     assert "Yusuf Demir" in page and "CAW Antwerpen" in page
-    context = in_db(lambda: models.today_referral_context(coordinator))
+    context = in_db(lambda: today_referral_context(coordinator))
     assert [r.first_name for r in context["waiting_referrals"]] == ["Yusuf"]
     assert (
-        in_db(lambda: models.today_referral_context(make_user("m@x.test", "M")))[
-            "waiting_referrals"
-        ]
-        == []
+        in_db(lambda: today_referral_context(make_user("m@x.test", "M")))["waiting_referrals"] == []
     )
 
 
@@ -418,7 +417,7 @@ def test_the_referral_shows_on_the_case(client, coordinator, mediator, organisat
     client.login(coordinator)
     client.post(f"/referrals/{referral.id}/accept", data={"mediator": mediator.id, "client": "new"})
     case_id = in_db(lambda: models.Referral.get_by_id(referral.id).case_id)
-    context = in_db(lambda: models.case_threshold_context(models.Case.get_by_id(case_id)))
+    context = in_db(lambda: case_threshold_context(models.Case.get_by_id(case_id)))
     assert context["referral"].organisation.name == "CAW Antwerpen"
     page = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Doorverwezen door Lies Verbruggen (CAW Antwerpen)" in page

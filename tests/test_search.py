@@ -169,7 +169,7 @@ def test_a_mediator_never_finds_a_colleagues_client(client, mediator, other_medi
     client.login(mediator)
     for typed in ("celik", "0486 11 22 33", "ayse"):
         page = html(client.get("/cases/", query_string={"q": typed, "who": "all"}))
-        assert "Çelik" not in page
+        assert "Geen dossiers gevonden" in page and "Çelik" not in page, typed
 
 
 def test_a_case_is_found_by_the_reference_of_its_referral(
@@ -324,7 +324,7 @@ def test_editing_a_client_is_found_by_the_new_name_only(client, mediator) -> Non
             "version": version,
         },
     )
-    assert response.status_code in (200, 303), html(response)[:500]
+    assert response.status_code == 303, html(response)[:500]
     for typed, found in (("sahin", True), ("celik", False), ("0470554433", True)):
         page = html(client.get("/cases/", query_string={"q": typed}, headers=HTMX))
         assert ("Ayşe Şahin" in page) is found, typed

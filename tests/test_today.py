@@ -98,8 +98,13 @@ def test_planned_contacts_of_closed_cases_are_not_shown(client, mediator, day) -
     case = make_case(mediator)
     add_visit(case, planned=True, occurred_at=at_local(day, 23, 50), place="Gesloten dossier")
     in_db(lambda: models.Case.update(status="closed").where(models.Case.id == case.id).execute())
+    still_open = make_case(mediator, make_client(first_name="Youssef", last_name="El Idrissi"))
+    add_visit(still_open, planned=True, occurred_at=at_local(day, 23, 40), place="Open dossier")
     client.login(mediator)
-    assert "Gesloten dossier" not in client.get("/").get_data(as_text=True)
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Open dossier" in page and "Gesloten dossier" not in page
 
 
 def test_a_coordinator_switches_between_own_work_and_the_team(
@@ -124,8 +129,12 @@ def test_a_coordinator_switches_between_own_work_and_the_team(
 def test_a_mediator_cannot_switch_to_the_team(client, mediator, other_mediator, day) -> None:
     theirs = make_case(other_mediator)
     make_task(theirs, "Opvolging van Tom", day)
+    make_task(make_case(mediator), "Mijn opvolging", day)
     client.login(mediator)
-    assert "Opvolging van Tom" not in client.get("/?scope=team").get_data(as_text=True)
+    response = client.get("/?scope=team")
+    assert response.status_code == 200  # their own day, as without the parameter
+    page = response.get_data(as_text=True)
+    assert "Mijn opvolging" in page and "Opvolging van Tom" not in page
 
 
 def test_recording_from_vandaag_opens_the_planned_contact(client, mediator, day) -> None:
@@ -236,4 +245,7 @@ def test_cards_that_run_out_are_on_vandaag(client, mediator, other_mediator, day
 def test_no_card_section_when_no_card_runs_out(client, mediator, day) -> None:
     make_case(mediator, make_client(card_type="uitpas", card_valid_until=day + dt.timedelta(90)))
     client.login(mediator)
-    assert "Kaarten die verlopen" not in client.get("/").get_data(as_text=True)
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Dag Sara" in page and "Kaarten die verlopen" not in page

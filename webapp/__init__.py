@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import db, extensions
+from webapp import db, extensions, migrations, models
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     extensions.init_app(app)
+    models.init_app(app)
 
     from webapp import (
         account,
@@ -64,7 +65,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         links,
         messages,
-        migrations,
         portal,
         privacy,
         pwa,

@@ -1,15 +1,12 @@
-"""The database: a peewee proxy, the base model, per-request connections, schema-sql (init-db
-and the migrations: webapp/migrations)."""
+"""The database: a peewee proxy, the base model, per-request connections; no model here (the
+schema: webapp/models; init-db and the migrations: webapp/migrations)."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
-import click
 from flask import Flask
-from flask.cli import with_appcontext
 from peewee import DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 
@@ -51,29 +48,3 @@ def init_app(app: Flask) -> None:
     database.initialize(open_database(app.config.get("DATABASE_URL"), app.instance_path))
     app.before_request(_connect)
     app.teardown_appcontext(_close)
-    app.cli.add_command(schema_sql_command)
-
-
-def schema_sql() -> str:
-    """The SQLite DDL of the models, as kept in schema.sql."""
-    from webapp import models
-
-    db = SqliteDatabase(":memory:")
-    out = io.StringIO()
-    out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
-    with db.bind_ctx(models.ALL_MODELS):
-        for model in models.ALL_MODELS:
-            ctx = model._schema._create_table(safe=True)
-            sql, _ = ctx.query()
-            out.write(sql + ";\n")
-            for index in model._schema._create_indexes(safe=True):
-                sql, _ = index.query()
-                out.write(sql + ";\n")
-    return out.getvalue()
-
-
-@click.command("schema-sql")
-@with_appcontext
-def schema_sql_command() -> None:
-    """Print the SQLite DDL of the models (what schema.sql holds)."""
-    click.echo(schema_sql(), nl=False)

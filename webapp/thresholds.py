@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
+from webapp.cases.sections import case_threshold_context
 from webapp.forms import max_length, options, parse_int, strip
 from webapp.htmx import render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
@@ -20,7 +21,6 @@ from webapp.models import (
     CaseEvent,
     CaseThreshold,
     ThresholdCategory,
-    case_threshold_context,
     database,
     in_team_language,
 )

@@ -16,8 +16,10 @@ from webapp.models import (
     Task,
     User,
     Visit,
-    today_offer_context,
-    today_referral_context,
+    cant_come_messages,
+    referrals_waiting,
+    referrals_without_first_contact,
+    sessions_between,
 )
 from webapp.timeutil import local_day_bounds, local_today
 
@@ -74,6 +76,26 @@ def expiring_cards(mediator: User | None, today: dt.date) -> list[Case]:
     if mediator is not None:
         query = query.where(Case.mediator == mediator)
     return list(query)
+
+
+def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
+    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
+    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
+    `mediator` (the whole team's when None)."""
+    return {
+        "offer_sessions": sessions_between(mediator, start, end),
+        "offer_messages": cant_come_messages(mediator),
+    }
+
+
+def today_referral_context(user: User) -> dict[str, object]:
+    """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
+    if not user.is_coordinator:
+        return {"waiting_referrals": [], "late_referrals": []}
+    return {
+        "waiting_referrals": referrals_waiting(),
+        "late_referrals": referrals_without_first_contact(),
+    }
 
 
 @bp.get("/")

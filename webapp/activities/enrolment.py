@@ -16,15 +16,17 @@ from webapp.activities.forms import (
     EnrolForm,
     StopForm,
 )
+from webapp.cases.sections import case_offer_context
 from webapp.htmx import redirect_to, render_page_or_block, wants_fragment, with_trigger
 from webapp.models import (
     MEETING_POINTS,
+    AccessLink,
     Activity,
     AuditEvent,
     Case,
     Enrolment,
     Session,
-    case_offer_context,
+    database,
     guess_next_session,
 )
 from webapp.timeutil import local_today, to_utc
@@ -187,7 +189,9 @@ def stop(case_id: int, enrolment_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         html = render_template("activities/stop.html", case=case, enrolment=enrolment, form=form)
         return html, 422
-    enrolment.stop(current_user, form.reason.data, form.note.data or "")
+    with database.atomic():
+        enrolment.stop(current_user, form.reason.data, form.note.data or "")
+        AccessLink.revoke_for(enrolment=enrolment)
     AuditEvent.record("update", enrolment)
     flash(_("De inschrijving voor %(title)s is gestopt.", title=enrolment.activity.title))
     return redirect_to(url_for("cases.show", case_id=case.id) + "#case-offer")

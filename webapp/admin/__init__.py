@@ -31,6 +31,7 @@ from webapp.models import (
     TeamSetting,
     User,
     database,
+    team_with_open_cases,
     users_without_second_factor,
 )
 from webapp.timeutil import utcnow
@@ -55,7 +56,7 @@ def _user(user_id: int) -> User:
 @bp.get("/users")
 def index() -> Response:
     """The team, with how many open cases each person has."""
-    return render_page_or_block("admin/index.html", "users", users=list(User.team()))
+    return render_page_or_block("admin/index.html", "users", users=list(team_with_open_cases()))
 
 
 @bp.get("/users/new")

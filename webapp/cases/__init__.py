@@ -22,6 +22,7 @@ from webapp.cases.forms import (
     VersionForm,
     parse_version,
 )
+from webapp.cases.sections import case_offer_context, case_threshold_context
 from webapp.forms import options, parse_int
 from webapp.htmx import (
     load_more,
@@ -40,12 +41,14 @@ from webapp.models import (
     CaseEvent,
     CaseStep,
     Client,
+    Referral,
     StepDefinition,
     Task,
     User,
     anonymise_client,
     can_anonymise,
     database,
+    team_for_assigning,
 )
 from webapp.tasks import case_task_context
 from webapp.timeutil import utcnow
@@ -78,6 +81,7 @@ def index() -> Response:
         position=form.step.data,
         status=form.status.data,
         mediator_id=form.mediator_id(user.id),
+        referred=Referral.cases_with_reference(form.q.data),
     )
     page = form.page.data
     cases, more, rows_only = load_more(query, page, PAGE_SIZE)
@@ -183,8 +187,8 @@ def _page_context(case: Case) -> dict[str, Any]:
         "client": case.client,
         **case_task_context(case),
         "planned_visits": models.Visit.planned_for(case),
-        **models.case_offer_context(case),
-        **models.case_threshold_context(case),
+        **case_offer_context(case),
+        **case_threshold_context(case),
         **_timeline_context(case),
     }
 
@@ -471,7 +475,7 @@ def assign_form(case_id: int) -> Response:
     _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
     return render_page_or_block(
-        "cases/assign.html", "form", case=case, form=form, team=User.for_assigning()
+        "cases/assign.html", "form", case=case, form=form, team=team_for_assigning()
     )
 
 
@@ -485,7 +489,7 @@ def assign(case_id: int) -> Response:
     _mediator_choices(form, user)
     if not form.validate_on_submit():
         return render_page_or_block(
-            "cases/assign.html", "form", 422, case=case, form=form, team=User.for_assigning()
+            "cases/assign.html", "form", 422, case=case, form=form, team=team_for_assigning()
         )
     mediator = User.get_by_id(form.mediator.data)
     if mediator.id == case.mediator_id:

@@ -1,4 +1,12 @@
-"""The data model, one module per part of the work; everything is importable from here."""
+"""The data model, one module per part of the work; everything is importable from here.
+Also what builds the schema from it: init-db and schema.sql."""
+
+import io
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+from peewee import SqliteDatabase
 
 from webapp.db import database
 from webapp.models.audit import AuditEvent
@@ -23,6 +31,8 @@ from webapp.models.cases import (
     Visit,
     in_team_language,
     step_label,
+    team_for_assigning,
+    team_with_open_cases,
 )
 from webapp.models.links import AccessLink, token_hash
 from webapp.models.messages import (
@@ -42,11 +52,11 @@ from webapp.models.offer import (
     Enrolment,
     Provider,
     Session,
-    case_offer_context,
+    cant_come_messages,
     enrolments_for_case,
     guess_next_session,
     sessions_between,
-    today_offer_context,
+    split_sessions,
 )
 from webapp.models.people import (
     CARD_TYPES,
@@ -70,19 +80,17 @@ from webapp.models.privacy import (
 )
 from webapp.models.referrals import (
     CALL_MOMENTS,
-    FIRST_CONTACT,
     FOR_WHOM,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
     REFERRER_STATUSES,
-    SELF_FIRST_CONTACT,
     Referral,
     ReferringOrganisation,
     referrals_for_referrer,
     referrals_waiting,
     referrals_without_first_contact,
-    today_referral_context,
 )
+from webapp.models.search import create_search_indexes, refresh_all
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,
     SECURITY_EVENTS,
@@ -94,8 +102,10 @@ from webapp.models.security import (
     users_without_second_factor,
 )
 from webapp.models.tasks import (
+    FIRST_CONTACT,
     FIRST_CONTACT_TERM,
     NEW_FOR,
+    SELF_FIRST_CONTACT,
     TASK_SOURCES,
     Task,
     first_contact_task,
@@ -105,7 +115,6 @@ from webapp.models.thresholds import (
     THRESHOLD_STATUSES,
     CaseThreshold,
     ThresholdCategory,
-    case_threshold_context,
     threshold_category_label,
     thresholds_for_case,
 )
@@ -152,6 +161,34 @@ def seed_reference_data() -> None:
         for position, key, label in DEFAULT_THRESHOLD_CATEGORIES:
             if not ThresholdCategory.select().where(ThresholdCategory.key == key).exists():
                 ThresholdCategory.create(position=position, key=key, label=label)
+
+
+def schema_sql() -> str:
+    """The SQLite DDL of the models, as kept in schema.sql."""
+    db = SqliteDatabase(":memory:")
+    out = io.StringIO()
+    out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
+    with db.bind_ctx(ALL_MODELS):
+        for model in ALL_MODELS:
+            ctx = model._schema._create_table(safe=True)
+            sql, _ = ctx.query()
+            out.write(sql + ";\n")
+            for index in model._schema._create_indexes(safe=True):
+                sql, _ = index.query()
+                out.write(sql + ";\n")
+    return out.getvalue()
+
+
+@click.command("schema-sql")
+@with_appcontext
+def schema_sql_command() -> None:
+    """Print the SQLite DDL of the models (what schema.sql holds)."""
+    click.echo(schema_sql(), nl=False)
+
+
+def init_app(app: Flask) -> None:
+    """The schema's own command: schema-sql (init-db and db upgrade: webapp/migrations)."""
+    app.cli.add_command(schema_sql_command)
 
 
 __all__ = [name for name in dir() if not name.startswith("_")]

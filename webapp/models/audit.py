@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel
+from webapp.models.cases import VISIT_FIELD_LABELS, Case, Visit
+from webapp.models.links import AccessLink
+from webapp.models.offer import Enrolment, Session
 from webapp.models.people import User
+from webapp.models.referrals import Referral
+from webapp.models.tasks import Task
+from webapp.models.thresholds import CaseThreshold
 from webapp.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from webapp.models.cases import Case
 
 # What each recorded action on a case's records means, for the case's audit trail.
 AUDIT_LABELS = {
@@ -120,13 +121,6 @@ class AuditEvent(BaseModel):
         (visits, thresholds, enrolments, sessions, links, the referral), newest first, with the
         person or the link that did it; with `before`, only what came before that event (so
         that pages hold, however many events arrive meanwhile). One query."""
-        from webapp.models.cases import Visit
-        from webapp.models.links import AccessLink
-        from webapp.models.offer import Enrolment, Session
-        from webapp.models.referrals import Referral
-        from webapp.models.tasks import Task
-        from webapp.models.thresholds import CaseThreshold
-
         enrolments = Enrolment.select(Enrolment.id).where(Enrolment.case == case.id)
         owned = {
             "visit": Visit.select(Visit.id).where(Visit.case == case.id),
@@ -163,8 +157,6 @@ class AuditEvent(BaseModel):
     @property
     def field_labels(self) -> str:
         """The changed fields as a person reads them ("notities, duur"), or ''."""
-        from webapp.models.cases import VISIT_FIELD_LABELS
-
         labels = VISIT_FIELD_LABELS if self.object_type == "visit" else CLIENT_FIELD_LABELS
         names = (self.fields or "").split(",")
         return ", ".join(str(labels.get(n, n)) for n in names if n)

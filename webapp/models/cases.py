@@ -13,13 +13,15 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    Select,
     TextField,
     fn,
 )
 
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
-from webapp.models.search import contains, fold, search_words
+from webapp.models.search import contains, search_words
+from webapp.models.security import SecurityEvent
 from webapp.timeutil import utcnow
 
 CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
@@ -184,8 +186,6 @@ def step_label(key: str | None, label: str | None) -> str | None:
 
 def _someone_elses(user: User) -> None:
     """A case (or its visit) exists but is not this user's: for the security log."""
-    from webapp.models.security import SecurityEvent
-
     SecurityEvent.record("case-denied", user)
 
 
@@ -396,9 +396,11 @@ class Case(BaseModel):
         position: int | None = None,
         status: str = "open",
         mediator_id: int | None = None,
+        referred: Select | None = None,
     ):  # type: ignore[no-untyped-def]
         """Cases for the caseload list, each with its client, mediator, current step and the
-        time of the last contact that took place (`last_contact`), in one query."""
+        time of the last contact that took place (`last_contact`), in one query. `referred`:
+        a query of case ids the search also finds (Referral.cases_with_reference(q))."""
         last_contact = fn.MAX(Visit.occurred_at).python_value(Visit.occurred_at.python_value)
         query = (
             cls.visible_to(user)
@@ -430,7 +432,7 @@ class Case(BaseModel):
             query = query.where(cls.current_position == position)
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
-        condition = _matches(q)
+        condition = _matches(q, referred)
         if condition is not None:
             query = query.where(condition)
         return query
@@ -484,19 +486,15 @@ class Case(BaseModel):
             CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
 
 
-def _matches(q: str):  # type: ignore[no-untyped-def]
+def _matches(q: str, referred: Select | None):  # type: ignore[no-untyped-def]
     """A caseload search: every word in the client's folded name, district, e-mail or phone
-    (see models/search.py); a query with digits may also be the reference of the referral the
-    case came from, typed any way ("VB-2026-0042", "vb 2026 0042", "0042")."""
-    from webapp.models.referrals import Referral  # (referrals build on cases)
-
+    (see models/search.py), or one of the `referred` cases (found by their referral's
+    reference, which the referrals module knows: it builds on cases)."""
     condition = None
     for word in search_words(q):
         part = contains(Client.search_text, word)
         condition = part if condition is None else condition & part
-    if condition is not None and any(c.isdigit() for c in q):
-        reference = fold(q).replace(" ", "")
-        referred = Referral.select(Referral.case).where(contains(Referral.search_text, reference))
+    if condition is not None and referred is not None:
         condition = condition | Case.id.in_(referred)
     return condition
 
@@ -722,3 +720,38 @@ class CaseEvent(BaseModel):
             .order_by(cls.at.desc(), cls.id.desc())
             .limit(limit)
         )
+
+
+def team_with_open_cases():  # type: ignore[no-untyped-def]
+    """Everyone, active first, by name, each with `open_cases` counted (one query)."""
+    return (
+        User.select(User, fn.COUNT(Case.id).alias("open_cases"))
+        .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == User.id) & (Case.status == "open")))
+        .group_by(User.id)
+        .order_by(User.active.desc(), User.name, User.id)
+    )
+
+
+def team_for_assigning() -> list[User]:
+    """Active team members with what helps choose one for a case (two queries): the number
+    of open cases (`open_cases`) and the districts where most of them live (`districts`)."""
+    people = list(
+        User.select(User, fn.COUNT(Case.id).alias("open_cases"))
+        .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == User.id) & (Case.status == "open")))
+        .where(User.active == True)  # noqa: E712
+        .group_by(User.id)
+        .order_by(User.name, User.id)
+    )
+    counts: dict[int, list[tuple[int, str]]] = {}
+    rows = (
+        Case.select(Case.mediator, Client.district, fn.COUNT(Case.id).alias("n"))
+        .join(Client)
+        .where(Case.status == "open", Client.district != "")
+        .group_by(Case.mediator, Client.district)
+        .tuples()
+    )
+    for mediator_id, district, n in rows:
+        counts.setdefault(mediator_id, []).append((-n, district))
+    for person in people:
+        person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]
+    return people

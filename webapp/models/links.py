@@ -89,6 +89,14 @@ class AccessLink(BaseModel):
             .order_by(cls.created_at.desc(), cls.id.desc())
         )
 
+    @classmethod
+    def revoke_for(cls, **target: object) -> None:
+        """Revoke every link still open for a target (enrolment=…): each stops working now."""
+        query = cls.update(revoked_at=utcnow()).where(cls.revoked_at.is_null())
+        for field, value in target.items():
+            query = query.where(getattr(cls, field) == value)
+        query.execute()
+
     def revoke(self) -> None:
         self.revoked_at = utcnow()
         AccessLink.update(revoked_at=self.revoked_at).where(AccessLink.id == self.id).execute()

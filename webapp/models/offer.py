@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections import defaultdict
 from collections.abc import Mapping
 from functools import reduce
 from typing import Any, NamedTuple
@@ -27,7 +26,7 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, in_team_language
+from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, contains, fold, search_words
 from webapp.models.tasks import Task
@@ -363,9 +362,8 @@ class Enrolment(BaseModel):
         return enrolment
 
     def stop(self, by: User, reason: str, note: str) -> None:
-        """Stop the enrolment; its provider link stops working and later sessions are dropped."""
-        from webapp.models.links import AccessLink
-
+        """Stop the enrolment; later sessions are dropped. Its provider links are the caller's
+        to revoke (AccessLink.revoke_for(enrolment=…)), in the same transaction."""
         now = utcnow()
         with database.atomic():
             self.status, self.stop_reason, self.stop_note, self.stopped_at = (
@@ -386,11 +384,6 @@ class Enrolment(BaseModel):
             Session.delete().where(
                 Session.enrolment == self, Session.starts_at > now, Session.attendance == ""
             ).execute()
-            AccessLink.update(revoked_at=now).where(
-                AccessLink.enrolment == self, AccessLink.revoked_at.is_null()
-            ).execute()
-            from webapp.models.cases import STOP_REASONS
-
             with in_team_language():
                 detail = f"{self.activity.title}: {STOP_REASONS.get(reason, reason)}"
             CaseEvent.create(case=self.case, actor=by, kind="enrolment_stopped", detail=detail)
@@ -590,30 +583,6 @@ def session_label(starts_at: dt.datetime) -> str:
     return f"{days[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
 
 
-def case_offer_context(case: Case) -> dict[str, object]:
-    """What the case page shows of the offer (templates/activities/_case_enrolments.html):
-    enrolments, their sessions, the client's link and the provider links (four queries)."""
-    from webapp.models.links import AccessLink
-
-    enrolments = enrolments_for_case(case)
-    ids = [e.id for e in enrolments]
-    by_enrolment: dict[int, list[Session]] = defaultdict(list)
-    provider_links: dict[int, AccessLink] = {}
-    if ids:
-        query = Session.select().where(Session.enrolment.in_(ids)).order_by(Session.starts_at)
-        for session in query:
-            by_enrolment[session.enrolment_id].append(session)
-        for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
-            provider_links.setdefault(link.enrolment_id, link)
-    client_link = AccessLink.current("client").where(AccessLink.client == case.client_id).first()
-    return {
-        "enrolments": enrolments,
-        "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
-        "provider_links": provider_links,
-        "client_link": client_link,
-    }
-
-
 def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]:
     """For the case page: the last sessions that have begun (today's included), the next ones,
     and how many more follow."""
@@ -621,16 +590,6 @@ def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]
     past = [s for s in sessions if to_local(s.starts_at).date() <= today]
     coming = [s for s in sessions if to_local(s.starts_at).date() > today]
     return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
-
-
-def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
-    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
-    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
-    `mediator` (the whole team's when None)."""
-    return {
-        "offer_sessions": sessions_between(mediator, start, end),
-        "offer_messages": cant_come_messages(mediator),
-    }
 
 
 def enrolments_for_case(case: Case) -> list[Enrolment]:

@@ -229,20 +229,6 @@ class User(UserMixin, BaseModel):
         """Active team members who can own cases, by name."""
         return cls.select().where(cls.active == True).order_by(cls.name)  # noqa: E712
 
-    @classmethod
-    def team(cls):  # type: ignore[no-untyped-def]
-        """Everyone, active first, by name, each with `open_cases` counted (one query)."""
-        from peewee import JOIN, fn
-
-        from webapp.models.cases import Case
-
-        return (
-            cls.select(cls, fn.COUNT(Case.id).alias("open_cases"))
-            .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == cls.id) & (Case.status == "open")))
-            .group_by(cls.id)
-            .order_by(cls.active.desc(), cls.name, cls.id)
-        )
-
     @property
     def language_list(self) -> list[str]:
         return [k for k in (self.languages or "").split(",") if k]
@@ -250,35 +236,6 @@ class User(UserMixin, BaseModel):
     @property
     def language_names(self) -> list[str]:
         return [LANGUAGES.get(k, k) for k in self.language_list]
-
-    @classmethod
-    def for_assigning(cls) -> list[User]:
-        """Active team members with what helps choose one for a case (two queries): the number
-        of open cases (`open_cases`) and the districts where most of them live (`districts`)."""
-        from peewee import JOIN, fn
-
-        from webapp.models.cases import Case
-
-        people = list(
-            cls.select(cls, fn.COUNT(Case.id).alias("open_cases"))
-            .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == cls.id) & (Case.status == "open")))
-            .where(cls.active == True)  # noqa: E712
-            .group_by(cls.id)
-            .order_by(cls.name, cls.id)
-        )
-        counts: dict[int, list[tuple[int, str]]] = {}
-        rows = (
-            Case.select(Case.mediator, Client.district, fn.COUNT(Case.id).alias("n"))
-            .join(Client)
-            .where(Case.status == "open", Client.district != "")
-            .group_by(Case.mediator, Client.district)
-            .tuples()
-        )
-        for mediator_id, district, n in rows:
-            counts.setdefault(mediator_id, []).append((-n, district))
-        for person in people:
-            person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]
-        return people
 
     def end_sessions(self) -> None:
         """Log this user out everywhere."""

@@ -19,14 +19,15 @@ from peewee import Case as SqlCase
 
 from webapp.db import BaseModel, database
 from webapp.models.audit import AuditEvent
-from webapp.models.cases import Case, CaseEvent, CaseStep, Visit
+from webapp.models.cases import Case, CaseEvent, CaseStep, StepDefinition, Visit, step_label
 from webapp.models.links import AccessLink
-from webapp.models.offer import Enrolment, Session
+from webapp.models.messages import Message
+from webapp.models.offer import Activity, Enrolment, Session
 from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, LoginSession, Throttle, User
-from webapp.models.referrals import Referral
+from webapp.models.referrals import Referral, ReferringOrganisation
 from webapp.models.security import SecurityEvent
 from webapp.models.tasks import Task
-from webapp.models.thresholds import CaseThreshold
+from webapp.models.thresholds import CaseThreshold, ThresholdCategory, threshold_category_label
 from webapp.timeutil import utcnow
 
 # Months each kind of data is kept by default, and the environment variable that changes it.
@@ -343,12 +344,6 @@ def client_export(client: Client) -> dict[str, Any]:
     steps, timeline, thresholds, enrolments and sessions, referrals, links (never their token)
     and who viewed or changed the file when (from the audit trail). Plain values, for the
     printable page and the JSON alike."""
-    from webapp.models.cases import StepDefinition, step_label
-    from webapp.models.messages import Message
-    from webapp.models.offer import Activity
-    from webapp.models.referrals import ReferringOrganisation
-    from webapp.models.thresholds import ThresholdCategory, threshold_category_label
-
     cases = list(Case.select().where(Case.client == client.id).order_by(Case.opened_at))
     case_ids = [c.id for c in cases] or [0]
     enrolments = list(Enrolment.select().where(Enrolment.case.in_(case_ids)))

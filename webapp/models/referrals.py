@@ -15,13 +15,15 @@ from peewee import (
     DateTimeField,
     ForeignKeyField,
     IntegerField,
+    Select,
     TextField,
 )
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
-from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
+from webapp.models.search import Searchable, compact, contains, fold, name_parts, phone_forms
 from webapp.models.tasks import (
     FIRST_CONTACT_TERM,  # the form promises contact within the week
     first_contact_task,
@@ -38,16 +40,6 @@ ORGANISATION_KINDS = {
     "buurtwerk": _l("buurtwerk / Samenlevingsopbouw"),
     "jeugdhulp": _l("jeugdhulp"),
     "andere": _l("andere"),
-}
-FIRST_CONTACT = {
-    "huisbezoek": _l("huisbezoek"),
-    "permanentie": _l("op de permanentie"),
-    "doorverwijzer": _l("bij de doorverwijzer"),
-}
-# How a request that a person sent in themselves (/vraag) asks to be contacted first.
-SELF_FIRST_CONTACT = {
-    "bellen": _l("bellen"),
-    "mailen": _l("mailen"),
 }
 # Who a person asked for on /vraag, and the best moment to call them.
 FOR_WHOM = {
@@ -203,6 +195,15 @@ class Referral(Searchable, BaseModel):
         )
 
     @classmethod
+    def cases_with_reference(cls, q: str) -> Select | None:
+        """For the caseload search: the cases whose referral's reference is typed in q, any
+        way ("VB-2026-0042", "vb 2026 0042", "0042"); None when q has no digits."""
+        if not any(c.isdigit() for c in q):
+            return None
+        reference = fold(q).replace(" ", "")
+        return cls.select(cls.case).where(contains(cls.search_text, reference))
+
+    @classmethod
     def for_case(cls, case: Case) -> Referral | None:
         """The referral a case was opened from, with its organisation (one query)."""
         return (
@@ -319,16 +320,6 @@ class Referral(Searchable, BaseModel):
         return self._claim(by, status="declined", decline_reason=reason)
 
 
-def today_referral_context(user: User) -> dict[str, object]:
-    """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
-    if not user.is_coordinator:
-        return {"waiting_referrals": [], "late_referrals": []}
-    return {
-        "waiting_referrals": referrals_waiting(),
-        "late_referrals": referrals_without_first_contact(),
-    }
-
-
 def referrals_waiting(limit: int | None = None) -> list[Referral]:
     """Referrals not yet accepted or declined, oldest first, with their organisation."""
     query = (
@@ -370,8 +361,6 @@ def _cases_with_first_contact(case_ids: list[int]) -> set[int]:
 
 
 def _cases_enrolled(case_ids: list[int]) -> set[int]:
-    from webapp.models.offer import Enrolment
-
     if not case_ids:
         return set()
     return {e.case_id for e in Enrolment.select(Enrolment.case).where(Enrolment.case.in_(case_ids))}

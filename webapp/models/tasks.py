@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from peewee import Case as SQLCase
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField
 
@@ -19,6 +20,17 @@ from webapp.timeutil import local_today, to_local, utcnow
 TASK_SOURCES = ("manual", "visit", "referral", "intake", "attendance")
 # The referral form promises contact "binnen de week": the first-contact to-do is due then.
 FIRST_CONTACT_TERM = dt.timedelta(days=7)
+# Where the referrer asks the first contact to be made (the referral form's choice).
+FIRST_CONTACT = {
+    "huisbezoek": _l("huisbezoek"),
+    "permanentie": _l("op de permanentie"),
+    "doorverwijzer": _l("bij de doorverwijzer"),
+}
+# How a request that a person sent in themselves (/vraag) asks to be contacted first.
+SELF_FIRST_CONTACT = {
+    "bellen": _l("bellen"),
+    "mailen": _l("mailen"),
+}
 # A to-do someone else gave the mediator (an intake, a provider's link) is marked "nieuw" so
 # long: a few working days, enough to be noticed on Vandaag, not so long that it means nothing.
 NEW_FOR = dt.timedelta(days=3)
@@ -187,8 +199,6 @@ class Task(BaseModel):
 def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: User) -> Task:
     """The to-do a new case starts with: make the first contact the referrer asked for, within
     the promised term from when the person was referred (today at the earliest)."""
-    from webapp.models.referrals import FIRST_CONTACT, SELF_FIRST_CONTACT
-
     with in_team_language():
         how = FIRST_CONTACT.get(wish) or SELF_FIRST_CONTACT.get(wish)
         text = gettext("Eerste contact: %(how)s", how=str(how)) if how else ""

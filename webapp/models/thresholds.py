@@ -112,14 +112,6 @@ class CaseThreshold(BaseModel):
         return bool(changed)
 
 
-def case_threshold_context(case: Case) -> dict[str, object]:
-    """What the case page shows of thresholds and of the referral it came from
-    (templates/thresholds/_case_thresholds.html): two queries."""
-    from webapp.models.referrals import Referral
-
-    return {"thresholds": thresholds_for_case(case), "referral": Referral.for_case(case)}
-
-
 def thresholds_for_case(case: Case) -> list[CaseThreshold]:
     """The case's thresholds with their category, open ones first (one query)."""
     return list(

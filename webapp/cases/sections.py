@@ -1,0 +1,44 @@
+"""What the case page shows of the offer and of the thresholds: built once, for the case page
+and for the fragments the activities and thresholds areas send back after a change."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from webapp.models import (
+    AccessLink,
+    Case,
+    Referral,
+    Session,
+    enrolments_for_case,
+    split_sessions,
+    thresholds_for_case,
+)
+
+
+def case_offer_context(case: Case) -> dict[str, object]:
+    """What the case page shows of the offer (templates/activities/_case_enrolments.html):
+    enrolments, their sessions, the client's link and the provider links (four queries)."""
+    enrolments = enrolments_for_case(case)
+    ids = [e.id for e in enrolments]
+    by_enrolment: dict[int, list[Session]] = defaultdict(list)
+    provider_links: dict[int, AccessLink] = {}
+    if ids:
+        query = Session.select().where(Session.enrolment.in_(ids)).order_by(Session.starts_at)
+        for session in query:
+            by_enrolment[session.enrolment_id].append(session)
+        for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
+            provider_links.setdefault(link.enrolment_id, link)
+    client_link = AccessLink.current("client").where(AccessLink.client == case.client_id).first()
+    return {
+        "enrolments": enrolments,
+        "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
+        "provider_links": provider_links,
+        "client_link": client_link,
+    }
+
+
+def case_threshold_context(case: Case) -> dict[str, object]:
+    """What the case page shows of thresholds and of the referral it came from
+    (templates/thresholds/_case_thresholds.html): two queries."""
+    return {"thresholds": thresholds_for_case(case), "referral": Referral.for_case(case)}
