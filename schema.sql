@@ -19,6 +19,7 @@ CREATE INDEX IF NOT EXISTS "cases_mediator_id" ON "cases" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "cases_status" ON "cases" ("status");
 CREATE INDEX IF NOT EXISTS "cases_current_position" ON "cases" ("current_position");
 CREATE INDEX IF NOT EXISTS "cases_updated_at" ON "cases" ("updated_at");
+CREATE INDEX IF NOT EXISTS "cases_mediator_id_status" ON "cases" ("mediator_id", "status");
 CREATE TABLE IF NOT EXISTS "step_definition" ("id" INTEGER NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" VARCHAR(30) NOT NULL, "label" VARCHAR(60) NOT NULL, "completed_by" VARCHAR(30) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_position" ON "step_definition" ("position");
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_key" ON "step_definition" ("key");

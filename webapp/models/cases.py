@@ -207,6 +207,9 @@ class Case(BaseModel):
 
     class Meta:
         table_name = "cases"
+        # A mediator's open cases (caseload, Vandaag, to-dos): a few dozen of the hundreds a
+        # mediator gathers over the years.
+        indexes = ((("mediator", "status"), False),)
 
     @property
     def interest_list(self) -> list[str]:
@@ -398,11 +401,14 @@ class Case(BaseModel):
         mediator_id: int | None = None,
     ):  # type: ignore[no-untyped-def]
         """Cases for the caseload list, each with its client, mediator, current step and the
-        time of the last contact that took place (`last_contact`), in one query."""
-        last_contact = fn.MAX(Visit.occurred_at).python_value(Visit.occurred_at.python_value)
+        time of the last contact that took place (`last_contact`), in one query.
+
+        The last contact is a subquery per row rather than an aggregate over a join: the list
+        asks for one page, and only that page's rows look up their visits (through the
+        (case, occurred_at) index), however many cases match."""
         query = (
             cls.visible_to(user)
-            .select(cls, Client, User, StepDefinition, last_contact.alias("last_contact"))
+            .select(cls, Client, User, StepDefinition, cls.last_contact_of().alias("last_contact"))
             .join(Client)
             .switch(cls)
             .join(User)
@@ -413,15 +419,6 @@ class Case(BaseModel):
                 on=(StepDefinition.position == cls.current_position),
                 attr="step",
             )
-            .switch(cls)
-            .join(
-                Visit,
-                JOIN.LEFT_OUTER,
-                on=(
-                    (Visit.case == cls.id) & (Visit.planned == False) & Visit.kept()  # noqa: E712
-                ),
-            )
-            .group_by(cls.id, Client.id, User.id, StepDefinition.id)
             .order_by(Client.last_name, Client.first_name, cls.id)
         )
         if status in CASE_STATUSES:
@@ -434,6 +431,19 @@ class Case(BaseModel):
         if condition is not None:
             query = query.where(condition)
         return query
+
+    @classmethod
+    def last_contact_of(cls):  # type: ignore[no-untyped-def]
+        """The time of the case's last contact that took place (not planned, not removed), as a
+        correlated subquery: the newest of its visits, read backwards along (case, occurred_at)."""
+        newest = (
+            Visit.select(Visit.occurred_at)
+            .where(Visit.case == cls.id, Visit.planned == False, Visit.kept())  # noqa: E712
+            .order_by(Visit.occurred_at.desc())
+            .limit(1)
+        )
+        # COALESCE(…, NULL) changes nothing but lets the value come back as a datetime.
+        return fn.COALESCE(newest, None).python_value(Visit.occurred_at.python_value)
 
     def close(self, outcome: str, reason: str, note: str, by: User) -> None:
         """Close the case with its outcome: 'Afronding' done, on the timeline."""
