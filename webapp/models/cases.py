@@ -19,7 +19,7 @@ from peewee import (
 
 from webapp.db import BaseModel, database
 from webapp.models.people import Client, User
-from webapp.models.search import contains, fold, search_words
+from webapp.models.search import fold, matches_all, search_words
 from webapp.timeutil import utcnow
 
 CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
@@ -500,13 +500,10 @@ def _matches(q: str):  # type: ignore[no-untyped-def]
     case came from, typed any way ("VB-2026-0042", "vb 2026 0042", "0042")."""
     from webapp.models.referrals import Referral  # (referrals build on cases)
 
-    condition = None
-    for word in search_words(q):
-        part = contains(Client.search_text, word)
-        condition = part if condition is None else condition & part
+    condition = matches_all(Client, search_words(q))
     if condition is not None and any(c.isdigit() for c in q):
         reference = fold(q).replace(" ", "")
-        referred = Referral.select(Referral.case).where(contains(Referral.search_text, reference))
+        referred = Referral.select(Referral.case).where(matches_all(Referral, [reference]))
         condition = condition | Case.id.in_(referred)
     return condition
 

@@ -29,7 +29,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
-from webapp.models.search import Searchable, contains, fold, search_words
+from webapp.models.search import Searchable, fold, matches_all, search_words
 from webapp.models.tasks import Task
 from webapp.timeutil import local_today, to_local, utcnow
 
@@ -214,9 +214,7 @@ class Activity(Searchable, BaseModel):
         if not include_archived:
             query = query.where(cls.archived == False, Provider.archived == False)  # noqa: E712
         for word in search_words(text):  # each word in the activity or its provider's name
-            query = query.where(
-                contains(cls.search_text, word) | contains(Provider.search_text, word)
-            )
+            query = query.where(matches_all(cls, [word]) | matches_all(Provider, [word]))
         if domain:
             query = query.where(cls.domain == domain)
         if age is not None:
