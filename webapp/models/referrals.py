@@ -16,6 +16,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     TextField,
+    fn,
 )
 
 from webapp.db import BaseModel, database
@@ -102,12 +103,16 @@ class Referral(Searchable, BaseModel):
     client = ForeignKeyField(Client, null=True, index=True)
     case = ForeignKeyField(Case, null=True, index=True, backref="referrals")
     submitted_at = DateTimeField(default=utcnow, index=True)
-    handled_at = DateTimeField(null=True)
+    handled_at = DateTimeField(null=True, index=True)  # the intake's "handled lately"
     handled_by = ForeignKeyField(User, null=True, index=True)
     # Folded name, phone forms and reference, kept by the model (models/search.py).
     search_text = TextField(null=True, default="")
 
     SEARCHED_FIELDS = ("first_name", "last_name", "phone", "reference")
+
+    class Meta:
+        # The referrer's status list: an organisation's newest referrals.
+        indexes = ((("organisation", "submitted_at"), False),)
 
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
@@ -391,7 +396,9 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
             | (
                 (Referral.status == "accepted")
                 & (Case.status == "open")
-                & Referral.case.not_in(_first_contacts())
+                # Per candidate, along visit (case, occurred_at): never a list of every
+                # contact ever made.
+                & ~fn.EXISTS(_first_contacts().where(Visit.case == Referral.case))
             ),
         )
         .order_by(Referral.submitted_at, Referral.id)
