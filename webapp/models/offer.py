@@ -621,12 +621,17 @@ def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]
     return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
 
 
+# Vandaag lists the first sessions of today and tomorrow; a team's busy day has hundreds.
+TODAY_SESSIONS_LIMIT = 20
+
+
 def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
-    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
-    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
-    `mediator` (the whole team's when None)."""
+    """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the first
+    sessions of today and tomorrow and fresh "I can't come" messages from clients, on the cases
+    of `mediator` (the whole team's when None)."""
     return {
-        "offer_sessions": sessions_between(mediator, start, end),
+        "offer_sessions": sessions_between(mediator, start, end, TODAY_SESSIONS_LIMIT),
+        "offer_sessions_limit": TODAY_SESSIONS_LIMIT,
         "offer_messages": cant_come_messages(mediator),
     }
 
@@ -645,9 +650,11 @@ def enrolments_for_case(case: Case) -> list[Enrolment]:
     return enrolments
 
 
-def sessions_between(user: User | None, start: object, end: object) -> list[Session]:
+def sessions_between(
+    user: User | None, start: object, end: object, limit: int | None = None
+) -> list[Session]:
     """Sessions starting in [start, end) on the cases of `user` (all cases when None), with their
-    enrolment, activity, case and client — for Vandaag (one query)."""
+    enrolment, activity, case and client, the first `limit` of them — for Vandaag (one query)."""
     query = (
         Session.select(Session, Enrolment, Activity, Case, Client)
         .join(Enrolment)
@@ -661,7 +668,8 @@ def sessions_between(user: User | None, start: object, end: object) -> list[Sess
             Enrolment.status == "active",
             Case.status == "open",  # a closed case asks nothing more of the mediator
         )
-        .order_by(Session.starts_at)
+        .order_by(Session.starts_at, Session.id)
+        .limit(limit)
     )
     if user is not None:
         query = query.where(Case.mediator == user)

@@ -126,9 +126,11 @@ def fts_table(model: Any) -> str:
     return f"{model._meta.table_name}_search"
 
 
-def matches_all(model: Any, words: Iterable[str]) -> Any:
+def matches_all(model: Any, words: Iterable[str], indexed: bool = True) -> Any:
     """The condition "every word is in the model's search_text", through the trigram index for
-    the words it can find (see the module's docstring); None when there are no words."""
+    the words it can find (see the module's docstring); None when there are no words.
+    `indexed=False`: LIKE for every word, for a scope already narrowed to a few dozen rows by
+    another index (one mediator's cases), where reading the index would cost more."""
     from peewee import SqliteDatabase
 
     words = [w for w in words if w]
@@ -136,7 +138,7 @@ def matches_all(model: Any, words: Iterable[str]) -> Any:
         return None
     long_words = [w for w in words if len(w) >= TRIGRAM]
     short = [contains(model.search_text, w) for w in words if len(w) < TRIGRAM]
-    if isinstance(model._meta.database.obj, SqliteDatabase) and long_words:
+    if indexed and isinstance(model._meta.database.obj, SqliteDatabase) and long_words:
         # Each word a phrase: a folded word holds no quote or FTS5 operator (fold made it a
         # space), so the words can be quoted as they are.
         phrase = " ".join(f'"{w}"' for w in long_words)
