@@ -8,18 +8,16 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
-    SQL,
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    SqliteDatabase,
     TextField,
     fn,
 )
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, database, likely
 from webapp.models.people import Client, User
 from webapp.models.search import fold, matches_all, search_words
 from webapp.timeutil import utcnow
@@ -428,10 +426,10 @@ class Case(BaseModel):
         team = mediator_id is None and user.is_coordinator
         if status in CASE_STATUSES:
             condition = cls.status == status
-            if team and isinstance(database.obj, SqliteDatabase):
+            if team:
                 # "Most cases match" (a hint, not a filter): SQLite then walks the clients in
                 # name order and stops at the page, instead of sorting every open case.
-                condition = fn.likelihood(condition, SQL("0.9"))
+                condition = likely(condition)
             query = query.where(condition)
         if position:
             query = query.where(cls.current_position == position)

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from peewee import SQL, CharField, DateField, DateTimeField, ForeignKeyField, fn
 from peewee import Case as SQLCase
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, database, likely
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
@@ -104,10 +104,14 @@ class Task(BaseModel):
             .join(Client)
             .switch(Case)
             .join(User)
-            .where(Case.status == "open", cls.done_at.is_null())
+            .where(Case.status == "open")
         )
-        if mediator is not None:
-            query = query.where(Case.mediator == mediator)
+        if mediator is None:
+            query = query.where(cls.done_at.is_null())
+        else:
+            # Through the mediator's open cases (cases (mediator, status), then task (case,
+            # done_at, due)), not through every open to-do of the team.
+            query = query.where(Case.mediator == mediator, likely(cls.done_at.is_null()))
         return cls._ordered(query)
 
     @classmethod
