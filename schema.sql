@@ -47,6 +47,7 @@ CREATE INDEX IF NOT EXISTS "task_created_by_id" ON "task" ("created_by_id");
 CREATE INDEX IF NOT EXISTS "task_done_by_id" ON "task" ("done_by_id");
 CREATE INDEX IF NOT EXISTS "task_case_id_done_at_due" ON "task" ("case_id", "done_at", "due");
 CREATE INDEX IF NOT EXISTS "task_done_at_due" ON "task" ("done_at", "due");
+CREATE INDEX IF NOT EXISTS "task_done_at_created_at" ON "task" ("done_at", "created_at");
 CREATE TABLE IF NOT EXISTS "threshold_category" ("id" INTEGER NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" VARCHAR(30) NOT NULL, "label" VARCHAR(60) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "threshold_category_position" ON "threshold_category" ("position");
 CREATE UNIQUE INDEX IF NOT EXISTS "threshold_category_key" ON "threshold_category" ("key");
