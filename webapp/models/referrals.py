@@ -20,7 +20,7 @@ from peewee import (
 )
 
 from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.models.cases import Case, CaseEvent, StepDefinition, Visit, in_team_language
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
 from webapp.models.tasks import (
@@ -383,24 +383,32 @@ def referrals_for_referrer(organisation: ReferringOrganisation) -> list[tuple[Re
 
 def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     """Referrals older than the promised term whose person nobody has met yet: still waiting
-    for a decision, or accepted on an open case without a contact made (one query)."""
+    for a decision, or accepted on an open case without a contact made (two queries).
+
+    The accepted ones are looked for among the open cases still at or before the step a first
+    contact completes ('Kennismaking'), through the index on the current step: a contact moves
+    a case past it, so the thousands of cases that were met are never read. (A case whose
+    steps were marked done by hand up to there counts as met.)"""
     cutoff = utcnow() - FIRST_CONTACT_TERM
-    return list(
+    base = (
         Referral.select(Referral, ReferringOrganisation, Case)
         .join(ReferringOrganisation)
         .switch(Referral)
         .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
-        .where(
-            Referral.submitted_at < cutoff,
-            (Referral.status == "new")
-            | (
-                (Referral.status == "accepted")
-                & (Case.status == "open")
-                # Per candidate, along visit (case, occurred_at): never a list of every
-                # contact ever made.
-                & ~fn.EXISTS(_first_contacts().where(Visit.case == Referral.case))
-            ),
-        )
         .order_by(Referral.submitted_at, Referral.id)
         .limit(limit)
     )
+    waiting = base.where(Referral.status == "new", Referral.submitted_at < cutoff)
+    first_contact_step = StepDefinition.select(fn.MIN(StepDefinition.position)).where(
+        StepDefinition.completed_by == "first_contact"
+    )
+    not_met = base.where(
+        Case.current_position <= first_contact_step,
+        Case.status == "open",
+        Referral.status == "accepted",
+        Referral.submitted_at < cutoff,
+        # Per candidate, along visit (case, occurred_at): never a list of every contact made.
+        ~fn.EXISTS(_first_contacts().where(Visit.case == Referral.case)),
+    )
+    rows = [*waiting, *not_met]
+    return sorted(rows, key=lambda r: (r.submitted_at, r.id))[:limit]
