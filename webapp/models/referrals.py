@@ -9,19 +9,17 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from peewee import (
     JOIN,
-    SQL,
     BooleanField,
     CharField,
     DateField,
     DateTimeField,
     ForeignKeyField,
     IntegerField,
-    NodeList,
     TextField,
     fn,
 )
 
-from webapp.db import BaseModel, database, likely
+from webapp.db import BaseModel, database, likely, without_index
 from webapp.models.cases import Case, CaseEvent, StepDefinition, Visit, in_team_language
 from webapp.models.people import Client, User, postal_address
 from webapp.models.search import Searchable, compact, fold, name_parts, phone_forms
@@ -396,7 +394,7 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     def listed(join_type: str):  # type: ignore[no-untyped-def]
         # "+column" orders without the date index: each list is found through a narrower one
         # (the referral's status, the case's step) and its few rows sorted.
-        by_date = NodeList((SQL("+"), Referral.submitted_at), glue="")
+        by_date = without_index(Referral.submitted_at)
         return (
             Referral.select(Referral, ReferringOrganisation, Case)
             .join(ReferringOrganisation)
