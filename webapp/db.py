@@ -41,12 +41,12 @@ def likely(condition: Any) -> Any:
 
 
 def without_index(column: Any) -> Any:
-    """The column in an ORDER BY that SQLite must not walk an index for ("+column"): the rows
-    come through a narrower index and are few, so sorting them is cheaper than walking the
-    whole table in this order. PostgreSQL's planner weighs that itself."""
+    """The column in an ORDER BY that the database must not walk an index for: the rows come
+    through a narrower index and are few, so sorting them is cheaper than walking the whole
+    table in this order. "+column" on SQLite; "column || ''" (a text column) on PostgreSQL."""
     if isinstance(database.obj, SqliteDatabase):
         return NodeList((SQL("+"), column), glue="")
-    return column
+    return NodeList((column, SQL("|| ''")))
 
 
 def open_database(url: str | None, instance_path: str) -> object:

@@ -17,7 +17,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, database, likely
+from webapp.db import BaseModel, database, likely, without_index
 from webapp.models.people import Client, User
 from webapp.models.search import fold, matches_all, search_words
 from webapp.timeutil import utcnow
@@ -440,6 +440,12 @@ class Case(BaseModel):
         condition = _matches(q, indexed=team)
         if condition is not None:
             query = query.where(condition)
+            if team:
+                # The matches come from the trigram index and are sorted; walking every name
+                # in order until a rare one turns up (PostgreSQL's choice) reads the table.
+                query = query.order_by(
+                    without_index(Client.last_name), Client.first_name, Client.id, cls.id
+                )
         return query
 
     @classmethod
