@@ -402,6 +402,34 @@ def test_the_coordinator_sees_todays_messages(client, coordinator, runner, trans
     assert f"/cases/{gateway_failing_case.id}" in page
 
 
+def test_a_busy_day_lists_its_messages_a_page_at_a_time(client, coordinator) -> None:
+    from webapp.messages import MESSAGES_PAGE_SIZE
+    from webapp.timeutil import utcnow
+
+    n = MESSAGES_PAGE_SIZE + 3
+    with database.atomic():
+        models.Message.insert_many(
+            [
+                {
+                    "kind": "reminder",
+                    "channel": "sms",
+                    "target": f"session:{i}",
+                    "due_on": local_today(),
+                    "status": "failed" if i == 0 else "sent",
+                    "updated_at": utcnow() - dt.timedelta(seconds=i),
+                }
+                for i in range(n)
+            ]
+        ).execute()
+    client.login(coordinator)
+    page = client.get("/messages/").get_data(as_text=True)
+    assert f"{n - 1} verstuurd, 1 mislukt" in page  # the counts are the whole day's
+    assert page.count("<li>") == MESSAGES_PAGE_SIZE
+    assert 'href="/messages/?page=2"' in page
+    more = client.get("/messages/?page=2").get_data(as_text=True)
+    assert more.count("<li>") == n and "?page=3" not in more
+
+
 def test_mediators_do_not_see_the_message_list(client, mediator) -> None:
     client.login(mediator)
     assert client.get("/messages/").status_code == 403

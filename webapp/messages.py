@@ -45,6 +45,7 @@ from flask_login import current_user, login_required
 
 from webapp.auth import coordinator_required
 from webapp.db import database
+from webapp.forms import parse_int
 from webapp.links import public_url
 from webapp.models import (
     CONSENT_WORDING,
@@ -658,17 +659,23 @@ def send_messages_command(now_text: str) -> None:
 # -- pages --------------------------------------------------------------------------------------
 
 
+MESSAGES_PAGE_SIZE = 50
+
+
 @bp.get("/")
 @coordinator_required
 def index() -> str:
     """Today's sent and failed messages, for a coordinator."""
     start, end = local_day_bounds(to_local(utcnow()).date())
-    messages = list(Message.of_day(start, end))
+    # A busy day of a big team sends thousands: a page at a time, a plain link to the next.
+    page = max(1, min(parse_int(request.args.get("page")) or 1, 100))
+    shown = MESSAGES_PAGE_SIZE * page
+    messages = list(Message.of_day(start, end).limit(shown + 1))
     return render_template(
         "messages/index.html",
-        messages=messages,
-        sent=sum(m.status == "sent" for m in messages),
-        failed=sum(m.status == "failed" for m in messages),
+        messages=messages[:shown],
+        next_page=page + 1 if len(messages) > shown else None,
+        **Message.counts_of_day(start, end),
     )
 
 

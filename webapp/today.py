@@ -10,6 +10,7 @@ from peewee import JOIN
 
 from webapp.htmx import render_page_or_block
 from webapp.models import (
+    TODAY_SESSIONS_LIMIT,
     Case,
     Client,
     StepDefinition,
@@ -80,10 +81,11 @@ def expiring_cards(mediator: User | None, today: dt.date) -> list[Case]:
 
 def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
     """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
-    of today and tomorrow and fresh "I can't come" messages from clients, on the cases of
-    `mediator` (the whole team's when None)."""
+    of today and tomorrow (the first TODAY_SESSIONS_LIMIT) and fresh "I can't come" messages
+    from clients, on the cases of `mediator` (the whole team's when None)."""
     return {
-        "offer_sessions": sessions_between(mediator, start, end),
+        "offer_sessions": sessions_between(mediator, start, end, TODAY_SESSIONS_LIMIT),
+        "offer_sessions_limit": TODAY_SESSIONS_LIMIT,
         "offer_messages": cant_come_messages(mediator),
     }
 

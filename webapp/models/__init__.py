@@ -48,6 +48,7 @@ from webapp.models.offer import (
     ENROLMENT_STATUSES,
     MEETING_POINTS,
     THINGS_TO_BRING,
+    TODAY_SESSIONS_LIMIT,
     Activity,
     Enrolment,
     Provider,

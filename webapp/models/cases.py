@@ -18,9 +18,9 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, database, likely, without_index
 from webapp.models.people import Client, User
-from webapp.models.search import contains, search_words
+from webapp.models.search import matches_all, search_words
 from webapp.models.security import SecurityEvent
 from webapp.timeutil import utcnow
 
@@ -207,6 +207,9 @@ class Case(BaseModel):
 
     class Meta:
         table_name = "cases"
+        # A mediator's open cases (caseload, Vandaag, to-dos): a few dozen of the hundreds a
+        # mediator gathers over the years.
+        indexes = ((("mediator", "status"), False),)
 
     @property
     def interest_list(self) -> list[str]:
@@ -400,11 +403,14 @@ class Case(BaseModel):
     ):  # type: ignore[no-untyped-def]
         """Cases for the caseload list, each with its client, mediator, current step and the
         time of the last contact that took place (`last_contact`), in one query. `referred`:
-        a query of case ids the search also finds (Referral.cases_with_reference(q))."""
-        last_contact = fn.MAX(Visit.occurred_at).python_value(Visit.occurred_at.python_value)
+        a query of case ids the search also finds (Referral.cases_with_reference(q)).
+
+        The last contact is a subquery per row rather than an aggregate over a join: the list
+        asks for one page, and only that page's rows look up their visits (through the
+        (case, occurred_at) index), however many cases match."""
         query = (
             cls.visible_to(user)
-            .select(cls, Client, User, StepDefinition, last_contact.alias("last_contact"))
+            .select(cls, Client, User, StepDefinition, cls.last_contact_of().alias("last_contact"))
             .join(Client)
             .switch(cls)
             .join(User)
@@ -415,27 +421,47 @@ class Case(BaseModel):
                 on=(StepDefinition.position == cls.current_position),
                 attr="step",
             )
-            .switch(cls)
-            .join(
-                Visit,
-                JOIN.LEFT_OUTER,
-                on=(
-                    (Visit.case == cls.id) & (Visit.planned == False) & Visit.kept()  # noqa: E712
-                ),
-            )
-            .group_by(cls.id, Client.id, User.id, StepDefinition.id)
-            .order_by(Client.last_name, Client.first_name, cls.id)
+            # The client's id before the case's: the name index (last, first, id) then gives
+            # the order, so that the team's list reads a page of names, not every open case.
+            .order_by(Client.last_name, Client.first_name, Client.id, cls.id)
         )
+        team = mediator_id is None and user.is_coordinator
         if status in CASE_STATUSES:
-            query = query.where(cls.status == status)
+            condition = cls.status == status
+            if team:
+                # "Most cases match" (a hint, not a filter): SQLite then walks the clients in
+                # name order and stops at the page, instead of sorting every open case.
+                condition = likely(condition)
+            query = query.where(condition)
         if position:
             query = query.where(cls.current_position == position)
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
-        condition = _matches(q, referred)
+        # One mediator's cases are a few dozen (a few hundred with the closed ones): the words
+        # are looked for among them; the team's cases through the trigram index.
+        condition = _matches(q, referred, indexed=team)
         if condition is not None:
             query = query.where(condition)
+            if team:
+                # The matches come from the trigram index and are sorted; walking every name
+                # in order until a rare one turns up (PostgreSQL's choice) reads the table.
+                query = query.order_by(
+                    without_index(Client.last_name), Client.first_name, Client.id, cls.id
+                )
         return query
+
+    @classmethod
+    def last_contact_of(cls):  # type: ignore[no-untyped-def]
+        """The time of the case's last contact that took place (not planned, not removed), as a
+        correlated subquery: the newest of its visits, read backwards along (case, occurred_at)."""
+        newest = (
+            Visit.select(Visit.occurred_at)
+            .where(Visit.case == cls.id, Visit.planned == False, Visit.kept())  # noqa: E712
+            .order_by(Visit.occurred_at.desc())
+            .limit(1)
+        )
+        # COALESCE(…, NULL) changes nothing but lets the value come back as a datetime.
+        return fn.COALESCE(newest, None).python_value(Visit.occurred_at.python_value)
 
     def close(self, outcome: str, reason: str, note: str, by: User) -> None:
         """Close the case with its outcome: 'Afronding' done, on the timeline."""
@@ -486,14 +512,12 @@ class Case(BaseModel):
             CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
 
 
-def _matches(q: str, referred: Select | None):  # type: ignore[no-untyped-def]
+def _matches(q: str, referred: Select | None, indexed: bool = True):  # type: ignore[no-untyped-def]
     """A caseload search: every word in the client's folded name, district, e-mail or phone
     (see models/search.py), or one of the `referred` cases (found by their referral's
-    reference, which the referrals module knows: it builds on cases)."""
-    condition = None
-    for word in search_words(q):
-        part = contains(Client.search_text, word)
-        condition = part if condition is None else condition & part
+    reference, which the referrals module knows: it builds on cases). `indexed`: through the
+    search index, or by reading the rows the other conditions leave."""
+    condition = matches_all(Client, search_words(q), indexed)
     if condition is not None and referred is not None:
         condition = condition | Case.id.in_(referred)
     return condition

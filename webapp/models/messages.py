@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import JOIN, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, fn
 
 from webapp.db import BaseModel
 from webapp.models.cases import Case, Visit
@@ -114,6 +114,21 @@ class Message(BaseModel):
             )
             .order_by(cls.updated_at.desc(), cls.id.desc())
         )
+
+    @classmethod
+    def counts_of_day(cls, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+        """How many messages were sent and how many failed in [start, end) (one query)."""
+        rows = (
+            cls.select(cls.status, fn.COUNT(cls.id))
+            .where(
+                cls.status.in_(["sent", "failed"]),
+                cls.updated_at >= start,
+                cls.updated_at < end,
+            )
+            .group_by(cls.status)
+            .tuples()
+        )
+        return {"sent": 0, "failed": 0, **dict(rows)}
 
 
 STALE_CLAIM = dt.timedelta(minutes=30)

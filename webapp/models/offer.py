@@ -28,7 +28,7 @@ from peewee import (
 from webapp.db import BaseModel, database
 from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
-from webapp.models.search import Searchable, contains, fold, search_words
+from webapp.models.search import Searchable, fold, matches_all, search_words
 from webapp.models.tasks import Task
 from webapp.timeutil import local_today, to_local, utcnow
 
@@ -213,9 +213,7 @@ class Activity(Searchable, BaseModel):
         if not include_archived:
             query = query.where(cls.archived == False, Provider.archived == False)  # noqa: E712
         for word in search_words(text):  # each word in the activity or its provider's name
-            query = query.where(
-                contains(cls.search_text, word) | contains(Provider.search_text, word)
-            )
+            query = query.where(matches_all(cls, [word]) | matches_all(Provider, [word]))
         if domain:
             query = query.where(cls.domain == domain)
         if age is not None:
@@ -592,6 +590,10 @@ def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]
     return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
 
 
+# Vandaag lists the first sessions of today and tomorrow; a team's busy day has hundreds.
+TODAY_SESSIONS_LIMIT = 20
+
+
 def enrolments_for_case(case: Case) -> list[Enrolment]:
     """The case's enrolments with their activity and provider, running ones first (one query)."""
     enrolments = list(
@@ -606,9 +608,11 @@ def enrolments_for_case(case: Case) -> list[Enrolment]:
     return enrolments
 
 
-def sessions_between(user: User | None, start: object, end: object) -> list[Session]:
+def sessions_between(
+    user: User | None, start: object, end: object, limit: int | None = None
+) -> list[Session]:
     """Sessions starting in [start, end) on the cases of `user` (all cases when None), with their
-    enrolment, activity, case and client — for Vandaag (one query)."""
+    enrolment, activity, case and client, the first `limit` of them — for Vandaag (one query)."""
     query = (
         Session.select(Session, Enrolment, Activity, Case, Client)
         .join(Enrolment)
@@ -622,7 +626,8 @@ def sessions_between(user: User | None, start: object, end: object) -> list[Sess
             Enrolment.status == "active",
             Case.status == "open",  # a closed case asks nothing more of the mediator
         )
-        .order_by(Session.starts_at)
+        .order_by(Session.starts_at, Session.id)
+        .limit(limit)
     )
     if user is not None:
         query = query.where(Case.mediator == user)

@@ -17,13 +17,14 @@ from peewee import (
     IntegerField,
     Select,
     TextField,
+    fn,
 )
 
-from webapp.db import BaseModel, database
-from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
+from webapp.db import BaseModel, database, likely, without_index
+from webapp.models.cases import Case, CaseEvent, StepDefinition, Visit, in_team_language
 from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
-from webapp.models.search import Searchable, compact, contains, fold, name_parts, phone_forms
+from webapp.models.search import Searchable, compact, fold, matches_all, name_parts, phone_forms
 from webapp.models.tasks import (
     FIRST_CONTACT_TERM,  # the form promises contact within the week
     first_contact_task,
@@ -114,7 +115,7 @@ class Referral(Searchable, BaseModel):
     client = ForeignKeyField(Client, null=True, index=True)
     case = ForeignKeyField(Case, null=True, index=True, backref="referrals")
     submitted_at = DateTimeField(default=utcnow, index=True)
-    handled_at = DateTimeField(null=True)
+    handled_at = DateTimeField(null=True, index=True)  # the intake's "handled lately"
     handled_by = ForeignKeyField(User, null=True, index=True)
     # A request from /vraag: source "zelf" (None: a referrer's form), and what it asks besides
     # the referral's own fields (nullable: init-db adds them to older databases).
@@ -128,6 +129,10 @@ class Referral(Searchable, BaseModel):
     search_text = TextField(null=True, default="")
 
     SEARCHED_FIELDS = ("first_name", "last_name", "phone", "reference")
+
+    class Meta:
+        # The referrer's status list: an organisation's newest referrals.
+        indexes = ((("organisation", "submitted_at"), False),)
 
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
@@ -201,7 +206,7 @@ class Referral(Searchable, BaseModel):
         if not any(c.isdigit() for c in q):
             return None
         reference = fold(q).replace(" ", "")
-        return cls.select(cls.case).where(contains(cls.search_text, reference))
+        return cls.select(cls.case).where(matches_all(cls, [reference]))
 
     @classmethod
     def for_case(cls, case: Case) -> Referral | None:
@@ -407,22 +412,45 @@ def referrals_for_referrer(organisation: ReferringOrganisation) -> list[tuple[Re
 
 def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     """Referrals older than the promised term whose person nobody has met yet: still waiting
-    for a decision, or accepted on an open case without a contact made (one query)."""
+    for a decision, or accepted on an open case without a contact made (two queries).
+
+    The accepted ones are looked for among the open cases still at or before the step a first
+    contact completes ('Kennismaking'), through the index on the current step: a contact moves
+    a case past it, so the thousands of cases that were met are never read. (A case whose
+    steps were marked done by hand up to there counts as met.)"""
     cutoff = utcnow() - FIRST_CONTACT_TERM
-    return list(
-        Referral.select(Referral, ReferringOrganisation, Case)
-        .join(ReferringOrganisation, JOIN.LEFT_OUTER)
-        .switch(Referral)
-        .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
-        .where(
-            Referral.submitted_at < cutoff,
-            (Referral.status == "new")
-            | (
-                (Referral.status == "accepted")
-                & (Case.status == "open")
-                & Referral.case.not_in(_first_contacts())
-            ),
+
+    def listed(join_type: str):  # type: ignore[no-untyped-def]
+        # "+column" orders without the date index: each list is found through a narrower one
+        # (the referral's status, the case's step) and its few rows sorted. A request from
+        # /vraag has no organisation: an outer join keeps it.
+        by_date = without_index(Referral.submitted_at)
+        return (
+            Referral.select(Referral, ReferringOrganisation, Case)
+            .join(ReferringOrganisation, JOIN.LEFT_OUTER)
+            .switch(Referral)
+            .join(Case, join_type, on=(Referral.case == Case.id))
+            .order_by(by_date, Referral.id)
+            .limit(limit)
         )
-        .order_by(Referral.submitted_at, Referral.id)
-        .limit(limit)
+
+    waiting = listed(JOIN.LEFT_OUTER).where(
+        Referral.status == "new", likely(Referral.submitted_at < cutoff)
     )
+    first_contact_step = StepDefinition.select(fn.MIN(StepDefinition.position)).where(
+        StepDefinition.completed_by == "first_contact"
+    )
+    # The candidates come from the cases (index on the current step), each checked for a
+    # contact along visit (case, occurred_at); their referrals through referral (case).
+    not_met_cases = Case.select(Case.id).where(
+        Case.current_position <= first_contact_step,
+        Case.status == "open",
+        ~fn.EXISTS(_first_contacts().where(Visit.case == Case.id)),
+    )
+    not_met = listed(JOIN.INNER).where(
+        Referral.case.in_(not_met_cases),
+        Referral.status == "accepted",
+        Referral.submitted_at < cutoff,
+    )
+    rows = [*waiting, *not_met]
+    return sorted(rows, key=lambda r: (r.submitted_at, r.id))[:limit]

@@ -3,9 +3,15 @@
 
 Every searchable model stores a folded copy of its searchable text (lower case, no accents,
 transliterated, phone numbers in national and international form) in `search_text`, and every
-search folds the typed words the same way and asks `search_text LIKE '%word%'` per word. The
-folding happens in Python, so SQLite and PostgreSQL give the same answers and one narrow column
-(with a trigram index on PostgreSQL, see `create_search_indexes`) serves both engines."""
+search folds the typed words the same way and looks for each word anywhere in it. The folding
+happens in Python, so SQLite and PostgreSQL give the same answers, and one narrow column carries
+a trigram index on both engines (see `create_search_indexes`): pg_trgm's GIN index serves
+`search_text LIKE '%word%'` on PostgreSQL; on SQLite an FTS5 table with the trigram tokenizer,
+kept in step with the column by triggers, answers `MATCH '"word"'`.
+
+A trigram index cannot find a word of one or two letters ("al", a first initial): such a word
+is looked for with LIKE among the rows the other conditions leave (the user's cases, the other
+words' matches), a scan bounded by that scope rather than by the table."""
 
 from __future__ import annotations
 
@@ -110,6 +116,42 @@ def search_words(query: str) -> list[str]:
 def contains(column: Any, word: str) -> Any:
     """`column LIKE '%word%'`: a folded word holds no LIKE wildcard (fold made it a space)."""
     return like(column, f"%{word}%")
+
+
+TRIGRAM = 3  # the shortest word a trigram index can find
+
+
+def fts_table(model: Any) -> str:
+    """The name of the FTS5 table that indexes a searchable model's search_text on SQLite."""
+    return f"{model._meta.table_name}_search"
+
+
+def matches_all(model: Any, words: Iterable[str], indexed: bool = True) -> Any:
+    """The condition "every word is in the model's search_text", through the trigram index for
+    the words it can find (see the module's docstring); None when there are no words.
+    `indexed=False`: LIKE for every word, for a scope already narrowed to a few dozen rows by
+    another index (one mediator's cases), where reading the index would cost more."""
+    from peewee import SqliteDatabase
+
+    words = [w for w in words if w]
+    if not words:
+        return None
+    long_words = [w for w in words if len(w) >= TRIGRAM]
+    short = [contains(model.search_text, w) for w in words if len(w) < TRIGRAM]
+    if indexed and isinstance(model._meta.database.obj, SqliteDatabase) and long_words:
+        # Each word a phrase: a folded word holds no quote or FTS5 operator (fold made it a
+        # space), so the words can be quoted as they are.
+        phrase = " ".join(f'"{w}"' for w in long_words)
+        table = fts_table(model)
+        # The table's name comes from the model, the words travel as a parameter.
+        found = SQL(f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [phrase])  # noqa: S608
+        conditions = [model.id.in_(found), *short]
+    else:
+        conditions = [contains(model.search_text, w) for w in long_words] + short
+    condition = conditions[0]
+    for part in conditions[1:]:
+        condition = condition & part
+    return condition
 
 
 def like(column: Any, pattern: str) -> Any:
@@ -239,14 +281,19 @@ def refresh_all(models: Iterable[Any]) -> int:
 
 
 def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
-    """On PostgreSQL with the pg_trgm extension, a trigram index on each search_text: it
-    serves `LIKE '%word%'` (a B-tree cannot, with its leading wildcard). Without the extension,
-    or on SQLite, nothing: the search then reads the one narrow column of the rows in scope.
-    Never fails init-db."""
+    """A trigram index on each searchable model's search_text, so that a search reads the
+    matching rows rather than every row: it serves `LIKE '%word%'`, which a B-tree cannot.
+
+    PostgreSQL: a GIN index with pg_trgm (created when the extension is available; without the
+    right to create it the search still works, by scanning). SQLite: an FTS5 table with the
+    trigram tokenizer (SQLite 3.34 or newer) on the model's table as external content, kept in
+    step by triggers on insert, update and delete, and filled from the table when it is new.
+    Idempotent: init-db runs it on every upgrade."""
     from peewee import DatabaseError, PostgresqlDatabase
 
+    searchable = [m for m in models if issubclass(m, Searchable)]
     if not isinstance(database.obj, PostgresqlDatabase):
-        return []
+        return [_create_fts_table(database, model) for model in searchable]
     available = database.execute_sql(
         "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
     ).fetchone()
@@ -256,9 +303,7 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     try:
         with database.atomic():
             database.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            for model in models:
-                if not issubclass(model, Searchable):
-                    continue
+            for model in searchable:
                 table = model._meta.table_name
                 database.execute_sql(
                     f'CREATE INDEX IF NOT EXISTS "{table}_search_text_trgm" '
@@ -268,3 +313,29 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     except DatabaseError:  # no right to create the extension: the search works without it
         return []
     return created
+
+
+def _create_fts_table(database: Any, model: Any) -> str:
+    table, fts = model._meta.table_name, fts_table(model)
+    new = not database.table_exists(fts)
+    # Every name below comes from the model, none from a request.
+    with database.atomic():
+        database.execute_sql(
+            f'CREATE VIRTUAL TABLE IF NOT EXISTS "{fts}" USING fts5(search_text, '
+            f"content='{table}', content_rowid='id', tokenize='trigram')"
+        )
+        delete = (
+            f'INSERT INTO "{fts}"("{fts}", rowid, search_text) '  # noqa: S608
+            "VALUES ('delete', old.id, old.search_text);"
+        )
+        insert = f'INSERT INTO "{fts}"(rowid, search_text) VALUES (new.id, new.search_text);'  # noqa: S608
+        triggers = {
+            "ai": f'AFTER INSERT ON "{table}" BEGIN {insert} END',
+            "ad": f'AFTER DELETE ON "{table}" BEGIN {delete} END',
+            "au": f'AFTER UPDATE OF search_text ON "{table}" BEGIN {delete} {insert} END',
+        }
+        for suffix, body in triggers.items():
+            database.execute_sql(f'CREATE TRIGGER IF NOT EXISTS "{fts}_{suffix}" {body}')
+        if new:
+            database.execute_sql(f'INSERT INTO "{fts}"("{fts}") VALUES (\'rebuild\')')  # noqa: S608
+    return fts

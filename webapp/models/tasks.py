@@ -7,10 +7,9 @@ import datetime as dt
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from peewee import Case as SQLCase
 from peewee import CharField, DateField, DateTimeField, ForeignKeyField
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, database, likely
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
@@ -53,9 +52,14 @@ class Task(BaseModel):
 
     class Meta:
         table_name = "task"
-        # "The open to-dos of a case" and "open to-dos due by a day" (Vandaag, through the
-        # case's mediator); the first also serves the foreign key.
-        indexes = ((("case", "done_at", "due"), False), (("done_at", "due"), False))
+        # "The open to-dos of a case", "open to-dos due by a day" and "new open to-dos" (Vandaag:
+        # a mediator's through their cases, the team's along these); the first also serves the
+        # foreign key.
+        indexes = (
+            (("case", "done_at", "due"), False),
+            (("done_at", "due"), False),
+            (("done_at", "created_at"), False),
+        )
 
     @property
     def is_done(self) -> bool:
@@ -116,26 +120,28 @@ class Task(BaseModel):
             .join(Client)
             .switch(Case)
             .join(User)
-            .where(Case.status == "open", cls.done_at.is_null())
+            .where(Case.status == "open")
         )
-        if mediator is not None:
-            query = query.where(Case.mediator == mediator)
+        if mediator is None:
+            query = query.where(cls.done_at.is_null())
+        else:
+            # Through the mediator's open cases (cases (mediator, status), then task (case,
+            # done_at, due)), not through every open to-do of the team.
+            query = query.where(Case.mediator == mediator, likely(cls.done_at.is_null()))
         return cls._ordered(query)
 
     @classmethod
-    def due_by(cls, mediator: User | None, day: dt.date, limit: int):  # type: ignore[no-untyped-def]
+    def due_by(cls, mediator: User | None, day: dt.date, limit: int) -> list[Task]:
         """Open to-dos due on or before `day` on open cases, and the new ones someone else gave
-        the mediator whatever their date (one query)."""
+        the mediator whatever their date, the new ones first (two queries, each `limit` rows
+        read along an index: the team's hundreds of due to-dos are never sorted)."""
         given = (cls.created_by.is_null() | (cls.created_by != Case.mediator)) & (
             cls.created_at >= utcnow() - NEW_FOR
         )
-        return (
-            cls.open_on_open_cases(mediator)
-            .where((cls.due <= day) | given)
-            # What is new comes first: it is what the mediator does not know about yet.
-            .order_by(SQLCase(None, [(given, 0)], 1), cls.due.asc(nulls="LAST"), cls.id)
-            .limit(limit)
-        )
+        # What is new comes first: it is what the mediator does not know about yet.
+        new = list(cls.open_on_open_cases(mediator).where(given).limit(limit))
+        due = cls.open_on_open_cases(mediator).where(cls.due <= day, ~given)
+        return [*new, *due.limit(limit - len(new))][:limit] if len(new) < limit else new
 
     @classmethod
     def get_for(cls, user: User, task_id: int) -> Task:
