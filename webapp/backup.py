@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import PostgresqlDatabase, SqliteDatabase
 
+from webapp import models
 from webapp.db import database
 from webapp.migrations import MigrationError, upgrade
 from webapp.timeutil import utcnow
@@ -114,8 +115,9 @@ def run_pg_tool(args: list[str], url: str, **kwargs: object) -> None:
 
 
 def holds_data() -> list[str]:
-    """The tables of this database that hold rows beyond the reference data init-db adds."""
-    tables = set(database.get_tables())
+    """The tables of the models that hold rows beyond the reference data init-db adds (the
+    search indexes follow from them: SQLite's FTS5 tables hold rows as soon as they exist)."""
+    tables = set(database.get_tables()) & {m._meta.table_name for m in models.ALL_MODELS}
     full = []
     for table in sorted(tables - REFERENCE_TABLES):
         if database.execute_sql(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone():  # noqa: S608
