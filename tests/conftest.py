@@ -75,6 +75,8 @@ def app(tmp_path: Any, postgres_database: str | None) -> Iterator[Flask]:
     yield app
     if not database.is_closed():
         database.close()
+    if hasattr(database.obj, "close_idle"):  # the PostgreSQL pool: no connection outlives its app
+        database.obj.close_idle()
 
 
 def _empty_postgres() -> None:

@@ -74,3 +74,25 @@ def test_init_db_refuses_to_guess_a_value_for_a_new_required_column(app) -> None
             add_missing_columns([Grown])
         assert add_missing_columns([GrownNullable]) == ["users.nickname"]
         database.execute_sql('ALTER TABLE "users" DROP COLUMN "nickname"')
+
+
+def test_postgresql_requests_share_a_pool_of_connections(app, client, mediator, monkeypatch):
+    """Opening a PostgreSQL connection costs milliseconds a request: requests hand their
+    connection back to a pool, and the next request gets the same server process."""
+    from webapp.db import open_database
+
+    if not app.config["DATABASE_URL"].startswith("postgres"):
+        pytest.skip("SQLite opens a file, there is nothing to pool")
+    client.login(mediator)
+    pids = []
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+        assert database.is_closed()  # handed back at the end of the request
+        with database.connection_context():
+            pids.append(database.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+    assert len(set(pids)) == 1
+    assert database.obj._max_connections == 4
+
+    monkeypatch.setenv("VRIJBAAN_DB_POOL_SIZE", "0")  # behind pgbouncer: a plain connection
+    plain = open_database(app.config["DATABASE_URL"], app.instance_path)
+    assert not hasattr(plain, "_max_connections")

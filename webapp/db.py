@@ -10,8 +10,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import DatabaseProxy, Field, Model, SqliteDatabase
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
 from playhouse.migrate import SchemaMigrator, migrate
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 
@@ -29,10 +30,31 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+# Connections each app process keeps open to PostgreSQL (README, "Connections to PostgreSQL").
+POOL_SIZE = 4
+POOL_STALE_SECONDS = 300  # a connection idle this long is closed rather than used again
+POOL_WAIT_SECONDS = 10  # how long a request waits for a free connection before it fails
+
+
 def open_database(url: str | None, instance_path: str) -> object:
-    """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none."""
+    """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none.
+    PostgreSQL gets a pool of connections per process (opening one costs a few milliseconds
+    a request), unless VRIJBAAN_DB_POOL_SIZE is 0 (behind pgbouncer, say)."""
+    if url and url.startswith("sqlite"):
+        return connect(url, pragmas=SQLITE_PRAGMAS)
+    if url and url.split(":", 1)[0] in ("postgres", "postgresql"):
+        size = int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE))
+        if size > 0:
+            return PooledPostgresqlDatabase(
+                max_connections=size,
+                stale_timeout=int(
+                    os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS)
+                ),
+                timeout=POOL_WAIT_SECONDS,
+                **parse(url),
+            )
     if url:
-        return connect(url, pragmas=SQLITE_PRAGMAS) if url.startswith("sqlite") else connect(url)
+        return connect(url)
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteDatabase(os.path.join(instance_path, "vrijbaan.sqlite"), pragmas=SQLITE_PRAGMAS)
 
@@ -43,6 +65,7 @@ def _connect() -> None:
 
 
 def _close(exc: BaseException | None) -> None:
+    # With a pool, close() hands the connection back (rolled back if a transaction was left open).
     if not database.is_closed():
         database.close()
 

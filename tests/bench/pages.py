@@ -375,11 +375,10 @@ def database_url(shape: str, size: int, postgres: str | None, keep: str | None) 
 
 def prepare_postgres(server_url: str, url: str, fresh: bool) -> bool:
     """Make the size's own database on the server (anew when `fresh`); True when it exists."""
-    import psycopg2
+    import psycopg
 
     name = url.rpartition("/")[2]
-    connection = psycopg2.connect(server_url)
-    connection.autocommit = True
+    connection = psycopg.connect(server_url, autocommit=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         exists = cursor.fetchone() is not None
