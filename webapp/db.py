@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from peewee import DatabaseProxy, Field, Model, SqliteDatabase
 from playhouse.db_url import connect, parse
 from playhouse.migrate import SchemaMigrator, migrate
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -30,33 +30,39 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-# Connections each app process keeps open to PostgreSQL (README, "Connections to PostgreSQL").
+# Connections each app process keeps open (README, "Connections to the database").
 POOL_SIZE = 4
-POOL_STALE_SECONDS = 300  # a connection idle this long is closed rather than used again
+POOL_STALE_SECONDS = 300  # a connection this old is closed when handed back, and replaced
 POOL_WAIT_SECONDS = 10  # how long a request waits for a free connection before it fails
+
+
+def _pool() -> dict[str, int]:
+    return {
+        "max_connections": int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE)),
+        "stale_timeout": int(os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS)),
+        "timeout": POOL_WAIT_SECONDS,
+    }
 
 
 def open_database(url: str | None, instance_path: str) -> object:
     """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none.
-    PostgreSQL gets a pool of connections per process (opening one costs a few milliseconds
-    a request), unless VRIJBAAN_DB_POOL_SIZE is 0 (behind pgbouncer, say)."""
-    if url and url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS)
-    if url and url.split(":", 1)[0] in ("postgres", "postgresql"):
-        size = int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE))
-        if size > 0:
-            return PooledPostgresqlDatabase(
-                max_connections=size,
-                stale_timeout=int(
-                    os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS)
-                ),
-                timeout=POOL_WAIT_SECONDS,
-                **parse(url),
-            )
-    if url:
-        return connect(url)
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
-    return SqliteDatabase(os.path.join(instance_path, "vrijbaan.sqlite"), pragmas=SQLITE_PRAGMAS)
+    Each process keeps a pool of connections that requests take and hand back: opening one
+    costs PostgreSQL a few milliseconds, and SQLite its pragmas, its schema and, on the last
+    close, a checkpoint of the WAL. VRIJBAAN_DB_POOL_SIZE=0: a connection per request (for
+    PostgreSQL behind pgbouncer)."""
+    pool = _pool()
+    if not url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        url = "sqlite:///" + os.path.join(instance_path, "vrijbaan.sqlite")
+    scheme = url.split(":", 1)[0]
+    if scheme == "sqlite" and pool["max_connections"] > 0 and "memory" not in url:
+        # A pooled connection serves one request at a time, but not always on the same thread.
+        return PooledSqliteDatabase(
+            **parse(url), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool
+        )
+    if scheme in ("postgres", "postgresql") and pool["max_connections"] > 0:
+        return PooledPostgresqlDatabase(**parse(url), **pool)
+    return connect(url, pragmas=SQLITE_PRAGMAS) if scheme == "sqlite" else connect(url)
 
 
 def _connect() -> None:

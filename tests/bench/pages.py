@@ -747,7 +747,7 @@ def explain(sql: str, params: list[Any]) -> Iterator[str]:
 
 
 def show_plans(app: Flask) -> None:
-    """The plans of the team caseload's search and of each report query."""
+    """The plans of the team caseload's search and of each query of the report page."""
     from webapp.reports import figures
 
     use(app)
@@ -758,9 +758,24 @@ def show_plans(app: Flask) -> None:
         print("\n".join(explain(*query.sql())))
         today = dt.date.today()
         period = figures.Period(today.replace(month=1, day=1), today)
-        for sql, params in getattr(figures, "report_queries", lambda _p: [])(period):
-            print(f"-- {sql[:160]}")
-            print("\n".join(explain(sql, params)))
+        statements: list[tuple[str, Any]] = []
+        original = database.obj.execute_sql
+
+        def recording(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            statements.append((sql, params))
+            return original(sql, params, *args, **kwargs)
+
+        database.obj.execute_sql = recording
+        try:
+            figures.all_tables(period, utcnow(), models.DISTRICTS)
+        finally:
+            del database.obj.execute_sql
+        for sql, params in statements:
+            start = time.perf_counter()
+            database.execute_sql(sql, params).fetchall()
+            took = (time.perf_counter() - start) * 1000
+            print(f"-- {took:.1f} ms: {sql[:150]}")
+            print("\n".join(explain(sql, params or [])))
 
 
 def main() -> None:
