@@ -80,6 +80,7 @@ from webapp.models.referrals import (
     referrals_without_first_contact,
     today_referral_context,
 )
+from webapp.models.reports import REPORT_INDEXES
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,
     SECURITY_EVENTS,
