@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask, render_template_string  # noqa: E402
+from peewee import PostgresqlDatabase  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from tests.conftest import PASSWORD, TOTP_SECRET, BrowserLikeClient, count_queries  # noqa: E402
@@ -437,7 +438,7 @@ def build(shape: str, size: int, postgres: str | None, keep: str | None) -> Flas
 
 def _reset_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind: move them past the rows."""
-    if database.obj.__class__.__name__.startswith("Sqlite"):
+    if not isinstance(database.obj, PostgresqlDatabase):
         return
     for model in models.ALL_MODELS:
         table = model._meta.table_name
@@ -740,7 +741,7 @@ def gunicorn_mode(app: Flask, visitor: Visitor, case_bytes: int, seconds: float)
 
 
 def explain(sql: str, params: list[Any]) -> Iterator[str]:
-    postgres = not database.obj.__class__.__name__.startswith("Sqlite")
+    postgres = isinstance(database.obj, PostgresqlDatabase)
     prefix = "EXPLAIN (ANALYZE, COSTS OFF) " if postgres else "EXPLAIN QUERY PLAN "
     for row in database.execute_sql(prefix + sql, params).fetchall():
         yield "    " + " ".join(str(c) for c in row)
