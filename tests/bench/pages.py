@@ -384,7 +384,7 @@ def prepare_postgres(server_url: str, url: str, fresh: bool) -> bool:
         cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         exists = cursor.fetchone() is not None
         if exists and fresh:
-            cursor.execute(f'DROP DATABASE "{name}"')
+            cursor.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             exists = False
         if not exists:
             cursor.execute(f'CREATE DATABASE "{name}"')
@@ -418,6 +418,8 @@ def build(shape: str, size: int, postgres: str | None, keep: str | None) -> Flas
         )
     if not complete:
         if keep:  # a build that stopped halfway: start again
+            if hasattr(database.obj, "close_idle"):
+                database.obj.close_idle()
             if postgres:
                 prepare_postgres(postgres, url, fresh=True)
             else:
@@ -429,8 +431,11 @@ def build(shape: str, size: int, postgres: str | None, keep: str | None) -> Flas
         with database.connection_context():
             fill(Shape(shape, size), random.Random(size))
             _reset_sequences()
-            # Statistics, as PostgreSQL's autovacuum (or SQLite's optimize) keeps them.
-            database.execute_sql("ANALYZE")
+        # Statistics and (PostgreSQL) the visibility map that index-only scans need, as
+        # autovacuum keeps them on a database in use; VACUUM cannot run in a transaction.
+        with database.connection_context():
+            postgres = isinstance(database.obj, PostgresqlDatabase)
+            database.execute_sql("VACUUM ANALYZE" if postgres else "ANALYZE")
         print(f"   built {shape} {size} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     app.test_client_class = BrowserLikeClient
     return app
@@ -563,9 +568,11 @@ def floor_app(url: str, size_bytes: int) -> Flask:
 
     with app.test_request_context():
         db.connect(reuse_if_open=True)
-        one = len(render_template_string(template, row=(1, "Amina", "Çelik 1", "open", "x"), n=1))
+        row = (1, "Amina", "Çelik 1", "open", "2026-01-01 10:00:00")
+        empty = len(render_template_string(template, row=row, n=0).encode())
+        item = len(render_template_string(template, row=row, n=1).encode()) - empty
         db.close()
-    n = max(1, size_bytes // max(1, one - 130))
+    n = max(1, (size_bytes - empty) // item)
     return app
 
 
