@@ -172,21 +172,35 @@ def _from(active, *columns):  # type: ignore[no-untyped-def]
     return Select([active], list(columns)).bind(Case._meta.database)
 
 
+def _bucket(column, bounds: list[dt.datetime], empty: int | None = None):  # type: ignore[no-untyped-def]
+    """SQL: the index of the first bound the value lies before (len(bounds) when none); `empty`
+    for NULL."""
+    whens = [(column.is_null(), empty)] if empty is not None else []
+    whens += [(column < bound, i) for i, bound in enumerate(bounds)]
+    return SQLCase(None, whens, len(bounds))
+
+
 def cases_per_month(period: Period) -> Table:
     months = period.months()
+    # Month k (1..n) runs from bounds[k - 1] to bounds[k]. One pass over the cases that ran in
+    # the period counts them by the month they were opened and the month they were closed in
+    # (0: before the period; n + 1: still open, or after it), two expressions a case.
+    bounds = [months[0][1], *(hi for _label, _lo, hi in months)] if months else []
     active = _active(period)
-    opened, closed = active.c.opened_at, active.c.closed_at
-    columns = []
-    for _label, lo, hi in months:
-        columns.append(_count_if((opened >= lo) & (opened < hi)))
-        columns.append(_count_if((opened < hi) & (closed.is_null() | (closed >= lo))))
-    values = _first_row(_from(active, *columns))
-    values += [0] * (2 * len(months) - len(values))
+    opened = _bucket(active.c.opened_at, bounds)
+    closed = _bucket(active.c.closed_at, bounds, empty=len(bounds))
+    pairs = _from(active, opened, closed, fn.COUNT(SQL("*"))).group_by(opened, closed)
+    counted = [(int(o), int(c), int(n)) for o, c, n in pairs.tuples()] if months else []
+    rows = []
+    for k, (label, _lo, _hi) in enumerate(months, start=1):
+        new = sum(n for o, _c, n in counted if o == k)
+        running = sum(n for o, c, n in counted if o <= k and c >= k)
+        rows.append(Row(label, [new, running]))
     return Table(
         "maanden",
         _("Nieuwe en lopende dossiers per maand"),
         [Column(_("Maand")), Column(_("Nieuw"), bar=True), Column(_("Lopend"), bar=True)],
-        [Row(m[0], [values[2 * i], values[2 * i + 1]]) for i, m in enumerate(months)],
+        rows,
     )
 
 
@@ -239,23 +253,9 @@ def cases_per_referrer(period: Period) -> Table:
     )
 
 
-def cases_per_district(period: Period, districts: list[str]) -> Table:
-    active = _active(period)
-    query = (
-        _from(active, Client.district, fn.COUNT(active.c.id))
-        .join(Client, on=(active.c.client_id == Client.id))
-        .group_by(Client.district)
-    )
-    rows = _by(query, {d: d for d in districts}, _("buiten Antwerpen of onbekend"))
-    return Table(
-        "districten",
-        _("Dossiers per district"),
-        [Column(_("District")), Column(_("Dossiers"), bar=True)],
-        rows,
-    )
-
-
-def cases_per_age_group(period: Period) -> Table:
+def _per_district_and_age(period: Period) -> list[tuple[str, list[int]]]:
+    """One pass over the period's cases and their clients: per district, the cases of each age
+    group (AGE_GROUPS, then unknown), age on the last day of the period."""
     on = period.end
     columns = []
     for _label, low, high in AGE_GROUPS:
@@ -265,8 +265,39 @@ def cases_per_age_group(period: Period) -> Table:
         columns.append(_count_if(condition))
     columns.append(_count_if(Client.birth_date.is_null()))
     active = _active(period)
-    values = _first_row(_from(active, *columns).join(Client, on=(active.c.client_id == Client.id)))
-    values += [0] * (len(columns) - len(values))
+    query = (
+        _from(active, Client.district, *columns)
+        .join(Client, on=(active.c.client_id == Client.id))
+        .group_by(Client.district)
+    )
+    return [(district or "", [int(v or 0) for v in ages]) for district, *ages in query.tuples()]
+
+
+def cases_per_district(
+    period: Period, districts: list[str], counted: list[tuple[str, list[int]]] | None = None
+) -> Table:
+    counted = _per_district_and_age(period) if counted is None else counted
+    per_district = {}
+    for district, ages in counted:
+        per_district[district] = per_district.get(district, 0) + sum(ages)
+    labels = {d: d for d in districts}
+    rows = [Row(str(label), [per_district.pop(key, 0)]) for key, label in labels.items()]
+    rest = sum(per_district.values())
+    if rest:
+        rows.append(Row(_("buiten Antwerpen of onbekend"), [rest]))
+    return Table(
+        "districten",
+        _("Dossiers per district"),
+        [Column(_("District")), Column(_("Dossiers"), bar=True)],
+        rows,
+    )
+
+
+def cases_per_age_group(
+    period: Period, counted: list[tuple[str, list[int]]] | None = None
+) -> Table:
+    counted = _per_district_and_age(period) if counted is None else counted
+    values = [sum(ages[i] for _district, ages in counted) for i in range(len(AGE_GROUPS) + 1)]
     labels = [g[0] for g in AGE_GROUPS] + [_("onbekend")]
     return Table(
         "leeftijden",
@@ -429,12 +460,13 @@ def thresholds(period: Period) -> Table:
 
 def all_tables(period: Period, now: dt.datetime, districts: list[str]) -> list[Table]:
     """Every figure of the report page, in a fixed number of queries."""
+    per_district_and_age = _per_district_and_age(period)
     return [
         cases_per_month(period),
         cases_per_service(period),
         cases_per_referrer(period),
-        cases_per_district(period, districts),
-        cases_per_age_group(period),
+        cases_per_district(period, districts, per_district_and_age),
+        cases_per_age_group(period, per_district_and_age),
         cases_per_domain(period),
         funnel(period),
         outcomes(period),
