@@ -189,7 +189,8 @@ def cases_per_month(period: Period) -> Table:
     active = _active(period)
     opened = _bucket(active.c.opened_at, bounds)
     closed = _bucket(active.c.closed_at, bounds, empty=len(bounds))
-    pairs = _from(active, opened, closed, fn.COUNT(SQL("*"))).group_by(opened, closed)
+    # By position: PostgreSQL does not know two expressions with parameters for the same.
+    pairs = _from(active, opened, closed, fn.COUNT(SQL("*"))).group_by(SQL("1"), SQL("2"))
     counted = [(int(o), int(c), int(n)) for o, c, n in pairs.tuples()] if months else []
     rows = []
     for k, (label, _lo, _hi) in enumerate(months, start=1):
