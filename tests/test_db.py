@@ -93,7 +93,7 @@ def test_requests_share_a_pool_of_connections(app, client, mediator, monkeypatch
             else:
                 seen.append(id(database.connection()))
     assert len(set(seen)) == 1
-    assert database.obj._max_connections == 4
+    assert database.obj._max_connections == (20 if postgres else None)
 
     monkeypatch.setenv("VRIJBAAN_DB_POOL_SIZE", "0")  # behind pgbouncer: a plain connection
     plain = open_database(app.config["DATABASE_URL"], app.instance_path)

@@ -30,18 +30,11 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-# Connections each app process keeps open (README, "Connections to the database").
-POOL_SIZE = 4
+# At most this many connections per app process to PostgreSQL (README, "Connections to the
+# database"); they are opened only when requests run at the same time: a sync worker uses one.
+POOL_SIZE = 20
 POOL_STALE_SECONDS = 300  # a connection this old is closed when handed back, and replaced
 POOL_WAIT_SECONDS = 10  # how long a request waits for a free connection before it fails
-
-
-def _pool() -> dict[str, int]:
-    return {
-        "max_connections": int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE)),
-        "stale_timeout": int(os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS)),
-        "timeout": POOL_WAIT_SECONDS,
-    }
 
 
 def open_database(url: str | None, instance_path: str) -> object:
@@ -50,18 +43,26 @@ def open_database(url: str | None, instance_path: str) -> object:
     costs PostgreSQL a few milliseconds, and SQLite its pragmas, its schema and, on the last
     close, a checkpoint of the WAL. VRIJBAAN_DB_POOL_SIZE=0: a connection per request (for
     PostgreSQL behind pgbouncer)."""
-    pool = _pool()
+    size = int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE))
+    stale = int(os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS))
     if not url:
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         url = "sqlite:///" + os.path.join(instance_path, "vrijbaan.sqlite")
     scheme = url.split(":", 1)[0]
-    if scheme == "sqlite" and pool["max_connections"] > 0 and "memory" not in url:
-        # A pooled connection serves one request at a time, but not always on the same thread.
+    if scheme == "sqlite" and size > 0 and "memory" not in url:
+        # No limit: a SQLite connection costs the server nothing. One serves one request at a
+        # time, but not always on the same thread.
         return PooledSqliteDatabase(
-            **parse(url), pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool
+            **parse(url),
+            pragmas=SQLITE_PRAGMAS,
+            check_same_thread=False,
+            max_connections=None,
+            stale_timeout=stale,
         )
-    if scheme in ("postgres", "postgresql") and pool["max_connections"] > 0:
-        return PooledPostgresqlDatabase(**parse(url), **pool)
+    if scheme in ("postgres", "postgresql") and size > 0:
+        return PooledPostgresqlDatabase(
+            **parse(url), max_connections=size, stale_timeout=stale, timeout=POOL_WAIT_SECONDS
+        )
     return connect(url, pragmas=SQLITE_PRAGMAS) if scheme == "sqlite" else connect(url)
 
 
