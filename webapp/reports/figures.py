@@ -312,8 +312,9 @@ def cases_per_age_group(
 def cases_per_domain(period: Period) -> Table:
     active = _active(period)
     interests = active.c.interests
-    # The domain keys are no part of one another, so a substring test is exact.
-    columns = [_count_if(interests.contains(key)) for key in DOMAINS]
+    # The domain keys are no part of one another, so a substring test is exact; LIKE, not
+    # contains()'s ILIKE, which costs PostgreSQL twice the time (the keys are lower case).
+    columns = [_count_if(interests % f"%{key}%") for key in DOMAINS]
     columns.append(_count_if(interests == ""))
     values = _first_row(_from(active, *columns))
     values += [0] * (len(columns) - len(values))
