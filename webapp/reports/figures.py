@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from babel.dates import format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from peewee import JOIN, SQL, Select, fn
+from peewee import JOIN, SQL, NodeList, Select, Value, fn
 from peewee import Case as SQLCase
 
 from webapp.models import (
@@ -314,7 +314,8 @@ def cases_per_domain(period: Period) -> Table:
     interests = active.c.interests
     # The domain keys are no part of one another, so a substring test is exact; LIKE, not
     # contains()'s ILIKE, which costs PostgreSQL twice the time (the keys are lower case).
-    columns = [_count_if(interests % f"%{key}%") for key in DOMAINS]
+    # (peewee writes SQLite's LIKE as GLOB, hence the SQL spelled out).
+    columns = [_count_if(NodeList((interests, SQL("LIKE"), Value(f"%{key}%")))) for key in DOMAINS]
     columns.append(_count_if(interests == ""))
     values = _first_row(_from(active, *columns))
     values += [0] * (len(columns) - len(values))
