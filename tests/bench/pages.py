@@ -580,14 +580,17 @@ def floor_app(url: str, size_bytes: int) -> Flask:
 
 
 def measure_all(
-    apps: dict[int, Flask], rounds: int, repeat: int
+    apps: dict[int, Flask], rounds: int, repeat: int, only: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], dict[int, Visitor]]:
     sizes = sorted(apps)
     visitors = {size: Visitor(app) for size, app in apps.items()}
     page_list = pages(visitors[sizes[0]])
+    if only:  # the case page stays: the floor is sized after it
+        page_list = [p for p in page_list if p[0] == "Case page" or any(w in p[0] for w in only)]
     # The case page's size, for the floor.
+    case_path = f"/cases/{visitors[sizes[-1]].case_id}"
     _t, (_s, case_body) = timed_get(
-        apps[sizes[-1]], visitors[sizes[-1]].clients["mediator"], page_list[3][2], {}
+        apps[sizes[-1]], visitors[sizes[-1]].clients["mediator"], case_path, {}
     )
     floor = floor_app(apps[sizes[-1]].config["BENCH_URL"], len(case_body))
     floor_client = floor.test_client()
@@ -596,7 +599,7 @@ def measure_all(
         row: dict[str, Any] = {"page": name, "rounds": []}
         for size in sizes:  # size, queries and status, once (not timed)
             v = visitors[size]
-            path = pages(v)[index][2]
+            path = _path(v, page_list[index][0])
             use(apps[size])
             with count_queries() as statements:
                 response = v.clients[who].get(path, headers=headers)
@@ -615,7 +618,8 @@ def measure_all(
             for _ in range(repeat):
                 for size in sizes:  # interleaved
                     v = visitors[size]
-                    elapsed, _r = timed_get(apps[size], v.clients[who], pages(v)[index][2], headers)
+                    path = _path(v, page_list[index][0])
+                    elapsed, _r = timed_get(apps[size], v.clients[who], path, headers)
                     times[size].append(elapsed)
             results[index]["rounds"].append(times)
         floor_times: list[float] = []
@@ -624,6 +628,11 @@ def measure_all(
             floor_times.append(elapsed)
         floor_row["rounds"].append({0: floor_times})
     return results, visitors
+
+
+def _path(visitor: Visitor, name: str) -> str:
+    """The path of a page (by name) for this size's ids."""
+    return next(p[2] for p in pages(visitor) if p[0] == name)
 
 
 def report(results: list[dict[str, Any]], sizes: list[int], engine: str, shape: str) -> str:
@@ -796,6 +805,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="requests per page, size, round")
     parser.add_argument("--plans", action="store_true", help="print the slow queries' plans")
     parser.add_argument("--gunicorn", type=float, metavar="SECONDS", help="throughput mode")
+    parser.add_argument("--only", nargs="+", help="only the pages whose name holds these words")
     args = parser.parse_args()
     sizes = sorted(args.sizes)
     apps = {size: build(args.shape, size, args.postgres, args.keep) for size in sizes}
@@ -803,7 +813,7 @@ def main() -> None:
         for size in sizes:
             print(f"\n== plans at {size} cases")
             show_plans(apps[size])
-    results, visitors = measure_all(apps, args.rounds, args.repeat)
+    results, visitors = measure_all(apps, args.rounds, args.repeat, args.only)
     engine = "PostgreSQL" if args.postgres else "SQLite"
     print(report(results, sizes, engine, args.shape))
     if args.gunicorn:
