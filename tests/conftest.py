@@ -105,12 +105,12 @@ class BuiltSchema:
         changed the schema (init-db's own tests do) gets it built again for the next one."""
         if not database.is_closed():
             database.close()
-        database.initialize(open_database(self.postgres_url, ""))
+        _use_database(open_database(self.postgres_url, ""))
         with database.connection_context():
             if self.fingerprint() != self.shape:
                 database.close()
                 self.build()
-                database.initialize(open_database(self.postgres_url, ""))
+                _use_database(open_database(self.postgres_url, ""))
                 return
             tables = [m._meta.table_name for m in reversed(models.ALL_MODELS)]  # dependents first
             database.execute_sql(
@@ -180,12 +180,23 @@ def app(built_app: Flask, database_url: str) -> Iterator[Flask]:
     built_app.test_client_class = None
     if not database.is_closed():
         database.close()
-    database.initialize(open_database(database_url, built_app.instance_path))
+    _use_database(open_database(database_url, built_app.instance_path))
     yield built_app
-    if not database.is_closed():
-        database.close()
+    _use_database(None)
     built_app.config.clear()
     built_app.config.update(configuration)
+
+
+def _use_database(new: object | None) -> None:
+    """Close every connection of the database in use (the pool's idle ones too: no connection
+    outlives its test), then use `new` (None: keep the closed one)."""
+    if database.obj is not None:
+        if not database.is_closed():
+            database.close()
+        if hasattr(database.obj, "close_all"):
+            database.obj.close_all()
+    if new is not None:
+        database.initialize(new)
 
 
 class BrowserLikeClient(FlaskClient):

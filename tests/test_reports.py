@@ -224,6 +224,88 @@ def test_every_figure_has_the_known_counts(client, coordinator, network) -> None
     assert f["drempels"]["sociaal"] == ["0", "0", "0", "0"]
 
 
+def counted_from_the_rows(start: dt.date, end: dt.date) -> dict[str, dict[str, list[str]]]:
+    """Some figures of the period counted again in Python from every raw row, without SQL
+    aggregates: what the report's queries (and their indexes) must always agree with."""
+    from webapp.reports.figures import AGE_GROUPS, Period, age_group
+
+    period = Period(start, end)
+    lo, hi = period.start_utc, period.end_utc
+
+    def count(labels, values) -> dict[str, list[str]]:
+        return {str(label): [str(sum(1 for v in values if v == key))] for key, label in labels}
+
+    def run() -> dict[str, dict[str, list[str]]]:
+        cases = [
+            c
+            for c in models.Case.select(models.Case, models.Client, models.User)
+            .join(models.Client)
+            .switch(models.Case)
+            .join(models.User)
+            if c.opened_at < hi and (c.closed_at is None or c.closed_at >= lo)
+        ]
+        visits = [
+            v
+            for v in models.Visit.select()
+            if not v.planned and v.removed_at is None and lo <= v.occurred_at < hi
+        ]
+        contacts = {}
+        for key, label in models.CONTACT_TYPES.items():
+            mine = [v for v in visits if v.contact_type == key]
+            hours = sum(v.duration_minutes for v in mine) / 60
+            contacts[str(label)] = [str(len(mine)), f"{round(hours, 1):g}".replace(".", ",")]
+        closed = [c for c in cases if c.closed_at is not None and c.closed_at < hi]
+        return {
+            "diensten": count(models.SERVICES.items(), [c.mediator.service for c in cases]),
+            "districten": count(
+                [(d, d) for d in ("Borgerhout", "Deurne", "Hoboken")],
+                [c.client.district for c in cases],
+            ),
+            "leeftijden": count(
+                [(g[0], g[0]) for g in AGE_GROUPS],
+                [age_group(c.client.birth_date, end) for c in cases],
+            ),
+            "afloop": count(models.OUTCOMES.items(), [c.outcome for c in closed]),
+            "contacten": contacts,
+            "stappen_1": {"1": [str(len(cases))]},
+        }
+
+    return in_db(run)
+
+
+def test_the_figures_equal_a_count_of_the_raw_rows_after_changes(
+    client, coordinator, network, other_mediator
+) -> None:
+    """After a corrected contact, a removed one, an erased client and a reassigned case, the
+    report still says what counting every row says."""
+    a, b, e = network["a"], network["b"], network["e"]
+
+    def change() -> None:
+        first = models.Visit.get(models.Visit.case == a.id, models.Visit.planned == False)  # noqa: E712
+        models.Visit.update(removed_at=at("2025-06-01"), removed_reason="dubbel").where(
+            models.Visit.id == first.id
+        ).execute()
+        models.Visit.update(contact_type="huisbezoek", duration_minutes=45).where(
+            models.Visit.case == b.id, models.Visit.contact_type == "telefonisch"
+        ).execute()
+        models.Case.update(mediator=other_mediator.id).where(models.Case.id == a.id).execute()
+        assert models.anonymise_client(models.Client.get_by_id(e.client_id), coordinator)
+
+    in_db(change)
+    client.login(coordinator)
+    shown = figures(client)
+    expected = counted_from_the_rows(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    for key in ("diensten", "districten", "leeftijden", "afloop", "contacten"):
+        for label, cells in expected[key].items():
+            assert shown[key][label] == cells, (key, label)
+    assert next(iter(shown["stappen"].values())) == expected["stappen_1"]["1"]
+    # What changed, as a person reads it: the removed visit no longer counts, the corrected
+    # one counts as a home visit, the reassigned case counts for Tom's service.
+    assert shown["contacten"]["huisbezoek"] == ["2", "1,2"]  # 30 + 45 minutes
+    assert shown["contacten"]["telefonisch"] == ["0", "0"]
+    assert shown["diensten"]["Sporting A"] == ["2"] and shown["diensten"]["OCMW"] == ["2"]
+
+
 def test_reports_hold_no_names(client, mediator, network) -> None:
     client.login(mediator)
     page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)

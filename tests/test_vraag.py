@@ -270,26 +270,19 @@ def test_the_limit_per_address_refuses_only_that_address(app) -> None:
     assert kinds == ["vraag-throttled"]
 
 
-def test_the_limit_counts_the_visitor_behind_the_proxy(tmp_path, postgres_database) -> None:
+def test_the_limit_counts_the_visitor_behind_the_proxy(database_url) -> None:
     from webapp import create_app
-    from webapp.migrations import create_tables
     from webapp.vraag.public import MAX_PER_ADDRESS
 
-    url = postgres_database or f"sqlite:///{tmp_path}/proxy.sqlite"
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": url,
+            "DATABASE_URL": database_url,
             "SESSION_COOKIE_SECURE": False,
             "PROXIES": 1,
         }
     )
-    if postgres_database:
-        from tests.conftest import _empty_postgres
-
-        _empty_postgres()
-    create_tables()
     balancer = visitor(app, "10.0.0.1")  # every visitor arrives from the load balancer
     for _ in range(MAX_PER_ADDRESS):
         response = balancer.post(

@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import Flask
 from peewee import SQL, DatabaseProxy, Model, NodeList, SqliteDatabase, fn
-from playhouse.db_url import connect
+from playhouse.db_url import connect, parse
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -25,6 +26,13 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+
+# At most this many connections per app process to PostgreSQL (README, "Connections to the
+# database"); they are opened only when requests run at the same time: a sync worker uses one.
+POOL_SIZE = 20
+POOL_STALE_SECONDS = 300  # a connection this old is closed when handed back, and replaced
+POOL_WAIT_SECONDS = 10  # how long a request waits for a free connection before it fails
 
 
 def likely(condition: Any) -> Any:
@@ -47,11 +55,32 @@ def without_index(column: Any) -> Any:
 
 
 def open_database(url: str | None, instance_path: str) -> object:
-    """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none."""
-    if url:
-        return connect(url, pragmas=SQLITE_PRAGMAS) if url.startswith("sqlite") else connect(url)
-    Path(instance_path).mkdir(parents=True, exist_ok=True)
-    return SqliteDatabase(os.path.join(instance_path, "vrijbaan.sqlite"), pragmas=SQLITE_PRAGMAS)
+    """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none.
+    Each process keeps a pool of connections that requests take and hand back: opening one
+    costs PostgreSQL a few milliseconds, and SQLite its pragmas, its schema and, on the last
+    close, a checkpoint of the WAL. VRIJBAAN_DB_POOL_SIZE=0: a connection per request (for
+    PostgreSQL behind pgbouncer)."""
+    size = int(os.environ.get("VRIJBAAN_DB_POOL_SIZE", POOL_SIZE))
+    stale = int(os.environ.get("VRIJBAAN_DB_POOL_STALE_SECONDS", POOL_STALE_SECONDS))
+    if not url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        url = "sqlite:///" + os.path.join(instance_path, "vrijbaan.sqlite")
+    scheme = url.split(":", 1)[0]
+    if scheme == "sqlite" and size > 0 and "memory" not in url:
+        # No limit: a SQLite connection costs the server nothing. One serves one request at a
+        # time, but not always on the same thread.
+        return PooledSqliteDatabase(
+            **parse(url),
+            pragmas=SQLITE_PRAGMAS,
+            check_same_thread=False,
+            max_connections=None,
+            stale_timeout=stale,
+        )
+    if scheme in ("postgres", "postgresql") and size > 0:
+        return PooledPostgresqlDatabase(
+            **parse(url), max_connections=size, stale_timeout=stale, timeout=POOL_WAIT_SECONDS
+        )
+    return connect(url, pragmas=SQLITE_PRAGMAS) if scheme == "sqlite" else connect(url)
 
 
 def _connect() -> None:
@@ -60,6 +89,7 @@ def _connect() -> None:
 
 
 def _close(exc: BaseException | None) -> None:
+    # With a pool, close() hands the connection back (rolled back if a transaction was left open).
     if not database.is_closed():
         database.close()
 

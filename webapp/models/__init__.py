@@ -91,6 +91,7 @@ from webapp.models.referrals import (
     referrals_waiting,
     referrals_without_first_contact,
 )
+from webapp.models.reports import REPORT_INDEXES
 from webapp.models.search import create_search_indexes, refresh_all
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,

@@ -261,7 +261,8 @@ class Case(BaseModel):
     def steps(self) -> list[CaseStep]:
         """The case's steps in order, each with its definition and who changed it last."""
         return list(
-            CaseStep.select(CaseStep, StepDefinition, User)
+            # Of who changed it, only the name shows: not the whole account.
+            CaseStep.select(CaseStep, StepDefinition, User.id, User.name)
             .join(StepDefinition)
             .switch(CaseStep)
             .join(User, JOIN.LEFT_OUTER)
@@ -734,7 +735,7 @@ class CaseEvent(BaseModel):
     def timeline(cls, case: Case, limit: int = 50):  # type: ignore[no-untyped-def]
         """The newest events of a case with their actor, step and visit, in one query."""
         return (
-            cls.select(cls, User, StepDefinition, Visit)
+            cls.select(cls, User.id, User.name, StepDefinition, Visit)  # the actor's name only
             .join(User, JOIN.LEFT_OUTER)
             .switch(cls)
             .join(StepDefinition, JOIN.LEFT_OUTER)
