@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
-from peewee import DatabaseProxy, Model, SqliteDatabase
+from peewee import AutoField, DatabaseProxy, Model, SqliteDatabase
 from playhouse.db_url import connect
 
 database = DatabaseProxy()
@@ -21,6 +21,11 @@ SQLITE_PRAGMAS = {
 
 
 class BaseModel(Model):
+    # The primary key peewee's metaclass adds to every model, declared for mypy. An annotation
+    # without a value is no field to peewee (it only collects Field instances); so are the
+    # `<name>_id` annotations under each ForeignKeyField in the models.
+    id: AutoField[int]
+
     class Meta:
         database = database
         legacy_table_names = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
+from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel
 from webapp.models.cases import VISIT_FIELD_LABELS, Case, Visit
@@ -76,6 +76,7 @@ LINK_ACTORS = {
 class AuditEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     user = ForeignKeyField(User, null=True, index=True)
+    user_id: Field[int | None]
     link = IntegerField(null=True, index=True)  # AccessLink id, when a link was used
     action = CharField(max_length=30)  # view | create | update | delete | login | …
     object_type = CharField(max_length=30)

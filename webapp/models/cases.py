@@ -11,6 +11,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     Select,
@@ -191,7 +192,9 @@ def _someone_elses(user: User) -> None:
 
 class Case(BaseModel):
     client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
+    client_id: Field[int]
     mediator = ForeignKeyField(User, backref="cases", index=True)
+    mediator_id: Field[int]
     status = CharField(max_length=10, default="open", index=True)
     source = CharField(max_length=20, default="doorverwijzing")
     question = TextField(default="")
@@ -517,10 +520,13 @@ class StepDefinition(BaseModel):
 
 class CaseStep(BaseModel):
     case = ForeignKeyField(Case, backref="case_steps", on_delete="CASCADE")
+    case_id: Field[int]
     step = ForeignKeyField(StepDefinition, index=True)
+    step_id: Field[int]
     status = CharField(max_length=10, default="todo")
     changed_at = DateTimeField(null=True)
     changed_by = ForeignKeyField(User, null=True, index=True)
+    changed_by_id: Field[int | None]
     note = CharField(max_length=500, default="")
 
     class Meta:
@@ -549,7 +555,9 @@ class Visit(BaseModel):
     """A contact with (or about) the client, recorded afterwards or planned ahead."""
 
     case = ForeignKeyField(Case, backref="visits", on_delete="CASCADE")
+    case_id: Field[int]
     mediator = ForeignKeyField(User, index=True)
+    mediator_id: Field[int]
     contact_type = CharField(max_length=20)
     occurred_at = DateTimeField(index=True)
     duration_minutes = IntegerField(default=0)
@@ -683,11 +691,15 @@ class CaseEvent(BaseModel):
     """One line on a case's timeline: a step change, a visit, an enrolment, an attendance …"""
 
     case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    case_id: Field[int]
     at = DateTimeField(default=utcnow)
     actor = ForeignKeyField(User, null=True, index=True)  # none: a client, provider or referrer
+    actor_id: Field[int | None]
     kind = CharField(max_length=30)
     step = ForeignKeyField(StepDefinition, null=True, index=True)
+    step_id: Field[int | None]
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="CASCADE")
+    visit_id: Field[int | None]
     detail = CharField(max_length=500, default="")
     # Who outside the team did it, when that is not the client: a provider's name.
     outside_actor = CharField(max_length=120, null=True)

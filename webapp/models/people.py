@@ -16,6 +16,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -274,6 +275,7 @@ class LoginSession(BaseModel):
     TOUCH_EVERY = dt.timedelta(minutes=5)
 
     user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE", index=True)
+    user_id: Field[int]
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow, index=True)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, SqliteDatabase, fn
+from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, SqliteDatabase, fn
 from peewee import Case as SqlCase
 
 from webapp.db import BaseModel, database
@@ -77,9 +77,11 @@ class RetentionHold(BaseModel):
     complaint, a question from the client); erasure waits until `until`."""
 
     case = ForeignKeyField(Case, index=True, on_delete="CASCADE")
+    case_id: Field[int]
     until = DateTimeField(index=True)
     reason = CharField(max_length=200)
     user = ForeignKeyField(User, null=True, index=True, on_delete="SET NULL")
+    user_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
 
 

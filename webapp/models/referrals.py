@@ -13,6 +13,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     Select,
@@ -87,6 +88,7 @@ class Referral(Searchable, BaseModel):
     organisation = ForeignKeyField(
         ReferringOrganisation, backref="referrals", index=True, null=True
     )
+    organisation_id: Field[int | None]
     reference = CharField(max_length=20, unique=True)
     idempotency_key = CharField(max_length=64, unique=True)
     referrer_name = CharField(max_length=100)
@@ -112,10 +114,13 @@ class Referral(Searchable, BaseModel):
     status = CharField(max_length=10, default="new", index=True)
     decline_reason = CharField(max_length=300, default="")
     client = ForeignKeyField(Client, null=True, index=True)
+    client_id: Field[int | None]
     case = ForeignKeyField(Case, null=True, index=True, backref="referrals")
+    case_id: Field[int | None]
     submitted_at = DateTimeField(default=utcnow, index=True)
     handled_at = DateTimeField(null=True)
     handled_by = ForeignKeyField(User, null=True, index=True)
+    handled_by_id: Field[int | None]
     # A request from /vraag: source "zelf" (None: a referrer's form), and what it asks besides
     # the referral's own fields (nullable: init-db adds them to older databases).
     source = CharField(max_length=20, null=True)

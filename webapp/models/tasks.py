@@ -8,7 +8,7 @@ import datetime as dt
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import Case as SQLCase
-from peewee import CharField, DateField, DateTimeField, ForeignKeyField
+from peewee import CharField, DateField, DateTimeField, Field, ForeignKeyField
 
 from webapp.db import BaseModel, database
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
@@ -41,15 +41,19 @@ class Task(BaseModel):
 
     # No index of its own: (case, done_at, due) below serves the foreign key too.
     case = ForeignKeyField(Case, backref="tasks", index=False, on_delete="CASCADE")
+    case_id: Field[int]
     text = CharField(max_length=200)
     due = DateField(null=True)
     source = CharField(max_length=20, default="manual")
     # The visit whose form planned it; kept (unlinked) when that visit is removed.
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="SET NULL")
+    visit_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField(User, null=True, index=True)  # none: a provider's link
+    created_by_id: Field[int | None]
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, null=True, index=True)
+    done_by_id: Field[int | None]
 
     class Meta:
         table_name = "task"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BooleanField, CharField, DateTimeField, Field, ForeignKeyField, IntegerField
 from peewee import Case as SQLCase
 
 from webapp.db import BaseModel
@@ -55,13 +55,16 @@ class ThresholdCategory(BaseModel):
 
 class CaseThreshold(BaseModel):
     case = ForeignKeyField(Case, backref="thresholds", index=True, on_delete="CASCADE")
+    case_id: Field[int]
     category = ForeignKeyField(ThresholdCategory, index=True)
+    category_id: Field[int]
     note = CharField(max_length=500, default="")
     status = CharField(max_length=12, default="open", index=True)
     resolution = CharField(max_length=500, default="")
     signal = BooleanField(default=False, index=True)  # signal to the network
     note_shareable = BooleanField(default=False)  # the note may travel with the signal
     created_by = ForeignKeyField(User, null=True, index=True)
+    created_by_id: Field[int | None]
     created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
