@@ -165,10 +165,10 @@ class AuditEvent(BaseModel):
     @property
     def actor(self) -> str:
         """Who did it: a team member's name, or which link was used."""
-        if self.user_id is not None:
+        if self.user is not None:  # no query when user_id is None
             return self.user.name
         if self.link is None:
             return str(_l("Vrijbaan zelf"))
         via_link = getattr(self, "via_link", None)
-        purpose = via_link.purpose if via_link is not None else None
+        purpose = via_link.purpose if via_link is not None else ""
         return str(LINK_ACTORS.get(purpose, _l("iemand via een link")))

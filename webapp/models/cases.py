@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import cast
 
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,7 @@ from peewee import (
     Field,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     Select,
     TextField,
     fn,
@@ -400,7 +403,7 @@ class Case(BaseModel):
         status: str = "open",
         mediator_id: int | None = None,
         referred: Select | None = None,
-    ):  # type: ignore[no-untyped-def]
+    ) -> ModelSelect[Case]:
         """Cases for the caseload list, each with its client, mediator, current step and the
         time of the last contact that took place (`last_contact`), in one query. `referred`:
         a query of case ids the search also finds (Referral.cases_with_reference(q))."""
@@ -640,7 +643,7 @@ class Visit(BaseModel):
             .limit(n)
             .tuples()
         )
-        return [row[0] for row in rows]
+        return [row[0] for row in cast("Iterable[tuple[str]]", rows)]
 
     @classmethod
     def get_for(cls, user: User, visit_id: int) -> Visit:
@@ -710,7 +713,7 @@ class CaseEvent(BaseModel):
     @property
     def actor_label(self) -> str:
         """Who did it, for the timeline: a team member, the provider who confirmed, the client."""
-        if self.actor_id:
+        if self.actor is not None:  # no query when actor_id is None
             return str(self.actor.name)
         if self.outside_actor:
             return str(_l("bevestigd door %(who)s", who=self.outside_actor))
@@ -762,7 +765,7 @@ def team_for_assigning() -> list[User]:
         .group_by(Case.mediator, Client.district)
         .tuples()
     )
-    for mediator_id, district, n in rows:
+    for mediator_id, district, n in cast("Iterable[tuple[int, str, int]]", rows):
         counts.setdefault(mediator_id, []).append((-n, district))
     for person in people:
         person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]

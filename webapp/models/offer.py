@@ -209,7 +209,7 @@ class Activity(Searchable, BaseModel):
         max_price_cents: int | None = None,
         reduced_only: bool = False,
         include_archived: bool = False,
-    ):  # type: ignore[no-untyped-def]
+    ) -> ModelSelect[Activity]:
         """Activities with their provider that fit the filters, by title (one query)."""
         query = cls.select(cls, Provider).join(Provider)
         if not include_archived:
@@ -283,7 +283,7 @@ class Activity(Searchable, BaseModel):
             query.select(SQL(str(number)), fn.COUNT(cls.id)).order_by()
             for number, query in enumerate(queries)
         ]
-        found = dict(reduce(operator.add, counts).tuples())
+        found: dict[int, int] = dict(reduce(operator.add, counts).tuples())  # type: ignore[arg-type]
         return [int(found.get(number, 0)) for number in range(len(queries))]
 
 

@@ -134,7 +134,7 @@ class User(UserMixin, BaseModel):
     login_key: str = ""  # this request's login session (LoginSession), set at login and load
 
     # The same person whatever the session: UserMixin would compare get_id(), which holds the key.
-    __eq__ = BaseModel.__eq__
+    __eq__ = BaseModel.__eq__  # type: ignore[assignment]  # peewee's may build an Expression
     __hash__ = BaseModel.__hash__
 
     def get_id(self) -> str:
@@ -142,7 +142,7 @@ class User(UserMixin, BaseModel):
         return f"{self.id}:{self.login_key}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return bool(self.active)
 
     @property

@@ -155,7 +155,7 @@ class Referral(Searchable, BaseModel):
     @property
     def sender(self) -> str:
         """Who sent it in: the referring organisation, or the person themselves."""
-        if self.organisation_id is None:
+        if self.organisation is None:  # no query when organisation_id is None
             return str(_l("zelf gevraagd via /vraag"))
         return self.organisation.name
 
@@ -375,7 +375,7 @@ def referrer_status(referral: Referral, contacted: set[int], enrolled: set[int])
     """The one REFERRER_STATUSES key a referrer sees for a referral."""
     if referral.status == "declined":
         return "closed"
-    if referral.status == "new" or referral.case_id is None:
+    if referral.status == "new" or referral.case is None:  # the case is needed next anyway
         return "received"
     if referral.case.status == "closed":
         return "closed"

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peewee import SQL, ModelUpdate, NodeList
+from peewee import SQL, Field, ModelUpdate, NodeList
 
 # Letters that Unicode does not decompose into a base letter and a mark, written as people
 # without the key on their phone write them. Applied after casefold (lower case only).
@@ -143,13 +143,17 @@ class SearchTextUpdate(ModelUpdate):
     the rows it changed is computed again afterwards (two more queries), so that a bulk update
     (an erasure, a correction) never leaves a stale search text behind."""
 
+    # Set by peewee's Update, which its stubs leave out.
+    _update: dict[Any, Any]
+    _where: Any
+
     def _execute(self, database: Any) -> Any:
         model = self.model
         changed = {getattr(f, "name", f) for f in self._update}
         if "search_text" in changed or not changed & set(model.SEARCHED_FIELDS):
-            return super()._execute(database)
+            return super()._execute(database)  # type: ignore[misc]  # not in peewee's stubs
         ids = [row[0] for row in model.select(model.id).where(self._where).tuples()]
-        result = super()._execute(database)
+        result = super()._execute(database)  # type: ignore[misc]  # not in peewee's stubs
         if ids:
             model.refresh_search_text(model.id.in_(ids))
         return result
@@ -160,6 +164,9 @@ class Searchable:
     insert and bulk update. The model declares the column, SEARCHED_FIELDS and search_parts()."""
 
     SEARCHED_FIELDS: tuple[str, ...] = ()
+    # What the model it is mixed into has (annotations only: peewee sees no field here).
+    search_text: Field[str | None]
+    __data__: dict[str, Any]
 
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
@@ -181,7 +188,7 @@ class Searchable:
     def _with_search_text(cls, row: Any) -> Any:
         if not isinstance(row, Mapping):
             return row
-        values = {getattr(k, "name", k): v for k, v in row.items()}
+        values = {str(getattr(k, "name", k)): v for k, v in row.items()}
         return {**row, "search_text": cls.search_text_of(values)}
 
     @classmethod

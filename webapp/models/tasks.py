@@ -107,7 +107,7 @@ class Task(BaseModel):
         if not visit_ids:
             return found
         for task in cls.select().where(cls.visit.in_(visit_ids)).order_by(cls.id):
-            found.setdefault(task.visit_id, []).append(task)
+            found.setdefault(task.visit_id, []).append(task)  # type: ignore[arg-type]  # set: asked for
         return found
 
     @classmethod
