@@ -11,7 +11,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     make_response,
     redirect,
     render_template,
@@ -22,6 +21,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
+from werkzeug import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -128,7 +128,7 @@ def _code_page(form: CodeForm, status: int = 200, error: Any = None) -> Response
 def code() -> Response:
     """The second step of logging in: the code from the app (or a recovery code)."""
     if _pending_user() is None:
-        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+        return redirect(url_for("auth.login"))
     return _code_page(CodeForm())
 
 
@@ -138,7 +138,7 @@ def code_post() -> Response:
     user = _pending_user()
     if user is None:
         session.pop("pending_login", None)
-        return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+        return redirect(url_for("auth.login"), 303)
     form = CodeForm()
     if not form.validate():
         return _code_page(form, 422)
@@ -165,7 +165,7 @@ def code_post() -> Response:
         user, next_url, second_factor=True, own_device=bool(form.own_device.data)
     )
     if response is None:  # deactivated or given a new password in the meantime
-        return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+        return redirect(url_for("auth.login"), 303)
     return response
 
 
