@@ -24,7 +24,7 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def load_more(query: ModelSelect, page: int, size: int) -> tuple[list[Any], bool, bool]:
+def load_more(query: ModelSelect[Any], page: int, size: int) -> tuple[list[Any], bool, bool]:
     """Page `page` of a list that ends in a "load more" button (the `load_more` macro).
 
     A plain link to page n shows every row up to it (it works without JavaScript, and a

@@ -132,7 +132,7 @@ def client_fit(case: Case) -> ClientFit:
     return found
 
 
-def narrowed(query: ModelSelect, fits: list[Fit]) -> ModelSelect:
+def narrowed(query: ModelSelect[Any], fits: list[Fit]) -> ModelSelect[Any]:
     return query.where(*(f.condition for f in fits)) if fits else query
 
 

@@ -48,9 +48,9 @@ class ThresholdCategory(BaseModel):
     label = CharField(max_length=60)
 
     @property
-    def display_label(self) -> str | None:
+    def display_label(self) -> str:
         """The label as shown: the default translated, a renamed label as typed."""
-        return threshold_category_label(self.key, self.label)
+        return threshold_category_label(self.key, self.label) or ""  # label is NOT NULL
 
 
 class CaseThreshold(BaseModel):

@@ -65,7 +65,7 @@ def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
                 _(
                     "Koppelen aan bestaande cliënt %(name)s (dossiers: %(count)s)",
                     name=c.full_name,
-                    count=c.case_count,
+                    count=c.case_count,  # type: ignore[attr-defined]  # selected .alias()
                 ),
             )
             for c in candidates
