@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
@@ -314,7 +316,8 @@ def attendance(period: Period, now: dt.datetime) -> Table:
         .where(Session.starts_at >= period.start_utc, Session.starts_at < until)
         .group_by(Activity.domain)
     )
-    found = {domain: [int(v or 0) for v in rest] for domain, *rest in query.tuples()}
+    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    found = {domain: [int(v or 0) for v in rest] for domain, *rest in rows_found}
     rows = []
     for key, label in DOMAINS.items():
         present, absent, unknown = found.pop(key, [0, 0, 0])
@@ -347,7 +350,8 @@ def contacts(period: Period) -> Table:
         )
         .group_by(Visit.contact_type)
     )
-    found = {kind: (int(n), int(minutes or 0)) for kind, n, minutes in query.tuples()}
+    rows_found = cast("Iterable[tuple[str, int, int | None]]", query.tuples())
+    found = {kind: (int(n), int(minutes or 0)) for kind, n, minutes in rows_found}
     rows = []
     for key, label in CONTACT_TYPES.items():
         n, minutes = found.pop(key, (0, 0))
@@ -380,7 +384,10 @@ def thresholds(period: Period) -> Table:
         .group_by(ThresholdCategory.id, ThresholdCategory.position)
         .order_by(ThresholdCategory.position)
     )
-    found = {category: [int(v or 0) for v in rest] for category, *rest in query.tuples()}
+    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    found: dict[int, list[float | int | None]] = {
+        category: [int(v or 0) for v in rest] for category, *rest in rows_found
+    }
     categories = ThresholdCategory.select(
         ThresholdCategory.id, ThresholdCategory.key, ThresholdCategory.label
     ).order_by(ThresholdCategory.position)
@@ -455,7 +462,8 @@ def signals(period: Period) -> list[Signal]:
     from webapp.models import THRESHOLD_STATUSES, threshold_category_label
 
     out = []
-    for created, key, category, district, born, interests, status, shared in query.tuples():
+    signals = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    for created, key, category, district, born, interests, status, shared in signals:
         local = to_local(created)
         out.append(
             Signal(
