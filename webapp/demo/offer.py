@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from flask import current_app, url_for
 
@@ -23,7 +24,7 @@ from webapp.timeutil import local_today, to_utc, utcnow
 
 # (name, kind, contact, e-mail, street, postcode, district, [activities])
 # activity: (title, domain, ages, schedule, full €, reduced € or None, bring, accessibility, about)
-PROVIDERS = [
+PROVIDERS: list[tuple[Any, ...]] = [
     (
         "KFC Luchtbal",
         "voetbalclub",
@@ -614,7 +615,8 @@ DEMO_PHRASES = {
 
 
 def bring_phrases(text: str) -> tuple[list[str], str]:
-    keys, rest = [], []
+    keys: list[str] = []
+    rest: list[str] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         key = DEMO_PHRASES.get(part.lower())
         (keys if key else rest).append(key or part)
