@@ -81,7 +81,7 @@ def _wrong_code_key(user_id: int) -> str:
 def finish_login(user: User, next_url: str | None, second_factor: bool, own_device: bool) -> Any:
     """Start the login session (after every factor the person needs) and go on; None when the
     account was deactivated or given a new password while the login ran."""
-    from webapp.auth import remember_device
+    from webapp.auth import remember_device  # noqa: PLC0415  (auth imports this module)
 
     session.clear()
     user.start_session(second_factor=second_factor, own_device=own_device)
@@ -261,7 +261,7 @@ def _confirm_page(form: ConfirmForm, status: int = 200) -> Response:
 
 
 def _safe_next() -> str | None:
-    from webapp.auth import is_safe_next
+    from webapp.auth import is_safe_next  # noqa: PLC0415  (auth imports this module)
 
     target = request.args.get("next")
     return target if is_safe_next(target) else None

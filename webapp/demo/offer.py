@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
+from webapp.demo import base_url as demo_base_url
 from webapp.models import (
     AccessLink,
     Activity,
@@ -596,8 +597,6 @@ def pick_activity(rng: random.Random, activities: list[Activity], client: Client
 
 
 def base_url() -> str:
-    from webapp.demo import base_url as demo_base_url
-
     return demo_base_url()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel
@@ -98,11 +99,14 @@ class AuditEvent(BaseModel):
         fields: list[str] | None = None,
     ) -> None:
         """Write one event; the acting user defaults to whoever is logged in."""
-        if user is None and link is None and has_request_context():
-            from flask_login import current_user
-
-            if current_user and current_user.is_authenticated:
-                user = current_user._get_current_object()
+        if (
+            user is None
+            and link is None
+            and has_request_context()
+            and current_user
+            and current_user.is_authenticated
+        ):
+            user = current_user._get_current_object()
         cls.create(
             user=user,
             link=link,

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import cast
 
+from flask import abort
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from peewee import (
@@ -233,8 +234,6 @@ class Case(BaseModel):
     @classmethod
     def get_for(cls, user: User, case_id: int) -> Case:
         """One case with its client and mediator, or 404 when the user may not see it."""
-        from flask import abort
-
         case = (
             cls.visible_to(user)
             .select(cls, Client, User)
@@ -254,8 +253,6 @@ class Case(BaseModel):
     def get_open_for(cls, user: User, case_id: int) -> Case:
         """A case the user may add to: 404 when not theirs, 409 with the reason when closed
         (hidden buttons are not enough: an old tab or the offline queue still posts)."""
-        from flask import abort
-
         case = cls.get_for(user, case_id)
         if not case.is_open:
             abort(409, description=gettext("Dit dossier is afgerond. Heropen het eerst."))
@@ -648,8 +645,6 @@ class Visit(BaseModel):
     @classmethod
     def get_for(cls, user: User, visit_id: int) -> Visit:
         """One visit with its case and client, or 404 when the user may not see that case."""
-        from flask import abort
-
         visit = (
             cls.select(cls, Case, Client)
             .join(Case)

@@ -21,6 +21,7 @@ from peewee import (
     IntegerField,
     TextField,
     Value,
+    fn,
 )
 from peewee import Case as SqlCase
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -295,8 +296,6 @@ class LoginSession(BaseModel):
     @classmethod
     def alive(cls, now: dt.datetime):  # type: ignore[no-untyped-def]
         """The condition for a session that has neither gone idle nor outlived its lifetime."""
-        from peewee import fn
-
         own_device = fn.COALESCE(cls.own_device, False) == True  # noqa: E712
         return ((cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)) | (
             own_device

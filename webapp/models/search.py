@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peewee import SQL, Field, ModelUpdate, NodeList
+from peewee import SQL, DatabaseError, Field, ModelUpdate, NodeList, PostgresqlDatabase
 
 # Letters that Unicode does not decompose into a base letter and a mark, written as people
 # without the key on their phone write them. Applied after casefold (lower case only).
@@ -250,8 +250,6 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     serves `LIKE '%word%'` (a B-tree cannot, with its leading wildcard). Without the extension,
     or on SQLite, nothing: the search then reads the one narrow column of the rows in scope.
     Never fails init-db."""
-    from peewee import DatabaseError, PostgresqlDatabase
-
     if not isinstance(database.obj, PostgresqlDatabase):
         return []
     available = database.execute_sql(

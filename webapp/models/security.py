@@ -12,6 +12,7 @@ import secrets
 import time
 
 import pyotp
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
@@ -223,8 +224,6 @@ class SecurityEvent(BaseModel):
     @classmethod
     def record(cls, kind: str, user: User | int | None = None) -> None:
         """Write one event as a row and as a log line (key=value) on `vrijbaan.security`."""
-        from flask import has_request_context, request
-
         address = route = ""
         if has_request_context():
             address = (request.remote_addr or "")[:45]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import abort
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import Case as SQLCase
@@ -145,8 +146,6 @@ class Task(BaseModel):
     def get_for(cls, user: User, task_id: int) -> Task:
         """One to-do with its case, client and mediator, or 404 when the user may not see
         that case."""
-        from flask import abort
-
         task = (
             cls.select(cls, Case, Client, User)
             .join(Case)

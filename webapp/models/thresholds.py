@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, DateTimeField, Field, ForeignKeyField, IntegerField
 from peewee import Case as SQLCase
@@ -77,8 +78,6 @@ class CaseThreshold(BaseModel):
     @classmethod
     def get_for_case(cls, case: Case, threshold_id: int) -> CaseThreshold:
         """One threshold of this case with its category, or 404."""
-        from flask import abort
-
         threshold = (
             cls.select(cls, ThresholdCategory)
             .join(ThresholdCategory)

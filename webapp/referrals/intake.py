@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import JOIN, fn
 from werkzeug import Response
 
 from webapp.auth import coordinator_required
@@ -15,6 +16,7 @@ from webapp.htmx import render_page_or_block
 from webapp.models import (
     SERVICES,
     AuditEvent,
+    Case,
     Client,
     Referral,
     ThresholdCategory,
@@ -78,9 +80,6 @@ def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
 
 
 def _candidates(referral: Referral) -> list[Client]:
-    from peewee import JOIN, fn
-
-    from webapp.models import Case
 
     if referral.birth_date is not None:
         matches = Client.probable_duplicates(
@@ -124,8 +123,6 @@ def _show(
     }
     handled_mediator = None
     if referral.status == "accepted" and referral.case_id:
-        from webapp.models import Case
-
         case = Case.select(Case, User).join(User).where(Case.id == referral.case_id).first()
         handled_mediator = case.mediator if case else None
     return render_page_or_block(

@@ -20,6 +20,7 @@ from webapp.models import (
     ORGANISATION_KINDS,
     OUTCOMES,
     SERVICES,
+    THRESHOLD_STATUSES,
     Activity,
     Case,
     CaseThreshold,
@@ -32,6 +33,7 @@ from webapp.models import (
     ThresholdCategory,
     User,
     Visit,
+    threshold_category_label,
 )
 from webapp.timeutil import to_local, to_utc
 
@@ -459,7 +461,6 @@ def signals(period: Period) -> list[Signal]:
         )
         .order_by(CaseThreshold.created_at, ThresholdCategory.position)
     )
-    from webapp.models import THRESHOLD_STATUSES, threshold_category_label
 
     out = []
     signals = cast("Iterable[tuple[Any, ...]]", query.tuples())
