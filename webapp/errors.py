@@ -58,7 +58,7 @@ class IdConverter(IntegerConverter):
     """<int:…> in a URL: an id, so at most PostgreSQL's integer; a bigger one finds nothing
     (404) instead of overflowing the database driver."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's)
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)
 

@@ -29,7 +29,7 @@ from tests.conftest import PASSWORD, BrowserLikeClient, count_queries
 from webapp import create_app, models
 from webapp.db import database
 from webapp.migrations import create_tables
-from webapp.timeutil import utcnow
+from webapp.timeutil import local_today, utcnow
 
 FIRST = ["Amina", "Youssef", "Elif", "Mehmet", "Kasia", "Ioana", "Mariam", "Ahmad", "Sofie", "Luca"]
 FIRST += ["Ayşe", "Lucía", "Łukasz", "Ionuț"]
@@ -114,7 +114,7 @@ def fill(n_cases: int, rng: random.Random) -> tuple[models.User, models.User, in
                     {
                         "case": cid,
                         "text": "Bellen over inschrijving",
-                        "due": dt.date.today() + dt.timedelta(days=rng.randrange(-10, 10)),
+                        "due": local_today() + dt.timedelta(days=rng.randrange(-10, 10)),
                     }
                     for cid in case_ids
                     if rng.random() < 0.6

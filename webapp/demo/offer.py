@@ -23,8 +23,9 @@ from webapp.models import (
 )
 from webapp.timeutil import local_today, to_utc, utcnow
 
-# (name, kind, contact, e-mail, street, postcode, district, [activities])
-# activity: (title, domain, ages, schedule, full €, reduced € or None, bring, accessibility, about)
+# Each provider: name, kind, contact, e-mail, street, postcode, district and its activities;
+# each activity: title, domain, ages, schedule, full €, reduced € or None, bring,
+# accessibility, about.
 PROVIDERS: list[tuple[Any, ...]] = [
     (
         "KFC Luchtbal",
@@ -542,8 +543,10 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             )
 
     lines = [
-        f"Aanbod: {len(PROVIDERS)} aanbieders, {len(activities)} activiteiten, "
-        f"{len(enrolled)} inschrijvingen."
+        (
+            f"Aanbod: {len(PROVIDERS)} aanbieders, {len(activities)} activiteiten, "
+            f"{len(enrolled)} inschrijvingen."
+        )
     ]
     to_share = to_share or (enrolled[0] if enrolled else None)
     with current_app.test_request_context():

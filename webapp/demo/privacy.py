@@ -29,10 +29,9 @@ def _shift(model: type[BaseModel], field: str, where: object, by: dt.timedelta) 
 def seed(rng: random.Random, case_list: list[Case]) -> None:
     """Move the history of two clients whose only case is closed back to just before the term."""
     clients_with_open = Case.select(Case.client).where(Case.status == "open")
-    candidates = [
-        c
-        for c in Case.select().where(Case.status == "closed", Case.client.not_in(clients_with_open))
-    ]
+    candidates = list(
+        Case.select().where(Case.status == "closed", Case.client.not_in(clients_with_open))
+    )
     rng.shuffle(candidates)
     months = retention_months()["closed_case"]
     now = utcnow()

@@ -88,8 +88,10 @@ WAITING = [
         "alleenstaande mama, kinderen van 4 en 7",
         "cultuur",
         "naaien, koken",
-        "Mama zoekt iets voor zichzelf overdag, terwijl de kinderen op "
-        "school zijn. Ze voelt zich eenzaam.",
+        (
+            "Mama zoekt iets voor zichzelf overdag, terwijl de kinderen op "
+            "school zijn. Ze voelt zich eenzaam."
+        ),
         "psychologisch,tijd",
         "permanentie",
     ),

@@ -446,7 +446,7 @@ class Session(BaseModel):
     def upcoming_for_client(cls, client: Client, limit: int = 8) -> list[Session]:
         """The client's coming sessions on active enrolments of open cases, with activity,
         provider, case, mediator and companion (one query)."""
-        Companion = User.alias()
+        Companion = User.alias()  # noqa: N806  (a model alias, named like a model)
         return list(
             cls.select(cls, Enrolment, Activity, Provider, Case, User, Companion)
             .join(Enrolment)

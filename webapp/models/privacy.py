@@ -319,9 +319,9 @@ def _row(model: Any, names: dict[str, dict[int, str | None]]) -> dict[str, Any]:
         if name in NOT_EXPORTED:
             continue
         kind = REFERENCE_KINDS.get(name)
-        if kind is not None and value is not None:
-            value = names[kind].get(value, value)
-        values[name] = value
+        values[name] = (
+            names[kind].get(value, value) if kind is not None and value is not None else value
+        )
     return values
 
 

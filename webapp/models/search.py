@@ -95,7 +95,7 @@ def phone_term(query: str) -> str | None:
         return None
     if query.strip().startswith("+"):
         return digits
-    return digits[2:] if digits.startswith("00") else digits
+    return digits.removeprefix("00")
 
 
 def search_words(query: str) -> list[str]:
