@@ -57,7 +57,7 @@ def _url(rule: Rule, **values: int) -> str:
 
 def _method(rule: Rule) -> str:
     methods = rule.methods or set()
-    return "GET" if "GET" in methods else sorted(methods - {"OPTIONS", "HEAD"})[0]
+    return "GET" if "GET" in methods else min(methods - {"OPTIONS", "HEAD"})
 
 
 RULES = _rules()

@@ -75,7 +75,7 @@ def run_in_other_request(action: Callable[[], Any]) -> None:
     def target() -> None:
         try:
             action()
-        except BaseException as error:  # reported in the test's own thread
+        except BaseException as error:  # noqa: BLE001  (reported in the test's own thread)
             failure.append(error)
 
     thread = threading.Thread(target=target)

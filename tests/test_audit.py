@@ -24,7 +24,7 @@ def trail(client, case, **headers: str) -> str:  # type: ignore[no-untyped-def]
 
 def entries(page: str) -> list[str]:
     """Each entry as one line of text: who, what, when."""
-    items = re.findall(r'<li class="item"[^>]*>(.*?)</li>', page, re.S)
+    items = re.findall(r'<li class="item"[^>]*>(.*?)</li>', page, re.DOTALL)
     return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
 
 

@@ -37,7 +37,7 @@ def offer_for_children_and_adults() -> None:
 def links(page: str) -> dict[str, str]:
     """The page's links by their text (the first of each)."""
     found: dict[str, str] = {}
-    for href, text in re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>', page, re.S):
+    for href, text in re.findall(r'<a[^>]*href="([^"]+)"[^>]*>(.*?)</a>', page, re.DOTALL):
         found.setdefault(re.sub(r"<[^>]+>", "", text).strip(), html.unescape(href))
     return found
 

@@ -22,7 +22,7 @@ from tests.test_visits import (
 )
 from webapp import models
 from webapp.reports.figures import Period, contacts
-from webapp.timeutil import to_local, utcnow
+from webapp.timeutil import local_today, to_local, utcnow
 
 
 @pytest.fixture
@@ -324,7 +324,7 @@ def test_a_removed_contact_counts_nowhere_and_says_so_on_the_timeline(
     # Not in the lists, not on Vandaag, not in the reports.
     assert "Turnclub Hoboken bellen" not in client.get("/").get_data(as_text=True)
     assert in_db(lambda: list(models.Task.select().where(models.Task.case == case.id))) == []
-    year = Period(dt.date(2000, 1, 1), dt.date.today() + dt.timedelta(days=1))
+    year = Period(dt.date(2000, 1, 1), local_today() + dt.timedelta(days=1))
     table = in_db(lambda: contacts(year))
     assert [row.values[0] for row in table.rows if row.label == "huisbezoek"] == [1]
     assert in_db(lambda: models.Visit.planned_for(case)) == []

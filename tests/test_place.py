@@ -218,7 +218,7 @@ def test_a_home_visit_referral_needs_the_address(client, token) -> None:
 def test_a_referral_without_home_visit_needs_no_address(client, token) -> None:
     data = form_data(first_contact="permanentie", street="", postcode="")
     assert client.post(f"/r/{token}", data=data).status_code == 303
-    stored = in_db(lambda: models.Referral.get())
+    stored = in_db(models.Referral.get)
     assert (stored.street, stored.postcode, stored.address) == ("", "", "")
 
 
@@ -226,7 +226,7 @@ def test_the_address_travels_from_the_referral_into_the_new_client(
     client, token, coordinator, mediator
 ) -> None:
     assert client.post(f"/r/{token}", data=form_data()).status_code == 303
-    referral = in_db(lambda: models.Referral.get())
+    referral = in_db(models.Referral.get)
     assert (referral.street, referral.postcode) == ("Herentalsebaan 120", "2100")
     client.login(coordinator)
     shown = client.get(f"/referrals/{referral.id}").get_data(as_text=True)

@@ -169,7 +169,7 @@ def test_the_calendar_file_has_the_sessions_at_brussels_time(app, portal) -> Non
     response = anonymous(app).get(portal["url"] + "/agenda.ics")
     assert response.headers["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.data)
-    events = [c for c in calendar.walk("VEVENT")]
+    events = list(calendar.walk("VEVENT"))
     assert len(events) == 2
     start = events[0].decoded("dtstart")
     assert start.tzinfo is not None
@@ -480,7 +480,7 @@ def test_the_mediator_chooses_phrases_in_the_forms(client, mediator, case) -> No
         data=enrol_data(cost_arrangement="free", meeting_point_key="home", weekly="0"),
     )
     assert response.status_code == 303
-    session = in_db(lambda: models.Session.get())
+    session = in_db(models.Session.get)
     assert session.meeting_point_key == "home"
     assert session.meeting_point == "aan de ingang van de kantine"
     bad = client.post(

@@ -184,7 +184,7 @@ def test_submit_stores_once_and_confirms_with_reference_only(client, token, orga
     assert response.status_code == 303
     confirmation = client.get(response.headers["Location"])
     page = confirmation.get_data(as_text=True)
-    referral = in_db(lambda: models.Referral.get())
+    referral = in_db(models.Referral.get)
     assert re.fullmatch(r"VB-\d{4}-\d{4}", referral.reference)
     assert referral.reference in page
     assert "Yusuf" not in page and "Demir" not in page and "voetbal" not in page
@@ -233,7 +233,7 @@ def test_coordinator_adds_an_organisation_and_makes_its_link(client, coordinator
         data={"name": "Huis van het Kind Borgerhout", "kind": "huis_van_het_kind", "email": ""},
     )
     assert response.status_code == 303
-    org = in_db(lambda: models.ReferringOrganisation.get())
+    org = in_db(models.ReferringOrganisation.get)
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Er is geen werkende link." in page
     made = client.post(f"/referrals/organisations/{org.id}/link", headers=HTMX)

@@ -164,10 +164,10 @@ def figures(client, query=YEAR) -> dict[str, dict[str, list]]:
 
     page = client.get(f"/reports/?{query}").get_data(as_text=True)
     out: dict[str, dict[str, list]] = {}
-    for key, body in re.findall(r'<h2 id="fig-([a-z]+)">.*?<tbody>(.*?)</tbody>', page, re.S):
+    for key, body in re.findall(r'<h2 id="fig-([a-z]+)">.*?<tbody>(.*?)</tbody>', page, re.DOTALL):
         rows = {}
         for label, cells in re.findall(
-            r'<th scope="row">(.*?)</th>(.*?)<td class="chart-col">', body, re.S
+            r'<th scope="row">(.*?)</th>(.*?)<td class="chart-col">', body, re.DOTALL
         ):
             rows[label] = re.findall(r'<td class="num">(.*?)</td>', cells)
         out[key] = rows
@@ -448,7 +448,7 @@ def test_signal_notes_cannot_become_formulas(client, coordinator, network) -> No
 def bulk_cases(mediator, n: int) -> None:
     def run() -> None:
         client = models.Client.create(first_name="Bulk", last_name="Client")
-        now = dt.datetime(2025, 5, 1)
+        now = dt.datetime(2025, 5, 1)  # noqa: DTZ001  (stored naive, as UTC)
         rows = [
             {
                 "client": client.id,

@@ -407,7 +407,7 @@ def test_a_case_opened_for_a_colleague_starts_with_a_to_do(client, coordinator, 
     }
     response = client.post("/cases/new", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    first = in_db(lambda: models.Task.get())
+    first = in_db(models.Task.get)
     assert first.text == "Eerste contact" and first.due == local_today() + models.FIRST_CONTACT_TERM
     client.login(mediator)
     data.update(first_name="Zofia", mediator="")
@@ -420,7 +420,7 @@ def test_erasing_a_client_empties_the_task_texts(client, coordinator, mediator, 
     in_db(lambda: case.close("independent", "", "", mediator))
     client.login(coordinator)
     assert client.post(f"/cases/{case.id}/anonymise", data={"confirm": "y"}).status_code == 303
-    assert in_db(lambda: models.Task.get()).text == ""
+    assert in_db(models.Task.get).text == ""
 
 
 def test_the_audit_trail_names_the_task_changes(client, coordinator, mediator, case) -> None:

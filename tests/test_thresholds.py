@@ -45,7 +45,7 @@ def test_adding_swaps_the_section_and_writes_the_timeline(client, mediator, case
     assert response.headers["HX-Retarget"] == "#case-thresholds"
     body = response.get_data(as_text=True)
     assert "<html" not in body and "Clubgeld €240" in body and "signaal" in body
-    threshold = in_db(lambda: models.CaseThreshold.get())
+    threshold = in_db(models.CaseThreshold.get)
     assert threshold.signal and threshold.note_shareable and threshold.created_by_id == mediator.id
     event = in_db(lambda: models.CaseEvent.get(models.CaseEvent.kind == "threshold_added"))
     assert event.detail == "financieel · open"
@@ -76,7 +76,7 @@ def test_bad_input_is_shown_next_to_the_field_and_kept(client, mediator, case) -
 def test_edit_in_place_resolves_and_signals(client, mediator, case) -> None:
     client.login(mediator)
     add(client, case)
-    t = in_db(lambda: models.CaseThreshold.get())
+    t = in_db(models.CaseThreshold.get)
     widget = client.get(f"/cases/{case.id}/thresholds/{t.id}/edit", headers=HTMX)
     body = widget.get_data(as_text=True)
     assert widget.status_code == 200 and "<html" not in body
@@ -97,7 +97,7 @@ def test_edit_in_place_resolves_and_signals(client, mediator, case) -> None:
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "opgelost" in body and "Vrijetijdstoelage aangevraagd" in body
-    t = in_db(lambda: models.CaseThreshold.get())
+    t = in_db(models.CaseThreshold.get)
     assert (t.status, t.signal, t.version) == ("resolved", True, 2)
     assert t.resolved_at is not None
     event = in_db(lambda: models.CaseEvent.get(models.CaseEvent.kind == "threshold_updated"))
@@ -109,7 +109,7 @@ def test_edit_in_place_resolves_and_signals(client, mediator, case) -> None:
 def test_a_stale_edit_is_a_conflict_showing_the_newer_version(client, mediator, case) -> None:
     client.login(mediator)
     add(client, case)
-    t = in_db(lambda: models.CaseThreshold.get())
+    t = in_db(models.CaseThreshold.get)
     prefix = f"t{t.id}-"
     data = {prefix + "version": "1", prefix + "status": "unsolvable", prefix + "resolution": "x"}
     assert client.post(f"/cases/{case.id}/thresholds/{t.id}", data=data).status_code == 303
@@ -138,7 +138,7 @@ def test_another_mediators_case_is_not_found(
     case = make_case(mediator)
     client.login(mediator)
     add(client, case)
-    t = in_db(lambda: models.CaseThreshold.get())
+    t = in_db(models.CaseThreshold.get)
     client.login(other_mediator)
     response = client.open(f"/cases/{case.id}/thresholds/{path.format(t=t.id)}", method=method)
     assert response.status_code == 404
@@ -148,7 +148,7 @@ def test_a_threshold_of_another_case_is_not_found(client, mediator) -> None:
     first, second = make_case(mediator), make_case(mediator)
     client.login(mediator)
     add(client, first)
-    t = in_db(lambda: models.CaseThreshold.get())
+    t = in_db(models.CaseThreshold.get)
     assert client.get(f"/cases/{second.id}/thresholds/{t.id}/edit").status_code == 404
 
 

@@ -18,6 +18,7 @@ from tests.conftest import BrowserLikeClient, count_queries, in_db, make_client
 from webapp import models
 from webapp.models import database
 from webapp.portal import CLIENT_LANGUAGES
+from webapp.timeutil import local_today
 from webapp.vraag.forms import MIN_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +106,7 @@ def test_the_page_opens_without_an_account_and_asks_only_what_the_issue_lists(ap
         "website",
     }
     # The honeypot is not there for people: hidden, not focusable, not announced.
-    trap = re.search(r'<div class="vraag-extra" aria-hidden="true">.*?</div>', page, re.S)
+    trap = re.search(r'<div class="vraag-extra" aria-hidden="true">.*?</div>', page, re.DOTALL)
     assert trap and 'tabindex="-1"' in trap.group(0)
     assert ".vraag-extra { display: none; }" in (ROOT / "static" / "app.css").read_text()
 
@@ -143,7 +144,7 @@ def test_a_request_lands_in_intake_as_zelf_and_the_confirmation_says_when(app) -
     assert "voor mijn kind, 9 jaar" in referral.question and "'s namiddags" in referral.question
     page = guest.get(response.headers["Location"]).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in page
-    until = dt.date.today() + models.FIRST_CONTACT_TERM
+    until = local_today() + models.FIRST_CONTACT_TERM
     assert str(until.day) in page and "Fatima" not in page and "0486" not in page
 
 
@@ -229,8 +230,8 @@ def test_the_honeypot_gets_the_same_answer_and_stores_nothing(app) -> None:
     a = guest.get(trapped.headers["Location"]).get_data(as_text=True)
     b = guest.get(honest.headers["Location"]).get_data(as_text=True)
     # The same page, word for word (the CSRF token in the head is signed with the time).
-    assert re.search(r"<main.*</main>", a, re.S).group(0) == re.search(
-        r"<main.*</main>", b, re.S
+    assert re.search(r"<main.*</main>", a, re.DOTALL).group(0) == re.search(
+        r"<main.*</main>", b, re.DOTALL
     ).group(0)
     assert len(referrals()) == 1  # only the honest one
 

@@ -51,7 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     models.init_app(app)
 
-    from webapp import (
+    # Here, not at the top: importing any module of the package (webapp.db, the models, a
+    # migration) runs this file, and should not load every view with it.
+    from webapp import (  # noqa: PLC0415
         account,
         activities,
         admin,

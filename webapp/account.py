@@ -28,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from webapp.activities.links import qr_svg
+from webapp.auth import is_safe_next
 from webapp.forms import max_length
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.models import (
@@ -209,8 +210,6 @@ def _setup_secret() -> str:
 
 
 def _next() -> str | None:
-    from webapp.auth import is_safe_next
-
     target = request.args.get("next")
     return target if is_safe_next(target) else None
 

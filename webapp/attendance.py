@@ -73,7 +73,11 @@ def sessions_of(link: AccessLink) -> tuple[list[Session], Provider, User | None]
     """The sessions the link covers, its provider, and who asks (the link's maker)."""
     if link.provider_id:
         provider = Provider.get_by_id(link.provider_id)
-        sessions = Session.for_provider_period(link.provider_id, link.period_start, link.period_end)
+        sessions = Session.for_provider_period(
+            link.provider_id,
+            link.period_start,  # type: ignore[arg-type]  # a provider's link has its period
+            link.period_end,  # type: ignore[arg-type]
+        )
     else:
         enrolment = enrolment_of(link)
         provider = enrolment.activity.provider

@@ -13,7 +13,6 @@ import click
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     make_response,
@@ -30,6 +29,7 @@ from flask_login import LoginManager, current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from htmx_flask import request
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import click
@@ -106,7 +107,7 @@ def pg_tool(name: str) -> str:
     return path
 
 
-def run_pg_tool(args: list[str], url: str, **kwargs: object) -> None:
+def run_pg_tool(args: list[str], url: str, **kwargs: Any) -> None:
     done = subprocess.run(  # noqa: S603 (our own arguments, no shell)
         args, env=pg_environment(url), stderr=subprocess.PIPE, text=True, check=False, **kwargs
     )

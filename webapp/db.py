@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from peewee import SQL, DatabaseProxy, Model, NodeList, SqliteDatabase, fn
+from peewee import SQL, AutoField, DatabaseProxy, Model, NodeList, SqliteDatabase, fn
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -23,6 +23,11 @@ SQLITE_PRAGMAS = {
 
 
 class BaseModel(Model):
+    # The primary key peewee's metaclass adds to every model, declared for mypy. An annotation
+    # without a value is no field to peewee (it only collects Field instances); so are the
+    # `<name>_id` annotations under each ForeignKeyField in the models.
+    id: AutoField[int]
+
     class Meta:
         database = database
         legacy_table_names = False

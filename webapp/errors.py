@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, abort, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
@@ -16,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from webapp.forms import MAX_INT
 from webapp.htmx import wants_fragment
+from webapp.models import SecurityEvent
 
 
 def _render(error: HTTPException) -> tuple[str, int]:
@@ -30,16 +32,12 @@ def _render(error: HTTPException) -> tuple[str, int]:
 
 
 def _csrf(error: CSRFError) -> tuple[str, int]:
-    from webapp.models import SecurityEvent
-
     SecurityEvent.record("csrf", _user_id())
     error.description = "csrf"
     return _render(error)
 
 
 def _user_id() -> int | None:
-    from flask_login import current_user
-
     return current_user.id if current_user and current_user.is_authenticated else None
 
 
@@ -60,7 +58,7 @@ class IdConverter(IntegerConverter):
     """<int:…> in a URL: an id, so at most PostgreSQL's integer; a bigger one finds nothing
     (404) instead of overflowing the database driver."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002  (werkzeug's)
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)
 

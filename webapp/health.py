@@ -121,8 +121,8 @@ def json_logging(app: Flask) -> None:
     root.setLevel(logging.INFO)
     app.logger.removeHandler(default_handler)
     for name in GUNICORN_LOGGERS:
-        for handler in logging.getLogger(name).handlers:
-            handler.setFormatter(formatter)
+        for existing in logging.getLogger(name).handlers:
+            existing.setFormatter(formatter)
     # First of all hooks: the id must exist before the database connection is opened.
     app.before_request_funcs.setdefault(None, []).insert(0, assign_request_id)
     app.after_request(_log_request)

@@ -7,12 +7,15 @@ answered 422 for htmx too: base.html's htmx config swaps 409, 422 and 429."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, make_response, redirect, render_template
 from htmx_flask import request
 from jinja2_fragments.flask import render_block, render_blocks
 from peewee import ModelSelect
+from werkzeug import Response as AnyResponse
+
+R = TypeVar("R", bound=AnyResponse)  # flask's Response or the plain one redirect() makes
 
 
 def wants_fragment() -> bool:
@@ -21,7 +24,7 @@ def wants_fragment() -> bool:
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
-def load_more(query: ModelSelect, page: int, size: int) -> tuple[list[Any], bool, bool]:
+def load_more(query: ModelSelect[Any], page: int, size: int) -> tuple[list[Any], bool, bool]:
     """Page `page` of a list that ends in a "load more" button (the `load_more` macro).
 
     A plain link to page n shows every row up to it (it works without JavaScript, and a
@@ -54,7 +57,7 @@ def render_blocks_fragment(template: str, blocks: list[str], **context: Any) -> 
     return response
 
 
-def with_trigger(response: Response, event: str, detail: Any = None) -> Response:
+def with_trigger(response: R, event: str, detail: Any = None) -> R:
     """Add an HX-Trigger event (for example a status message to announce) to a response."""
     existing = response.headers.get("HX-Trigger")
     events: dict[str, Any] = json.loads(existing) if existing else {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import smtplib
 import ssl
 import urllib.error
@@ -65,6 +66,7 @@ from webapp.models import (
     Visit,
 )
 from webapp.models.links import token_hash
+from webapp.portal import spoken_datetime
 from webapp.timeutil import local_day_bounds, to_local, utcnow
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
@@ -377,8 +379,6 @@ def deliver(message: Message, now: dt.datetime) -> str:
 
 
 def spoken_when(value: dt.datetime) -> str:
-    from webapp.portal import spoken_datetime
-
     return spoken_datetime(value)
 
 
@@ -446,8 +446,6 @@ def client_text(first_name: str, when: str, place: str, url: str) -> str:
 def renew_link(current: Any) -> tuple[AccessLink, str] | None:
     """A new token for the newest usable link of the query, same target and expiry, not yet
     replacing the old one (see deliver_with_link); None when there is no usable link."""
-    import secrets
-
     old = current.first()
     if old is None:
         return None

@@ -359,7 +359,7 @@ EXPORT_FIELDS = {
 
 @bp.get("/clients/<int:client_id>/inzage")
 @recent_login_required
-def export(client_id: int) -> Response:
+def export(client_id: int) -> Response | str:
     """(Coordinator) everything kept about one client, as a printable page or (?as=json) JSON:
     the answer to an access request (GDPR art. 15). Audited."""
     client = Client.get_or_none(Client.id == client_id)

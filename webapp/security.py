@@ -10,6 +10,8 @@ import click
 from flask import Flask, Response, request
 from flask.cli import with_appcontext
 
+from webapp.models import SecurityEvent, database
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; "
@@ -43,8 +45,6 @@ def _headers(response: Response) -> Response:
 @with_appcontext
 def prune_security_log_command() -> None:
     """Delete security log rows older than 12 months (run it daily, e.g. from cron)."""
-    from webapp.models import SecurityEvent, database
-
     with database.connection_context():
         removed = SecurityEvent.prune()
     click.echo(f"{removed} regels uit het beveiligingslogboek gewist (ouder dan 12 maanden).")

@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import gettext as _
 
 from webapp import models
 from webapp.timeutil import local_today, to_local
@@ -34,7 +35,6 @@ def day_label(value: dt.date | dt.datetime | None) -> str:
         return ""
     day = to_local(value).date() if isinstance(value, dt.datetime) else value
     delta = (day - local_today()).days
-    from flask_babel import gettext as _
 
     return {0: _("vandaag"), 1: _("morgen"), -1: _("gisteren")}.get(delta) or short_date(day)
 
@@ -48,8 +48,6 @@ def money(cents: int | None) -> str:
     if cents is None:
         return ""
     if cents == 0:
-        from flask_babel import gettext as _
-
         return _("gratis")
     euros, rest = divmod(cents, 100)
     return f"€ {euros},{rest:02d}" if rest else f"€ {euros}"

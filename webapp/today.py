@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, Response, request
 from flask_login import current_user, login_required
@@ -79,7 +80,7 @@ def expiring_cards(mediator: User | None, today: dt.date) -> list[Case]:
     return list(query)
 
 
-def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, object]:
+def today_offer_context(mediator: User | None, start: object, end: object) -> dict[str, Any]:
     """What Vandaag shows of the offer (templates/activities/_today_sessions.html): the sessions
     of today and tomorrow (the first TODAY_SESSIONS_LIMIT) and fresh "I can't come" messages
     from clients, on the cases of `mediator` (the whole team's when None)."""
@@ -90,7 +91,7 @@ def today_offer_context(mediator: User | None, start: object, end: object) -> di
     }
 
 
-def today_referral_context(user: User) -> dict[str, object]:
+def today_referral_context(user: User) -> dict[str, Any]:
     """What Vandaag shows of the front door (templates/referrals/_today_intake.html)."""
     if not user.is_coordinator:
         return {"waiting_referrals": [], "late_referrals": []}

@@ -11,7 +11,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     make_response,
     redirect,
     render_template,
@@ -22,6 +21,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
+from werkzeug import Response
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -81,7 +81,7 @@ def _wrong_code_key(user_id: int) -> str:
 def finish_login(user: User, next_url: str | None, second_factor: bool, own_device: bool) -> Any:
     """Start the login session (after every factor the person needs) and go on; None when the
     account was deactivated or given a new password while the login ran."""
-    from webapp.auth import remember_device
+    from webapp.auth import remember_device  # noqa: PLC0415  (auth imports this module)
 
     session.clear()
     user.start_session(second_factor=second_factor, own_device=own_device)
@@ -128,7 +128,7 @@ def _code_page(form: CodeForm, status: int = 200, error: Any = None) -> Response
 def code() -> Response:
     """The second step of logging in: the code from the app (or a recovery code)."""
     if _pending_user() is None:
-        return redirect(url_for("auth.login"))  # type: ignore[return-value]
+        return redirect(url_for("auth.login"))
     return _code_page(CodeForm())
 
 
@@ -138,7 +138,7 @@ def code_post() -> Response:
     user = _pending_user()
     if user is None:
         session.pop("pending_login", None)
-        return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+        return redirect(url_for("auth.login"), 303)
     form = CodeForm()
     if not form.validate():
         return _code_page(form, 422)
@@ -165,7 +165,7 @@ def code_post() -> Response:
         user, next_url, second_factor=True, own_device=bool(form.own_device.data)
     )
     if response is None:  # deactivated or given a new password in the meantime
-        return redirect(url_for("auth.login"), 303)  # type: ignore[return-value]
+        return redirect(url_for("auth.login"), 303)
     return response
 
 
@@ -261,7 +261,7 @@ def _confirm_page(form: ConfirmForm, status: int = 200) -> Response:
 
 
 def _safe_next() -> str | None:
-    from webapp.auth import is_safe_next
+    from webapp.auth import is_safe_next  # noqa: PLC0415  (auth imports this module)
 
     target = request.args.get("next")
     return target if is_safe_next(target) else None

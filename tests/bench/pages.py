@@ -57,7 +57,7 @@ from tests.conftest import PASSWORD, TOTP_SECRET, BrowserLikeClient, count_queri
 from webapp import create_app, models  # noqa: E402
 from webapp.db import database, open_database  # noqa: E402
 from webapp.migrations import create_tables  # noqa: E402
-from webapp.timeutil import utcnow  # noqa: E402
+from webapp.timeutil import local_today, utcnow  # noqa: E402
 
 FIRST = ["Amina", "Youssef", "Elif", "Mehmet", "Kasia", "Ioana", "Mariam", "Ahmad", "Sofie", "Luca"]
 FIRST += ["Ayşe", "Lucía", "Łukasz", "Ionuț"]
@@ -179,7 +179,7 @@ def _fill_chunk(
 
     clients, cases, case_steps, visits, tasks, thresholds = [], [], [], [], [], []
     referrals, enrolments, sessions, audits, messages = [], [], [], [], []
-    today = dt.date.today()
+    today = local_today()
     for number in range(start, min(start + CHUNK, shape.n_cases)):
         cid = number + 1
         is_open = number < n_open
@@ -641,8 +641,10 @@ def report(results: list[dict[str, Any]], sizes: list[int], engine: str, shape: 
     lines = [
         f"### {engine}, shape {shape}: {small} vs {large} cases",
         "",
-        f"| page | p50 {small} (ms) | p95 {small} | p50 {large} | p95 {large} "
-        f"| p95 ratio (spread) | gz KB {small} → {large} | queries |",
+        (
+            f"| page | p50 {small} (ms) | p95 {small} | p50 {large} | p95 {large} "
+            f"| p95 ratio (spread) | gz KB {small} → {large} | queries |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     floor_p50 = statistics.median(percentile(r[0], 0.5) for r in results[-1]["rounds"])
@@ -665,8 +667,10 @@ def report(results: list[dict[str, Any]], sizes: list[int], engine: str, shape: 
     if case_p50:
         lines += [
             "",
-            f"Case page p50 ÷ floor p50: {case_p50[small] / floor_p50:.1f}× at {small}, "
-            f"{case_p50[large] / floor_p50:.1f}× at {large}.",
+            (
+                f"Case page p50 ÷ floor p50: {case_p50[small] / floor_p50:.1f}× at {small}, "
+                f"{case_p50[large] / floor_p50:.1f}× at {large}."
+            ),
         ]
     return "\n".join(lines)
 
@@ -774,7 +778,7 @@ def show_plans(app: Flask) -> None:
         query = models.Case.caseload(coordinator, q="celik").limit(26)
         print("-- team caseload searched for 'celik'")
         print("\n".join(explain(*query.sql())))
-        today = dt.date.today()
+        today = local_today()
         period = figures.Period(today.replace(month=1, day=1), today)
         statements: list[tuple[str, Any]] = []
         original = database.obj.execute_sql

@@ -23,6 +23,7 @@ from tests.browser.conftest import axe_violations, enter_code, screenshot
 from tests.conftest import CHEAP_HASH, PASSWORD, BuiltSchema
 from webapp import create_app, models
 from webapp.db import database
+from webapp.timeutil import local_today
 
 
 @dataclass
@@ -138,7 +139,7 @@ def _vraag_received(d: Demo, language: str) -> str:
     from webapp.vraag.public import confirmation_token
 
     with d.app.test_request_context():
-        token = confirmation_token(dt.date.today() + dt.timedelta(days=7), "namiddag", "phone")
+        token = confirmation_token(local_today() + dt.timedelta(days=7), "namiddag", "phone")
     return d.path("vraag.received", t=token, lang=language)
 
 

@@ -231,7 +231,7 @@ def test_a_visit_is_recorded_in_few_taps_with_nothing_typed(page, live_server, m
     )
     assert (latest.contact_type, latest.duration_minutes) == ("huisbezoek", 60)
     assert latest.place == "Bij de cliënt thuis, Kerkstraat 45"
-    print(f"\ntaps: from Vandaag {from_today}, new visit {new_visit}; form {height:.1f} screens")
+    print(f"\ntaps: from Vandaag {from_today}, new visit {new_visit}; form {height:.1f} screens")  # noqa: T201  (the measurement, shown with -s)
 
 
 @pytest.mark.parametrize("width", [320, 360])

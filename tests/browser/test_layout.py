@@ -21,6 +21,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_accessibility import Demo, demo  # noqa: F401 (the module's fixture)
 from webapp import models
 from webapp.db import database
+from webapp.timeutil import local_today
 
 WIDTHS = (320, 360, 412, 1280)
 
@@ -120,7 +121,7 @@ def _vraag_received(d: Demo, ids: dict[str, Any]) -> str:
     from webapp.vraag.public import confirmation_token
 
     with d.app.test_request_context():
-        token = confirmation_token(dt.date.today() + dt.timedelta(days=7), "namiddag", "phone")
+        token = confirmation_token(local_today() + dt.timedelta(days=7), "namiddag", "phone")
     return d.path("vraag.received", t=token, lang="ar")
 
 

@@ -49,7 +49,7 @@ def test_referral_from_form_to_case_and_reports(page, live_server, coordinator, 
     assert re.fullmatch(r"VB-\d{4}-\d{4}", reference)
     assert "Rahel" not in page.content()
     screenshot(page, "referral-received")
-    stored = in_db(lambda: models.Referral.get())
+    stored = in_db(models.Referral.get)
     assert (stored.domains, stored.known_thresholds, stored.first_contact) == (
         "sport",
         "taal",

@@ -74,7 +74,7 @@ def test_a_mother_asks_in_dutch_and_the_coordinator_accepts(
     page.get_by_role("button", name="Aanvaarden en dossier openen").click()
     page.wait_for_url(re.compile(r"/cases/\d+$"))
     assert page.get_by_text("Eerste contact: bellen").first.is_visible()
-    case = in_db(lambda: models.Case.get())
+    case = in_db(models.Case.get)
     assert case.source == "zelf" and case.mediator_id == mediator.id
 
 
@@ -97,7 +97,7 @@ def test_a_father_asks_in_arabic_right_to_left(page, live_server, walk_in) -> No
     assert page.get_by_role("status").first.inner_text().startswith("سنتصل بك")
     assert axe_violations(page) == [] and fits(page)
     screenshot(page, "vraag-ar-received-360")
-    stored = in_db(lambda: models.Referral.get())
+    stored = in_db(models.Referral.get)
     # The language to speak is the page's own unless the person chose another.
     assert (stored.source, stored.language, stored.for_whom) == ("zelf", "ar", "gezin")
 

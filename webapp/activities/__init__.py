@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from webapp.models import ATTENDANCE, COST_ARRANGEMENTS, MEETING_POINTS, THINGS_TO_BRING
+
 bp = Blueprint("activities", __name__, url_prefix="/activities")
 
 from webapp.activities import enrolment, links, offer  # noqa: E402, F401  (they add the views)
@@ -13,8 +15,6 @@ from webapp.activities import enrolment, links, offer  # noqa: E402, F401  (they
 @bp.record_once
 def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
     """Labels the offer's templates need, also where the case page includes them."""
-    from webapp.models import ATTENDANCE, COST_ARRANGEMENTS, MEETING_POINTS, THINGS_TO_BRING
-
     state.app.jinja_env.globals.update(
         ATTENDANCE=ATTENDANCE,
         COST_ARRANGEMENTS=COST_ARRANGEMENTS,

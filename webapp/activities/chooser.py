@@ -132,7 +132,7 @@ def client_fit(case: Case) -> ClientFit:
     return found
 
 
-def narrowed(query: ModelSelect, fits: list[Fit]) -> ModelSelect:
+def narrowed(query: ModelSelect[Any], fits: list[Fit]) -> ModelSelect[Any]:
     return query.where(*(f.condition for f in fits)) if fits else query
 
 
@@ -188,6 +188,23 @@ class Suggestion:
         return {FILTERS[k]: v or UNFILTERED[FILTERS[k]] for k, v in self.changes.items()}
 
 
+def _other_words(words: list[str], only: str) -> list[Suggestion]:
+    """Each word replaced by a broader or other one (a domain's name: that domain)."""
+    found: list[Suggestion] = []
+    for index, word in enumerate(words):
+        rest = [w for i, w in enumerate(words) if i != index]
+        for other in alternatives(word):
+            if other == only and not rest:
+                continue  # the same as "without words" (see suggestions)
+            if other in DOMAINS:
+                label = _("alles in %(domain)s", domain=DOMAINS[other])
+                found.append(Suggestion(label, {"q": " ".join(rest), "domain": other}))
+            else:
+                replaced = " ".join([*words[:index], other, *words[index + 1 :]])
+                found.append(Suggestion(replaced, {"q": replaced}))
+    return found
+
+
 def suggestions(data: dict[str, Any], fit: ClientFit | None = None) -> list[Suggestion]:
     """What to try when nothing matches: broader or other words, fewer words, the same domain
     without words, the words in every domain, and always the whole offer last."""
@@ -196,18 +213,7 @@ def suggestions(data: dict[str, Any], fit: ClientFit | None = None) -> list[Sugg
     # The one domain the list is limited to (chosen, or the client's only interest), if any.
     only = domain or (fit.only_domain if fit else "")
     words = text.split()
-    found: list[Suggestion] = []
-    for index, word in enumerate(words):
-        rest = [w for i, w in enumerate(words) if i != index]
-        for other in alternatives(word):
-            if other == only and not rest:
-                continue  # the same as "without words" below
-            if other in DOMAINS:
-                label = _("alles in %(domain)s", domain=DOMAINS[other])
-                found.append(Suggestion(label, {"q": " ".join(rest), "domain": other}))
-            else:
-                replaced = " ".join([*words[:index], other, *words[index + 1 :]])
-                found.append(Suggestion(replaced, {"q": replaced}))
+    found = _other_words(words, only)
     if len(words) > 1:
         for index in range(len(words)):
             shorter = " ".join(w for i, w in enumerate(words) if i != index)
@@ -227,5 +233,5 @@ def suggestions(data: dict[str, Any], fit: ClientFit | None = None) -> list[Sugg
     unique: dict[str, Suggestion] = {}
     for suggestion in found:
         unique.setdefault(repr(sorted(suggestion.changes.items())), suggestion)
-    everything = Suggestion(_("het hele aanbod"), {k: "" for k in FILTERS}, lift_all=True)
+    everything = Suggestion(_("het hele aanbod"), dict.fromkeys(FILTERS, ""), lift_all=True)
     return [*list(unique.values())[:MAX_SUGGESTIONS], everything]

@@ -39,8 +39,8 @@ def search_results(
     fits = fit.fits if fit else []
     active = fit.active if fit else []
 
-    def offer(**changes: Any) -> ModelSelect:
-        filters = {name: data.get(field) for field, name in FILTERS.items()}
+    def offer(**changes: Any) -> ModelSelect[Activity]:
+        filters: dict[str, Any] = {name: data.get(field) for field, name in FILTERS.items()}
         filters = {
             name: UNFILTERED[name] if value is None else value for name, value in filters.items()
         }

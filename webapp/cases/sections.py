@@ -4,6 +4,7 @@ and for the fragments the activities and thresholds areas send back after a chan
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from webapp.models import (
     AccessLink,
@@ -16,7 +17,7 @@ from webapp.models import (
 )
 
 
-def case_offer_context(case: Case) -> dict[str, object]:
+def case_offer_context(case: Case) -> dict[str, Any]:
     """What the case page shows of the offer (templates/activities/_case_enrolments.html):
     enrolments, their sessions, the client's link and the provider links (four queries)."""
     enrolments = enrolments_for_case(case)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from flask import current_app, url_for
 
+from webapp.demo import base_url as demo_base_url
 from webapp.models import (
     AccessLink,
     Activity,
@@ -21,9 +23,10 @@ from webapp.models import (
 )
 from webapp.timeutil import local_today, to_utc, utcnow
 
-# (name, kind, contact, e-mail, street, postcode, district, [activities])
-# activity: (title, domain, ages, schedule, full €, reduced € or None, bring, accessibility, about)
-PROVIDERS = [
+# Each provider: name, kind, contact, e-mail, street, postcode, district and its activities;
+# each activity: title, domain, ages, schedule, full €, reduced € or None, bring,
+# accessibility, about.
+PROVIDERS: list[tuple[Any, ...]] = [
     (
         "KFC Luchtbal",
         "voetbalclub",
@@ -540,8 +543,10 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             )
 
     lines = [
-        f"Aanbod: {len(PROVIDERS)} aanbieders, {len(activities)} activiteiten, "
-        f"{len(enrolled)} inschrijvingen."
+        (
+            f"Aanbod: {len(PROVIDERS)} aanbieders, {len(activities)} activiteiten, "
+            f"{len(enrolled)} inschrijvingen."
+        )
     ]
     to_share = to_share or (enrolled[0] if enrolled else None)
     with current_app.test_request_context():
@@ -595,8 +600,6 @@ def pick_activity(rng: random.Random, activities: list[Activity], client: Client
 
 
 def base_url() -> str:
-    from webapp.demo import base_url as demo_base_url
-
     return demo_base_url()
 
 
@@ -614,7 +617,8 @@ DEMO_PHRASES = {
 
 
 def bring_phrases(text: str) -> tuple[list[str], str]:
-    keys, rest = [], []
+    keys: list[str] = []
+    rest: list[str] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
         key = DEMO_PHRASES.get(part.lower())
         (keys if key else rest).append(key or part)

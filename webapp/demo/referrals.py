@@ -88,8 +88,10 @@ WAITING = [
         "alleenstaande mama, kinderen van 4 en 7",
         "cultuur",
         "naaien, koken",
-        "Mama zoekt iets voor zichzelf overdag, terwijl de kinderen op "
-        "school zijn. Ze voelt zich eenzaam.",
+        (
+            "Mama zoekt iets voor zichzelf overdag, terwijl de kinderen op "
+            "school zijn. Ze voelt zich eenzaam."
+        ),
         "psychologisch,tijd",
         "permanentie",
     ),
@@ -215,15 +217,15 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
             **_referral_fields(rng, org.kind),
         )
     if cases:
-        known = Client.get_by_id(cases[-1].client_id)
+        again = Client.get_by_id(cases[-1].client_id)
         org = organisations[2]
         Referral.submit(
             org,
-            first_name=known.first_name,
-            last_name=known.last_name,
-            birth_date=known.birth_date,
-            language=known.language,
-            district=known.district,
+            first_name=again.first_name,
+            last_name=again.last_name,
+            birth_date=again.birth_date,
+            language=again.language,
+            district=again.district,
             domains="cultuur",
             question="Opnieuw aangemeld: zoekt nu iets in cultuur.",
             first_contact="permanentie",
@@ -342,7 +344,7 @@ def seed(rng: random.Random, users: list[User], cases: list[Case]) -> list[str]:
     for start in range(0, len(rows), 100):
         CaseThreshold.insert_many(rows[start : start + 100]).execute()
 
-    first = organisations[2]
+    shown = organisations[2]
     return [
-        f"Doorverwijsformulier ({first.name}): {base_url()}/r/{tokens[first.name]}",
+        f"Doorverwijsformulier ({shown.name}): {base_url()}/r/{tokens[shown.name]}",
     ]

@@ -9,6 +9,7 @@ import random
 
 from werkzeug.security import generate_password_hash
 
+from webapp.demo import DEMO_PASSWORD
 from webapp.models import RecoveryCode, SecondFactor, SecurityEvent, User
 from webapp.models.people import PASSWORD_METHOD
 from webapp.timeutil import utcnow
@@ -31,8 +32,6 @@ LANGUAGES_SPOKEN = {
 
 
 def seed(rng: random.Random) -> list[User]:
-    from webapp.demo import DEMO_PASSWORD
-
     password_hash = generate_password_hash(DEMO_PASSWORD, method=PASSWORD_METHOD)
     return [
         User.create(

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 from webapp.demo import base_url
 from webapp.models import Referral, WalkInHours
+from webapp.vraag.forms import CONSENT
 
 HOURS = [
     # place, address, weekday (1 = Monday), from, to, note
@@ -45,7 +46,6 @@ def seed() -> list[str]:
             ends=dt.time(end),
             note=note,
         )
-    from webapp.vraag.forms import CONSENT
 
     with force_locale("ar"):
         consent = str(CONSENT)

@@ -172,10 +172,10 @@ def schema_sql() -> str:
     out.write("-- Generated from webapp/models by `flask --app wsgi schema-sql`; do not edit.\n")
     with db.bind_ctx(ALL_MODELS):
         for model in ALL_MODELS:
-            ctx = model._schema._create_table(safe=True)
+            ctx = model._schema._create_table(safe=True)  # type: ignore[attr-defined]  # private
             sql, _ = ctx.query()
             out.write(sql + ";\n")
-            for index in model._schema._create_indexes(safe=True):
+            for index in model._schema._create_indexes(safe=True):  # type: ignore[attr-defined]
                 sql, _ = index.query()
                 out.write(sql + ";\n")
     return out.getvalue()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import has_request_context
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
+from flask_login import current_user
+from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel
 from webapp.models.cases import VISIT_FIELD_LABELS, Case, Visit
@@ -76,6 +77,7 @@ LINK_ACTORS = {
 class AuditEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     user = ForeignKeyField(User, null=True, index=True)
+    user_id: Field[int | None]
     link = IntegerField(null=True, index=True)  # AccessLink id, when a link was used
     action = CharField(max_length=30)  # view | create | update | delete | login | …
     object_type = CharField(max_length=30)
@@ -97,11 +99,14 @@ class AuditEvent(BaseModel):
         fields: list[str] | None = None,
     ) -> None:
         """Write one event; the acting user defaults to whoever is logged in."""
-        if user is None and link is None and has_request_context():
-            from flask_login import current_user
-
-            if current_user and current_user.is_authenticated:
-                user = current_user._get_current_object()
+        if (
+            user is None
+            and link is None
+            and has_request_context()
+            and current_user
+            and current_user.is_authenticated
+        ):
+            user = current_user._get_current_object()
         cls.create(
             user=user,
             link=link,
@@ -164,10 +169,10 @@ class AuditEvent(BaseModel):
     @property
     def actor(self) -> str:
         """Who did it: a team member's name, or which link was used."""
-        if self.user_id is not None:
+        if self.user is not None:  # no query when user_id is None
             return self.user.name
         if self.link is None:
             return str(_l("Vrijbaan zelf"))
         via_link = getattr(self, "via_link", None)
-        purpose = via_link.purpose if via_link is not None else None
+        purpose = via_link.purpose if via_link is not None else ""
         return str(LINK_ACTORS.get(purpose, _l("iemand via een link")))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import cast
 
+from flask import abort
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from peewee import (
@@ -11,8 +14,10 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     Select,
     TextField,
     fn,
@@ -191,7 +196,9 @@ def _someone_elses(user: User) -> None:
 
 class Case(BaseModel):
     client = ForeignKeyField(Client, backref="cases", index=True, on_delete="CASCADE")
+    client_id: Field[int]
     mediator = ForeignKeyField(User, backref="cases", index=True)
+    mediator_id: Field[int]
     status = CharField(max_length=10, default="open", index=True)
     source = CharField(max_length=20, default="doorverwijzing")
     question = TextField(default="")
@@ -230,8 +237,6 @@ class Case(BaseModel):
     @classmethod
     def get_for(cls, user: User, case_id: int) -> Case:
         """One case with its client and mediator, or 404 when the user may not see it."""
-        from flask import abort
-
         case = (
             cls.visible_to(user)
             .select(cls, Client, User)
@@ -251,8 +256,6 @@ class Case(BaseModel):
     def get_open_for(cls, user: User, case_id: int) -> Case:
         """A case the user may add to: 404 when not theirs, 409 with the reason when closed
         (hidden buttons are not enough: an old tab or the offline queue still posts)."""
-        from flask import abort
-
         case = cls.get_for(user, case_id)
         if not case.is_open:
             abort(409, description=gettext("Dit dossier is afgerond. Heropen het eerst."))
@@ -401,7 +404,7 @@ class Case(BaseModel):
         status: str = "open",
         mediator_id: int | None = None,
         referred: Select | None = None,
-    ):  # type: ignore[no-untyped-def]
+    ) -> ModelSelect[Case]:
         """Cases for the caseload list, each with its client, mediator, current step and the
         time of the last contact that took place (`last_contact`), in one query. `referred`:
         a query of case ids the search also finds (Referral.cases_with_reference(q)).
@@ -542,10 +545,13 @@ class StepDefinition(BaseModel):
 
 class CaseStep(BaseModel):
     case = ForeignKeyField(Case, backref="case_steps", on_delete="CASCADE")
+    case_id: Field[int]
     step = ForeignKeyField(StepDefinition, index=True)
+    step_id: Field[int]
     status = CharField(max_length=10, default="todo")
     changed_at = DateTimeField(null=True)
     changed_by = ForeignKeyField(User, null=True, index=True)
+    changed_by_id: Field[int | None]
     note = CharField(max_length=500, default="")
 
     class Meta:
@@ -574,7 +580,9 @@ class Visit(BaseModel):
     """A contact with (or about) the client, recorded afterwards or planned ahead."""
 
     case = ForeignKeyField(Case, backref="visits", on_delete="CASCADE")
+    case_id: Field[int]
     mediator = ForeignKeyField(User, index=True)
+    mediator_id: Field[int]
     contact_type = CharField(max_length=20)
     occurred_at = DateTimeField(index=True)
     duration_minutes = IntegerField(default=0)
@@ -657,13 +665,11 @@ class Visit(BaseModel):
             .limit(n)
             .tuples()
         )
-        return [row[0] for row in rows]
+        return [row[0] for row in cast("Iterable[tuple[str]]", rows)]
 
     @classmethod
     def get_for(cls, user: User, visit_id: int) -> Visit:
         """One visit with its case and client, or 404 when the user may not see that case."""
-        from flask import abort
-
         visit = (
             cls.select(cls, Case, Client)
             .join(Case)
@@ -708,11 +714,15 @@ class CaseEvent(BaseModel):
     """One line on a case's timeline: a step change, a visit, an enrolment, an attendance …"""
 
     case = ForeignKeyField(Case, backref="events", on_delete="CASCADE")
+    case_id: Field[int]
     at = DateTimeField(default=utcnow)
     actor = ForeignKeyField(User, null=True, index=True)  # none: a client, provider or referrer
+    actor_id: Field[int | None]
     kind = CharField(max_length=30)
     step = ForeignKeyField(StepDefinition, null=True, index=True)
+    step_id: Field[int | None]
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="CASCADE")
+    visit_id: Field[int | None]
     detail = CharField(max_length=500, default="")
     # Who outside the team did it, when that is not the client: a provider's name.
     outside_actor = CharField(max_length=120, null=True)
@@ -723,7 +733,7 @@ class CaseEvent(BaseModel):
     @property
     def actor_label(self) -> str:
         """Who did it, for the timeline: a team member, the provider who confirmed, the client."""
-        if self.actor_id:
+        if self.actor is not None:  # no query when actor_id is None
             return str(self.actor.name)
         if self.outside_actor:
             return str(_l("bevestigd door %(who)s", who=self.outside_actor))
@@ -775,7 +785,7 @@ def team_for_assigning() -> list[User]:
         .group_by(Case.mediator, Client.district)
         .tuples()
     )
-    for mediator_id, district, n in rows:
+    for mediator_id, district, n in cast("Iterable[tuple[int, str, int]]", rows):
         counts.setdefault(mediator_id, []).append((-n, district))
     for person in people:
         person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from peewee import CharField, DateTimeField, ForeignKeyField
+from peewee import CharField, DateTimeField, Field, ForeignKeyField
 
 from webapp.db import BaseModel
 from webapp.models.offer import Enrolment, Provider, Session
@@ -25,16 +25,22 @@ class AccessLink(BaseModel):
     purpose = CharField(max_length=10, index=True)
     token_hash = CharField(max_length=64, unique=True)
     client = ForeignKeyField(Client, null=True, index=True, on_delete="CASCADE")
+    client_id: Field[int | None]
     enrolment = ForeignKeyField(Enrolment, null=True, index=True, on_delete="CASCADE")
+    enrolment_id: Field[int | None]
     session = ForeignKeyField(Session, null=True, index=True, on_delete="CASCADE")
+    session_id: Field[int | None]
     # A provider's link for all our participants' sessions in [period_start, period_end).
     provider = ForeignKeyField(Provider, null=True, index=True, on_delete="CASCADE")
+    provider_id: Field[int | None]
     period_start = DateTimeField(null=True)
     period_end = DateTimeField(null=True)
     organisation = ForeignKeyField(
         ReferringOrganisation, null=True, index=True, on_delete="CASCADE"
     )
+    organisation_id: Field[int | None]
     created_by = ForeignKeyField(User, null=True, index=True)
+    created_by_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField(index=True)
     revoked_at = DateTimeField(null=True)

@@ -5,9 +5,20 @@ with a link is made at the moment of sending, because only a link's hash is stor
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField, fn
+from peewee import (
+    JOIN,
+    CharField,
+    DateField,
+    DateTimeField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    fn,
+)
 
 from webapp.db import BaseModel
 from webapp.models.cases import Case, Visit
@@ -52,11 +63,17 @@ class Message(BaseModel):
     target = CharField(max_length=40)  # what it is about: "session:12", "user:3"
     due_on = DateField()  # the Brussels day it belongs to
     case = ForeignKeyField(Case, null=True, index=True, on_delete="CASCADE")
+    case_id: Field[int | None]
     client = ForeignKeyField(Client, null=True, index=True, on_delete="CASCADE")
+    client_id: Field[int | None]
     user = ForeignKeyField(User, null=True, index=True, on_delete="CASCADE")
+    user_id: Field[int | None]
     session = ForeignKeyField(Session, null=True, index=True, on_delete="CASCADE")
+    session_id: Field[int | None]
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="CASCADE")
+    visit_id: Field[int | None]
     enrolment = ForeignKeyField(Enrolment, null=True, index=True, on_delete="CASCADE")
+    enrolment_id: Field[int | None]
     status = CharField(max_length=10, default="queued")
     reason = CharField(max_length=20, default="")  # a NOT_SENT_REASONS key, or the last error
     attempts = IntegerField(default=0)
@@ -128,7 +145,8 @@ class Message(BaseModel):
             .group_by(cls.status)
             .tuples()
         )
-        return {"sent": 0, "failed": 0, **dict(rows)}
+        counted = cast("Iterable[tuple[str, int]]", rows)
+        return {"sent": 0, "failed": 0, **dict(counted)}
 
 
 STALE_CLAIM = dt.timedelta(minutes=30)

@@ -18,6 +18,7 @@ from peewee import (
     CharField,
     DateTimeField,
     Expression,
+    Field,
     ForeignKeyField,
     IntegerField,
     ModelSelect,
@@ -150,6 +151,7 @@ def _weekdays(text: str) -> list[int]:
 
 class Activity(Searchable, BaseModel):
     provider = ForeignKeyField(Provider, backref="activities", index=True)
+    provider_id: Field[int]
     title = CharField(max_length=120, index=True)
     domain = CharField(max_length=10, index=True)  # sport | cultuur | jeugd
     description = TextField(default="")
@@ -207,7 +209,7 @@ class Activity(Searchable, BaseModel):
         max_price_cents: int | None = None,
         reduced_only: bool = False,
         include_archived: bool = False,
-    ):  # type: ignore[no-untyped-def]
+    ) -> ModelSelect[Activity]:
         """Activities with their provider that fit the filters, by title (one query)."""
         query = cls.select(cls, Provider).join(Provider)
         if not include_archived:
@@ -279,18 +281,21 @@ class Activity(Searchable, BaseModel):
             query.select(SQL(str(number)), fn.COUNT(cls.id)).order_by()
             for number, query in enumerate(queries)
         ]
-        found = dict(reduce(operator.add, counts).tuples())
+        found: dict[int, int] = dict(reduce(operator.add, counts).tuples())  # type: ignore[arg-type]
         return [int(found.get(number, 0)) for number in range(len(queries))]
 
 
 class Enrolment(BaseModel):
     case = ForeignKeyField(Case, backref="enrolments", index=True, on_delete="CASCADE")
+    case_id: Field[int]
     activity = ForeignKeyField(Activity, backref="enrolments", index=True)
+    activity_id: Field[int]
     status = CharField(max_length=10, default="active", index=True)
     cost_arrangement = CharField(max_length=12, default="reduced")
     stop_reason = CharField(max_length=20, default="")  # a STOP_REASONS key
     stop_note = CharField(max_length=200, default="")
     created_by = ForeignKeyField(User, null=True, index=True)
+    created_by_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
     stopped_at = DateTimeField(null=True)
 
@@ -392,11 +397,13 @@ class Session(BaseModel):
     """One meeting of an enrolment: the client goes to the activity at a given time."""
 
     enrolment = ForeignKeyField(Enrolment, backref="sessions", index=True, on_delete="CASCADE")
+    enrolment_id: Field[int]
     starts_at = DateTimeField(index=True)
     ends_at = DateTimeField(null=True)
     meeting_point = CharField(max_length=200, default="")
     meeting_point_key = CharField(max_length=20, null=True)  # a MEETING_POINTS key
     companion = ForeignKeyField(User, null=True, index=True)  # the mediator who goes along
+    companion_id: Field[int | None]
     attendance = CharField(max_length=10, default="")
     attendance_remark = CharField(max_length=300, default="")
     confirmed_at = DateTimeField(null=True)
@@ -437,7 +444,7 @@ class Session(BaseModel):
     def upcoming_for_client(cls, client: Client, limit: int = 8) -> list[Session]:
         """The client's coming sessions on active enrolments of open cases, with activity,
         provider, case, mediator and companion (one query)."""
-        Companion = User.alias()
+        Companion = User.alias()  # noqa: N806  (a model alias, named like a model)
         return list(
             cls.select(cls, Enrolment, Activity, Provider, Case, User, Companion)
             .join(Enrolment)

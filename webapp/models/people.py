@@ -16,10 +16,12 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     TextField,
     Value,
+    fn,
 )
 from peewee import Case as SqlCase
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -133,7 +135,7 @@ class User(UserMixin, BaseModel):
     login_key: str = ""  # this request's login session (LoginSession), set at login and load
 
     # The same person whatever the session: UserMixin would compare get_id(), which holds the key.
-    __eq__ = BaseModel.__eq__
+    __eq__ = BaseModel.__eq__  # type: ignore[assignment]  # peewee's may build an Expression
     __hash__ = BaseModel.__hash__
 
     def get_id(self) -> str:
@@ -141,7 +143,7 @@ class User(UserMixin, BaseModel):
         return f"{self.id}:{self.login_key}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return bool(self.active)
 
     @property
@@ -274,6 +276,7 @@ class LoginSession(BaseModel):
     TOUCH_EVERY = dt.timedelta(minutes=5)
 
     user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE", index=True)
+    user_id: Field[int]
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     last_seen_at = DateTimeField(default=utcnow, index=True)
@@ -293,8 +296,6 @@ class LoginSession(BaseModel):
     @classmethod
     def alive(cls, now: dt.datetime):  # type: ignore[no-untyped-def]
         """The condition for a session that has neither gone idle nor outlived its lifetime."""
-        from peewee import fn
-
         own_device = fn.COALESCE(cls.own_device, False) == True  # noqa: E712
         return ((cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)) | (
             own_device

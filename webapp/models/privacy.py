@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, SqliteDatabase, fn
+from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, SqliteDatabase, fn
 from peewee import Case as SqlCase
 
 from webapp.db import BaseModel, database
@@ -77,9 +77,11 @@ class RetentionHold(BaseModel):
     complaint, a question from the client); erasure waits until `until`."""
 
     case = ForeignKeyField(Case, index=True, on_delete="CASCADE")
+    case_id: Field[int]
     until = DateTimeField(index=True)
     reason = CharField(max_length=200)
     user = ForeignKeyField(User, null=True, index=True, on_delete="SET NULL")
+    user_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
 
 
@@ -309,7 +311,7 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
 NOT_EXPORTED = {"token_hash", "search_text", "idempotency_key", "key_hash", "version"}
 
 
-def _row(model: Any, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+def _row(model: Any, names: dict[str, dict[int, str | None]]) -> dict[str, Any]:
     """One record as its values, without secrets; a reference to a team member, an activity,
     a step, a threshold category or an organisation as its name (ids mean nothing to a reader)."""
     values = {}
@@ -317,9 +319,9 @@ def _row(model: Any, names: dict[str, dict[int, str]]) -> dict[str, Any]:
         if name in NOT_EXPORTED:
             continue
         kind = REFERENCE_KINDS.get(name)
-        if kind is not None and value is not None:
-            value = names[kind].get(value, value)
-        values[name] = value
+        values[name] = (
+            names[kind].get(value, value) if kind is not None and value is not None else value
+        )
     return values
 
 
@@ -350,23 +352,29 @@ def client_export(client: Client) -> dict[str, Any]:
     enrolment_ids = [e.id for e in enrolments] or [0]
 
     # Every name a reference may need, one query per kind (the team and the lists are small).
-    names: dict[str, dict[int, str]] = {
+    names: dict[str, dict[int, str | None]] = {
         "user": dict(User.select(User.id, User.name).tuples()),
         "activity": dict(
-            Activity.select(Activity.id, Activity.title)
-            .join(Enrolment)
-            .where(Enrolment.id.in_(enrolment_ids))
-            .tuples()
+            cast(
+                "Iterable[tuple[int, str]]",
+                Activity.select(Activity.id, Activity.title)
+                .join(Enrolment)
+                .where(Enrolment.id.in_(enrolment_ids))
+                .tuples(),
+            )
         ),
         "step": {s.id: step_label(s.key, s.label) for s in StepDefinition.select()},
         "category": {
             c.id: threshold_category_label(c.key, c.label) for c in ThresholdCategory.select()
         },
         "organisation": dict(
-            ReferringOrganisation.select(ReferringOrganisation.id, ReferringOrganisation.name)
-            .join(Referral)
-            .where((Referral.client == client.id) | Referral.case.in_(case_ids))
-            .tuples()
+            cast(
+                "Iterable[tuple[int, str]]",
+                ReferringOrganisation.select(ReferringOrganisation.id, ReferringOrganisation.name)
+                .join(Referral)
+                .where((Referral.client == client.id) | Referral.case.in_(case_ids))
+                .tuples(),
+            )
         ),
     }
 

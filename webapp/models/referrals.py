@@ -13,6 +13,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     Select,
@@ -88,6 +89,7 @@ class Referral(Searchable, BaseModel):
     organisation = ForeignKeyField(
         ReferringOrganisation, backref="referrals", index=True, null=True
     )
+    organisation_id: Field[int | None]
     reference = CharField(max_length=20, unique=True)
     idempotency_key = CharField(max_length=64, unique=True)
     referrer_name = CharField(max_length=100)
@@ -113,10 +115,13 @@ class Referral(Searchable, BaseModel):
     status = CharField(max_length=10, default="new", index=True)
     decline_reason = CharField(max_length=300, default="")
     client = ForeignKeyField(Client, null=True, index=True)
+    client_id: Field[int | None]
     case = ForeignKeyField(Case, null=True, index=True, backref="referrals")
+    case_id: Field[int | None]
     submitted_at = DateTimeField(default=utcnow, index=True)
     handled_at = DateTimeField(null=True, index=True)  # the intake's "handled lately"
     handled_by = ForeignKeyField(User, null=True, index=True)
+    handled_by_id: Field[int | None]
     # A request from /vraag: source "zelf" (None: a referrer's form), and what it asks besides
     # the referral's own fields (nullable: init-db adds them to older databases).
     source = CharField(max_length=20, null=True)
@@ -155,7 +160,7 @@ class Referral(Searchable, BaseModel):
     @property
     def sender(self) -> str:
         """Who sent it in: the referring organisation, or the person themselves."""
-        if self.organisation_id is None:
+        if self.organisation is None:  # no query when organisation_id is None
             return str(_l("zelf gevraagd via /vraag"))
         return self.organisation.name
 
@@ -375,7 +380,7 @@ def referrer_status(referral: Referral, contacted: set[int], enrolled: set[int])
     """The one REFERRER_STATUSES key a referrer sees for a referral."""
     if referral.status == "declined":
         return "closed"
-    if referral.status == "new" or referral.case_id is None:
+    if referral.status == "new" or referral.case is None:  # the case is needed next anyway
         return "received"
     if referral.case.status == "closed":
         return "closed"

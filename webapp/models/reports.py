@@ -45,4 +45,4 @@ REPORT_INDEXES = [
     ),
 ]
 for index in REPORT_INDEXES:
-    index._model.add_index(index)
+    index._model.add_index(index)  # type: ignore[attr-defined]  # peewee's stubs omit it

@@ -19,7 +19,15 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from peewee import SQL, ModelUpdate, NodeList
+from peewee import (
+    SQL,
+    DatabaseError,
+    Field,
+    ModelUpdate,
+    NodeList,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
 
 # Letters that Unicode does not decompose into a base letter and a mark, written as people
 # without the key on their phone write them. Applied after casefold (lower case only).
@@ -101,7 +109,7 @@ def phone_term(query: str) -> str | None:
         return None
     if query.strip().startswith("+"):
         return digits
-    return digits[2:] if digits.startswith("00") else digits
+    return digits.removeprefix("00")
 
 
 def search_words(query: str) -> list[str]:
@@ -131,8 +139,6 @@ def matches_all(model: Any, words: Iterable[str], indexed: bool = True) -> Any:
     the words it can find (see the module's docstring); None when there are no words.
     `indexed=False`: LIKE for every word, for a scope already narrowed to a few dozen rows by
     another index (one mediator's cases), where reading the index would cost more."""
-    from peewee import SqliteDatabase
-
     words = [w for w in words if w]
     if not words:
         return None
@@ -185,13 +191,17 @@ class SearchTextUpdate(ModelUpdate):
     the rows it changed is computed again afterwards (two more queries), so that a bulk update
     (an erasure, a correction) never leaves a stale search text behind."""
 
+    # Set by peewee's Update, which its stubs leave out.
+    _update: dict[Any, Any]
+    _where: Any
+
     def _execute(self, database: Any) -> Any:
         model = self.model
         changed = {getattr(f, "name", f) for f in self._update}
         if "search_text" in changed or not changed & set(model.SEARCHED_FIELDS):
-            return super()._execute(database)
+            return super()._execute(database)  # type: ignore[misc]  # not in peewee's stubs
         ids = [row[0] for row in model.select(model.id).where(self._where).tuples()]
-        result = super()._execute(database)
+        result = super()._execute(database)  # type: ignore[misc]  # not in peewee's stubs
         if ids:
             model.refresh_search_text(model.id.in_(ids))
         return result
@@ -202,6 +212,9 @@ class Searchable:
     insert and bulk update. The model declares the column, SEARCHED_FIELDS and search_parts()."""
 
     SEARCHED_FIELDS: tuple[str, ...] = ()
+    # What the model it is mixed into has (annotations only: peewee sees no field here).
+    search_text: Field[str | None]
+    __data__: dict[str, Any]
 
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
@@ -223,7 +236,7 @@ class Searchable:
     def _with_search_text(cls, row: Any) -> Any:
         if not isinstance(row, Mapping):
             return row
-        values = {getattr(k, "name", k): v for k, v in row.items()}
+        values = {str(getattr(k, "name", k)): v for k, v in row.items()}
         return {**row, "search_text": cls.search_text_of(values)}
 
     @classmethod
@@ -289,8 +302,6 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     trigram tokenizer (SQLite 3.34 or newer) on the model's table as external content, kept in
     step by triggers on insert, update and delete, and filled from the table when it is new.
     Idempotent: init-db runs it on every upgrade."""
-    from peewee import DatabaseError, PostgresqlDatabase
-
     searchable = [m for m in models if issubclass(m, Searchable)]
     if not isinstance(database.obj, PostgresqlDatabase):
         return [_create_fts_table(database, model) for model in searchable]

@@ -12,8 +12,9 @@ import secrets
 import time
 
 import pyotp
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateTimeField, ForeignKeyField, IntegerField, Select
+from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
 from webapp.db import BaseModel, database
 from webapp.models.people import User
@@ -52,6 +53,7 @@ class SecondFactor(BaseModel):
     code was accepted (a code is good once: one seen over someone's shoulder is spent)."""
 
     user = ForeignKeyField(User, unique=True, on_delete="CASCADE")
+    user_id: Field[int]
     secret = CharField(max_length=64)
     confirmed_at = DateTimeField(default=utcnow)
     last_step = IntegerField(null=True)
@@ -121,6 +123,7 @@ class RecoveryCode(BaseModel):
     link's token, so a slow hash adds nothing)."""
 
     user = ForeignKeyField(User, on_delete="CASCADE", index=True)
+    user_id: Field[int]
     code_hash = CharField(max_length=64, unique=True)
     used_at = DateTimeField(null=True)
 
@@ -169,6 +172,7 @@ class TeamSetting(BaseModel):
     value = CharField(max_length=200, default="")
     updated_at = DateTimeField(default=utcnow)
     updated_by = ForeignKeyField(User, null=True, index=True, on_delete="SET NULL")
+    updated_by_id: Field[int | None]
 
     @classmethod
     def is_on(cls, key: str) -> bool:
@@ -213,14 +217,13 @@ class SecurityEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     kind = CharField(max_length=30, index=True)
     user = ForeignKeyField(User, null=True, index=True, on_delete="SET NULL")
+    user_id: Field[int | None]
     address = CharField(max_length=45, default="")
     route = CharField(max_length=80, default="")
 
     @classmethod
     def record(cls, kind: str, user: User | int | None = None) -> None:
         """Write one event as a row and as a log line (key=value) on `vrijbaan.security`."""
-        from flask import has_request_context, request
-
         address = route = ""
         if has_request_context():
             address = (request.remote_addr or "")[:45]

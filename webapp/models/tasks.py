@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import abort
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from peewee import CharField, DateField, DateTimeField, ForeignKeyField
+from peewee import CharField, DateField, DateTimeField, Field, ForeignKeyField
 
 from webapp.db import BaseModel, database, likely
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
@@ -40,15 +41,19 @@ class Task(BaseModel):
 
     # No index of its own: (case, done_at, due) below serves the foreign key too.
     case = ForeignKeyField(Case, backref="tasks", index=False, on_delete="CASCADE")
+    case_id: Field[int]
     text = CharField(max_length=200)
     due = DateField(null=True)
     source = CharField(max_length=20, default="manual")
     # The visit whose form planned it; kept (unlinked) when that visit is removed.
     visit = ForeignKeyField(Visit, null=True, index=True, on_delete="SET NULL")
+    visit_id: Field[int | None]
     created_at = DateTimeField(default=utcnow)
     created_by = ForeignKeyField(User, null=True, index=True)  # none: a provider's link
+    created_by_id: Field[int | None]
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, null=True, index=True)
+    done_by_id: Field[int | None]
 
     class Meta:
         table_name = "task"
@@ -107,7 +112,7 @@ class Task(BaseModel):
         if not visit_ids:
             return found
         for task in cls.select().where(cls.visit.in_(visit_ids)).order_by(cls.id):
-            found.setdefault(task.visit_id, []).append(task)
+            found.setdefault(task.visit_id, []).append(task)  # type: ignore[arg-type]  # set: asked for
         return found
 
     @classmethod
@@ -147,8 +152,6 @@ class Task(BaseModel):
     def get_for(cls, user: User, task_id: int) -> Task:
         """One to-do with its case, client and mediator, or 404 when the user may not see
         that case."""
-        from flask import abort
-
         task = (
             cls.select(cls, Case, Client, User)
             .join(Case)

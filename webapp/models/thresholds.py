@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_babel import lazy_gettext as _l
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BooleanField, CharField, DateTimeField, Field, ForeignKeyField, IntegerField
 from peewee import Case as SQLCase
 
 from webapp.db import BaseModel
@@ -48,20 +49,23 @@ class ThresholdCategory(BaseModel):
     label = CharField(max_length=60)
 
     @property
-    def display_label(self) -> str | None:
+    def display_label(self) -> str:
         """The label as shown: the default translated, a renamed label as typed."""
-        return threshold_category_label(self.key, self.label)
+        return threshold_category_label(self.key, self.label) or ""  # label is NOT NULL
 
 
 class CaseThreshold(BaseModel):
     case = ForeignKeyField(Case, backref="thresholds", index=True, on_delete="CASCADE")
+    case_id: Field[int]
     category = ForeignKeyField(ThresholdCategory, index=True)
+    category_id: Field[int]
     note = CharField(max_length=500, default="")
     status = CharField(max_length=12, default="open", index=True)
     resolution = CharField(max_length=500, default="")
     signal = BooleanField(default=False, index=True)  # signal to the network
     note_shareable = BooleanField(default=False)  # the note may travel with the signal
     created_by = ForeignKeyField(User, null=True, index=True)
+    created_by_id: Field[int | None]
     created_at = DateTimeField(default=utcnow, index=True)
     updated_at = DateTimeField(default=utcnow)
     resolved_at = DateTimeField(null=True)
@@ -74,8 +78,6 @@ class CaseThreshold(BaseModel):
     @classmethod
     def get_for_case(cls, case: Case, threshold_id: int) -> CaseThreshold:
         """One threshold of this case with its category, or 404."""
-        from flask import abort
-
         threshold = (
             cls.select(cls, ThresholdCategory)
             .join(ThresholdCategory)

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from webapp.models import (
+    CALL_MOMENTS,
+    FIRST_CONTACT,
+    FOR_WHOM,
+    ORGANISATION_KINDS,
+    REFERRAL_STATUSES,
+    SELF_FIRST_CONTACT,
+)
+
 # No URL prefix: the public form lives at /r/<token>, the team's pages under /referrals/.
 bp = Blueprint("referrals", __name__)
 
@@ -12,15 +21,6 @@ from webapp.referrals import intake, organisations, public  # noqa: E402, F401  
 
 @bp.context_processor
 def _labels() -> dict[str, object]:
-    from webapp.models import (
-        CALL_MOMENTS,
-        FIRST_CONTACT,
-        FOR_WHOM,
-        ORGANISATION_KINDS,
-        REFERRAL_STATUSES,
-        SELF_FIRST_CONTACT,
-    )
-
     return {
         "FIRST_CONTACT": {**FIRST_CONTACT, **SELF_FIRST_CONTACT},
         "FOR_WHOM": FOR_WHOM,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from peewee import JOIN, fn
+from werkzeug import Response
 
 from webapp.auth import coordinator_required
 from webapp.forms import options
@@ -14,6 +16,7 @@ from webapp.htmx import render_page_or_block
 from webapp.models import (
     SERVICES,
     AuditEvent,
+    Case,
     Client,
     Referral,
     ThresholdCategory,
@@ -64,7 +67,7 @@ def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
                 _(
                     "Koppelen aan bestaande cliënt %(name)s (dossiers: %(count)s)",
                     name=c.full_name,
-                    count=c.case_count,
+                    count=c.case_count,  # type: ignore[attr-defined]  # selected .alias()
                 ),
             )
             for c in candidates
@@ -77,9 +80,6 @@ def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
 
 
 def _candidates(referral: Referral) -> list[Client]:
-    from peewee import JOIN, fn
-
-    from webapp.models import Case
 
     if referral.birth_date is not None:
         matches = Client.probable_duplicates(
@@ -123,8 +123,6 @@ def _show(
     }
     handled_mediator = None
     if referral.status == "accepted" and referral.case_id:
-        from webapp.models import Case
-
         case = Case.select(Case, User).join(User).where(Case.id == referral.case_id).first()
         handled_mediator = case.mediator if case else None
     return render_page_or_block(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-from flask import Response, abort, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug import Response
 
 from webapp.auth import coordinator_required
 from webapp.forms import differences, parse_int

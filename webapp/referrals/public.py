@@ -24,7 +24,7 @@ from webapp.referrals.forms import CONSENT_TEXT, ReferralForm
 
 def _organisation_link(link: AccessLink) -> AccessLink:
     """The link of an organisation that still takes referrals (an archived one's link is gone)."""
-    if link.organisation_id is None:
+    if link.organisation is None:  # no query when organisation_id is None
         abort(link_error(404, REFERRER_LANGUAGES, "referral"))
     if link.organisation.archived:
         abort(link_error(410, REFERRER_LANGUAGES, "referral"))
@@ -140,7 +140,7 @@ def status_list(token: str, link: AccessLink) -> Any:
     link = _organisation_link(link)
     return render_template(
         "referrals/status_list.html",
-        rows=referrals_for_referrer(link.organisation),
+        rows=referrals_for_referrer(link.organisation),  # type: ignore[arg-type]  # has one
         statuses=REFERRER_STATUSES,
         term_days=FIRST_CONTACT_TERM.days,
         organisation=link.organisation,

@@ -170,7 +170,7 @@ def _signals_csv(period: Period) -> tuple[str, list[str], list[list[object]]]:
         _("Stand"),
         _("Notitie"),
     ]
-    rows = [
+    rows: list[list[object]] = [
         [s.month, s.category, s.district, s.age_group, s.domains, s.status, s.note]
         for s in figures.signals(period)
     ]

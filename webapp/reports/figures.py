@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from babel.dates import format_skeleton
 from flask_babel import get_locale
@@ -18,6 +20,7 @@ from webapp.models import (
     ORGANISATION_KINDS,
     OUTCOMES,
     SERVICES,
+    THRESHOLD_STATUSES,
     Activity,
     Case,
     CaseThreshold,
@@ -30,6 +33,7 @@ from webapp.models import (
     ThresholdCategory,
     User,
     Visit,
+    threshold_category_label,
 )
 from webapp.timeutil import to_local, to_utc
 
@@ -278,7 +282,7 @@ def cases_per_district(
     period: Period, districts: list[str], counted: list[tuple[str, list[int]]] | None = None
 ) -> Table:
     counted = _per_district_and_age(period) if counted is None else counted
-    per_district = {}
+    per_district: dict[str, int] = {}
     for district, ages in counted:
         per_district[district] = per_district.get(district, 0) + sum(ages)
     labels = {d: d for d in districts}
@@ -376,7 +380,8 @@ def attendance(period: Period, now: dt.datetime) -> Table:
         .where(Session.starts_at >= period.start_utc, Session.starts_at < until)
         .group_by(Activity.domain)
     )
-    found = {domain: [int(v or 0) for v in rest] for domain, *rest in query.tuples()}
+    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    found = {domain: [int(v or 0) for v in rest] for domain, *rest in rows_found}
     rows = []
     for key, label in DOMAINS.items():
         present, absent, unknown = found.pop(key, [0, 0, 0])
@@ -409,7 +414,8 @@ def contacts(period: Period) -> Table:
         )
         .group_by(Visit.contact_type)
     )
-    found = {kind: (int(n), int(minutes or 0)) for kind, n, minutes in query.tuples()}
+    rows_found = cast("Iterable[tuple[str, int, int | None]]", query.tuples())
+    found = {kind: (int(n), int(minutes or 0)) for kind, n, minutes in rows_found}
     rows = []
     for key, label in CONTACT_TYPES.items():
         n, minutes = found.pop(key, (0, 0))
@@ -442,7 +448,10 @@ def thresholds(period: Period) -> Table:
         .group_by(ThresholdCategory.id, ThresholdCategory.position)
         .order_by(ThresholdCategory.position)
     )
-    found = {category: [int(v or 0) for v in rest] for category, *rest in query.tuples()}
+    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    found: dict[int, list[float | int | None]] = {
+        category: [int(v or 0) for v in rest] for category, *rest in rows_found
+    }
     categories = ThresholdCategory.select(
         ThresholdCategory.id, ThresholdCategory.key, ThresholdCategory.label
     ).order_by(ThresholdCategory.position)
@@ -515,10 +524,10 @@ def signals(period: Period) -> list[Signal]:
         )
         .order_by(CaseThreshold.created_at, ThresholdCategory.position)
     )
-    from webapp.models import THRESHOLD_STATUSES, threshold_category_label
 
     out = []
-    for created, key, category, district, born, interests, status, shared in query.tuples():
+    signals = cast("Iterable[tuple[Any, ...]]", query.tuples())
+    for created, key, category, district, born, interests, status, shared in signals:
         local = to_local(created)
         out.append(
             Signal(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from babel.dates import get_day_names
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug import Response
 
 from webapp.auth import coordinator_required
 from webapp.models import WEEKDAYS, WalkInHours

@@ -12,7 +12,6 @@ import datetime as dt
 
 from babel.dates import get_day_names
 from flask import (
-    Response,
     abort,
     current_app,
     make_response,
@@ -25,6 +24,7 @@ from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import IntegrityError
+from werkzeug import Response
 
 # What the page shares with the client's page (languages, right to left) and the links the app
 # makes (PUBLIC_BASE_URL, QR codes): imported here only, so moving them is a one-place change.
