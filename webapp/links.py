@@ -35,23 +35,16 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from webapp.extensions import csrf
-from webapp.models import AccessLink, SecurityEvent, Throttle
+from webapp.models import LANGUAGES, AccessLink, SecurityEvent, Throttle
 from webapp.security import address_key
 
-# Each language named in its own language (an endonym): people look for their own word.
-CLIENT_LANGUAGES = {
-    "nl": "Nederlands",
-    "en": "English",
-    "fr": "Français",
-    "ar": "العربية",
-    "tr": "Türkçe",
-    "pl": "Polski",
-    "ro": "Română",
-    "uk": "Українська",
-}
-PROVIDER_LANGUAGES = {"nl": "Nederlands", "en": "English", "fr": "Français"}
+# Each language named in its own language (an endonym, as models.LANGUAGES names them): people
+# look for their own word. The client page's languages are those its catalogues translate.
+CLIENT_CODES = ("nl", "en", "fr", "ar", "tr", "pl", "ro", "uk")
+CLIENT_LANGUAGES = {code: LANGUAGES[code] for code in CLIENT_CODES}
+PROVIDER_LANGUAGES = {code: LANGUAGES[code] for code in ("nl", "en", "fr")}
 # Referrers are social workers: the team's own languages.
-REFERRER_LANGUAGES = {"nl": "Nederlands", "en": "English"}
+REFERRER_LANGUAGES = {code: LANGUAGES[code] for code in ("nl", "en")}
 RTL_LANGUAGES = {"ar"}
 
 # One bucket per address for every kind of link: guessing /p/ and /r/ tokens counts together.
