@@ -471,7 +471,7 @@ def test_coordinator_adds_changes_and_removes_walk_in_hours(client, coordinator,
     edit = client.get(f"/vraag/permanenties/{hours.id}/bewerken").get_data(as_text=True)
     assert 'value="Abdijstraat 154, 2020 Antwerpen"' in edit
     response = client.post(
-        f"/vraag/permanenties/{hours.id}", data=hours_form(active=None, weekday="4")
+        f"/vraag/permanenties/{hours.id}", data=hours_form(active=None, weekday="4", version="1")
     )
     assert response.status_code == 303
     assert "OCMW sociaal centrum Kiel" not in visitor(app).get("/vraag").get_data(as_text=True)
@@ -479,6 +479,37 @@ def test_coordinator_adds_changes_and_removes_walk_in_hours(client, coordinator,
 
     assert client.post(f"/vraag/permanenties/{hours.id}/verwijderen").status_code == 303
     assert in_db(lambda: models.WalkInHours.select().count()) == 0
+
+
+def test_a_stale_edit_of_walk_in_hours_shows_what_differs_and_keeps_the_input(
+    client, coordinator
+) -> None:
+    client.login(coordinator)
+    client.post("/vraag/permanenties/", data=hours_form())
+    hours = in_db(models.WalkInHours.get)
+    # A colleague moves the hours to Thursday while this coordinator's form (version 1) is open.
+    moved = client.post(
+        f"/vraag/permanenties/{hours.id}", data=hours_form(weekday="4", version="1")
+    )
+    assert moved.status_code == 303
+    stale = client.post(
+        f"/vraag/permanenties/{hours.id}", data=hours_form(place="Sociaal Huis Kiel", version="1")
+    )
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "Iemand anders bewaarde deze permanentie terwijl jij ze aanpaste." in page
+    assert 'value="Sociaal Huis Kiel"' in page  # this coordinator's input is kept
+    assert "donderdag" in page  # what is stored now, next to it
+    assert (
+        in_db(lambda: models.WalkInHours.get_by_id(hours.id).place) == "OCMW sociaal centrum Kiel"
+    )
+    # "Toch mijn versie bewaren": the form now carries the stored version.
+    assert 'name="version" type="hidden" value="2"' in page
+    kept = client.post(
+        f"/vraag/permanenties/{hours.id}", data=hours_form(place="Sociaal Huis Kiel", version="2")
+    )
+    assert kept.status_code == 303
+    assert in_db(lambda: models.WalkInHours.get_by_id(hours.id).place) == "Sociaal Huis Kiel"
 
 
 def test_walk_in_hours_form_refuses_bad_input_in_plain_dutch(client, coordinator) -> None:

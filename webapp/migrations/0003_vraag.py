@@ -34,6 +34,7 @@ class WalkInHours(Model):
     note = CharField(max_length=200, default="")
     active = BooleanField(default=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)
 
     class Meta:
         database = db

@@ -22,6 +22,7 @@ class WalkInHours(BaseModel):
     note = CharField(max_length=200, default="")
     active = BooleanField(default=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)  # an edit made on an older version is refused (409)
 
     @classmethod
     def shown(cls):  # type: ignore[no-untyped-def]

@@ -187,6 +187,7 @@ class WalkInHoursForm(FlaskForm):
     )
     note = StringField(_l("Opmerking"), filters=[strip], validators=[Optional(), max_length(200)])
     active = BooleanField(_l("Tonen op /vraag en op de affiche"), default=True)
+    version = HiddenField()  # the version the form was shown with (409 when it changed)
 
     def __init__(self, *args: Any, day_names: dict[int, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from webapp.auth import coordinator_required
+from webapp.forms import differences, parse_int
 from webapp.models import WEEKDAYS, WalkInHours
 from webapp.vraag import bp
 from webapp.vraag.forms import WalkInHoursForm
@@ -32,8 +33,14 @@ def _form(hours: WalkInHours | None = None) -> WalkInHoursForm:
     return WalkInHoursForm(obj=hours, day_names=_day_names())
 
 
-def _render_form(form: WalkInHoursForm, hours: WalkInHours | None, status: int = 200) -> Response:
-    return render_template("vraag/hours_form.html", form=form, hours=hours), status  # type: ignore[return-value]
+def _render_form(
+    form: WalkInHoursForm,
+    hours: WalkInHours | None,
+    status: int = 200,
+    changed: list[tuple[str, str, str]] | None = None,
+) -> Response:
+    page = render_template("vraag/hours_form.html", form=form, hours=hours, differences=changed)
+    return Response(page, status)
 
 
 @bp.get("/vraag/permanenties/")
@@ -80,9 +87,20 @@ def hours_update(hours_id: int) -> Response:
     form = _form()
     if not form.validate_on_submit():
         return _render_form(form, hours, 422)
-    WalkInHours.update(**{name: form[name].data for name in FIELDS}).where(
-        WalkInHours.id == hours.id
-    ).execute()
+    saved = (
+        WalkInHours.update(
+            **{name: form[name].data for name in FIELDS}, version=WalkInHours.version + 1
+        )
+        .where(WalkInHours.id == hours.id, WalkInHours.version == parse_int(form.version.data))
+        .execute()
+    )
+    if not saved:
+        # Someone else saved these hours in between: what differs is shown, this input kept.
+        hours = _load(hours.id)
+        form.version.data = hours.version
+        changed = differences(form, hours, list(FIELDS))
+        if changed:
+            return _render_form(form, hours, 409, changed)
     flash(_("Permanentie aangepast."))
     return redirect(url_for("vraag.hours_index"), 303)
 
