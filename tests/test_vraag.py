@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import time
 import uuid
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,12 @@ def test_a_request_lands_in_intake_as_zelf_and_the_confirmation_says_when(app) -
     assert '<html lang="ar" dir="rtl"' in page
     until = local_today() + models.FIRST_CONTACT_TERM
     assert str(until.day) in page and "Fatima" not in page and "0486" not in page
+    # Switching the language keeps the confirmation (not the empty form).
+    [dutch] = re.findall(r'href="([^"]*lang=nl)"', page)
+    again = guest.get("/vraag/ontvangen" + html_unescape(dutch))
+    assert again.status_code == 200
+    assert '<html lang="nl"' in again.get_data(as_text=True)
+    assert "We bellen je" in again.get_data(as_text=True)
 
 
 def test_double_submit_stores_one_request_with_the_same_confirmation(app) -> None:

@@ -225,6 +225,7 @@ def received() -> Response:
             moment=moment,
             by_phone=how == "phone",
             walk_in=walk_in_hours(),
+            language_query={"t": request.args["t"]},  # the language links keep the confirmation
             **page_context(language, CLIENT_LANGUAGES),
         )
     )
