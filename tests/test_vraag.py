@@ -463,7 +463,8 @@ def hours_form(**overrides) -> dict:
 
 def test_coordinator_adds_changes_and_removes_walk_in_hours(client, coordinator, app) -> None:
     client.login(coordinator)
-    assert client.get("/vraag/permanenties/nieuw").status_code == 200
+    new = client.get("/vraag/permanenties/nieuw")
+    assert new.status_code == 200 and new.mimetype == "text/html"
     assert client.post("/vraag/permanenties/", data=hours_form()).status_code == 303
     [hours] = in_db(lambda: list(models.WalkInHours.select()))
     listed = client.get("/vraag/permanenties/").get_data(as_text=True)
@@ -503,6 +504,7 @@ def test_a_stale_edit_of_walk_in_hours_shows_what_differs_and_keeps_the_input(
         f"/vraag/permanenties/{hours.id}", data=hours_form(place="Sociaal Huis Kiel", version="1")
     )
     assert stale.status_code == 409
+    assert stale.mimetype == "text/html"
     page = stale.get_data(as_text=True)
     assert "Iemand anders bewaarde deze permanentie terwijl jij ze aanpaste." in page
     assert 'value="Sociaal Huis Kiel"' in page  # this coordinator's input is kept

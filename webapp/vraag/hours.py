@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel.dates import get_day_names
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug import Response
@@ -40,7 +40,7 @@ def _render_form(
     changed: list[tuple[str, str, str]] | None = None,
 ) -> Response:
     page = render_template("vraag/hours_form.html", form=form, hours=hours, differences=changed)
-    return Response(page, status)
+    return make_response(page, status)
 
 
 @bp.get("/vraag/permanenties/")
