@@ -20,6 +20,7 @@ CREATE INDEX IF NOT EXISTS "cases_status" ON "cases" ("status");
 CREATE INDEX IF NOT EXISTS "cases_current_position" ON "cases" ("current_position");
 CREATE INDEX IF NOT EXISTS "cases_updated_at" ON "cases" ("updated_at");
 CREATE INDEX IF NOT EXISTS "cases_mediator_id_status" ON "cases" ("mediator_id", "status");
+CREATE INDEX IF NOT EXISTS "cases_status_current_position" ON "cases" ("status", "current_position");
 CREATE INDEX IF NOT EXISTS "cases_report" ON "cases" ("closed_at", "opened_at", "current_position", "outcome", "interests", "mediator_id", "client_id", "source", "id");
 CREATE TABLE IF NOT EXISTS "step_definition" ("id" INTEGER NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" VARCHAR(30) NOT NULL, "label" VARCHAR(60) NOT NULL, "completed_by" VARCHAR(30) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_position" ON "step_definition" ("position");
@@ -96,6 +97,7 @@ CREATE INDEX IF NOT EXISTS "referral_submitted_at" ON "referral" ("submitted_at"
 CREATE INDEX IF NOT EXISTS "referral_handled_at" ON "referral" ("handled_at");
 CREATE INDEX IF NOT EXISTS "referral_handled_by_id" ON "referral" ("handled_by_id");
 CREATE INDEX IF NOT EXISTS "referral_organisation_id_submitted_at" ON "referral" ("organisation_id", "submitted_at");
+CREATE INDEX IF NOT EXISTS "referral_status_submitted_at" ON "referral" ("status", "submitted_at");
 CREATE TABLE IF NOT EXISTS "access_link" ("id" INTEGER NOT NULL PRIMARY KEY, "purpose" VARCHAR(10) NOT NULL, "token_hash" VARCHAR(64) NOT NULL, "client_id" INTEGER, "enrolment_id" INTEGER, "session_id" INTEGER, "provider_id" INTEGER, "period_start" DATETIME, "period_end" DATETIME, "organisation_id" INTEGER, "created_by_id" INTEGER, "created_at" DATETIME NOT NULL, "expires_at" DATETIME NOT NULL, "revoked_at" DATETIME, "last_used_at" DATETIME, FOREIGN KEY ("client_id") REFERENCES "client" ("id") ON DELETE CASCADE, FOREIGN KEY ("enrolment_id") REFERENCES "enrolment" ("id") ON DELETE CASCADE, FOREIGN KEY ("session_id") REFERENCES "activity_sessions" ("id") ON DELETE CASCADE, FOREIGN KEY ("provider_id") REFERENCES "provider" ("id") ON DELETE CASCADE, FOREIGN KEY ("organisation_id") REFERENCES "referring_organisation" ("id") ON DELETE CASCADE, FOREIGN KEY ("created_by_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "access_link_purpose" ON "access_link" ("purpose");
 CREATE UNIQUE INDEX IF NOT EXISTS "access_link_token_hash" ON "access_link" ("token_hash");

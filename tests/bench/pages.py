@@ -596,7 +596,7 @@ def measure_all(
     floor = floor_app(apps[sizes[-1]].config["BENCH_URL"], len(case_body))
     floor_client = floor.test_client()
     results: list[dict[str, Any]] = []
-    for index, (name, who, _path, headers) in enumerate(page_list):
+    for index, (name, who, _first_path, headers) in enumerate(page_list):
         row: dict[str, Any] = {"page": name, "rounds": []}
         for size in sizes:  # size, queries and status, once (not timed)
             v = visitors[size]
@@ -614,7 +614,7 @@ def measure_all(
     floor_row: dict[str, Any] = {"page": "floor (bare Flask, 1 query)", "rounds": []}
     results.append(floor_row)
     for _round in range(rounds):
-        for index, (_name, who, _path, headers) in enumerate(page_list):
+        for index, (_name, who, _first_path, headers) in enumerate(page_list):
             times: dict[int, list[float]] = {size: [] for size in sizes}
             for _ in range(repeat):
                 for size in sizes:  # interleaved

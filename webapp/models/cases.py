@@ -215,8 +215,12 @@ class Case(BaseModel):
     class Meta:
         table_name = "cases"
         # A mediator's open cases (caseload, Vandaag, to-dos): a few dozen of the hundreds a
-        # mediator gathers over the years.
-        indexes = ((("mediator", "status"), False),)
+        # mediator gathers over the years. The intake's late referrals: the open cases still
+        # before the first contact, not the closed ones that stopped there.
+        indexes = (
+            (("mediator", "status"), False),
+            (("status", "current_position"), False),
+        )
 
     @property
     def interest_list(self) -> list[str]:

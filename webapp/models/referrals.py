@@ -136,8 +136,12 @@ class Referral(Searchable, BaseModel):
     SEARCHED_FIELDS = ("first_name", "last_name", "phone", "reference")
 
     class Meta:
-        # The referrer's status list: an organisation's newest referrals.
-        indexes = ((("organisation", "submitted_at"), False),)
+        # The referrer's status list: an organisation's newest referrals; the intake's waiting
+        # ones (status "new"), oldest first, without reading the thousands handled before.
+        indexes = (
+            (("organisation", "submitted_at"), False),
+            (("status", "submitted_at"), False),
+        )
 
     @classmethod
     def search_parts(cls, values: Mapping[str, Any]) -> list[str]:
