@@ -247,12 +247,23 @@
     }, function () { return "offline"; });
   }
 
+  // The phone may say it is online a moment before its connection carries a request (or an
+  // "online" event may come while a send is still failing): a send that finds no network while
+  // the phone says it is online is tried again a few times, a little later each time.
+  const RETRY_DELAYS = [1000, 3000, 10000];
   let running = null;
+  let retries = 0;
   function sync() {
     if (!running) {
-      running = syncNow().catch(function () {}).then(function (result) {
+      running = syncNow().catch(function () {}).then(function (stopped) {
         running = null;
-        return result;
+        if (stopped === "offline" && navigator.onLine && retries < RETRY_DELAYS.length) {
+          setTimeout(sync, RETRY_DELAYS[retries]);
+          retries += 1;
+        } else if (stopped !== "offline") {
+          retries = 0;
+        }
+        return stopped;
       });
     }
     return running;
@@ -300,6 +311,7 @@
     else if (stopped && stopped !== "offline") messages.push(T.failed);
     if (messages.length) announce(messages.join(" "));
     if (sent) document.dispatchEvent(new CustomEvent("vrijbaan:visits-sent", { detail: { keys: sentKeys } }));
+    return stopped;
   }
 
   // --- What the mediator sees: "Nog te versturen" ------------------------------------------------
@@ -445,6 +457,7 @@
   window.addEventListener("online", function () {
     showConnection();
     announce(T.online);
+    retries = 0;
     sync();
   });
   window.addEventListener("offline", showConnection);

@@ -424,3 +424,35 @@ def test_offline_visit_form_fits_a_small_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert axe_violations(page) == []
     screenshot(page, "pwa-offline-visit-form-320")
+
+
+def test_a_send_that_finds_no_network_is_tried_again_without_a_tap(
+    page: Any, live_server: str, mediator: Any
+) -> None:
+    """A phone says it is online a moment before its connection carries anything: the first
+    send fails as if offline, and the queue tries again by itself."""
+    case = make_case(mediator, make_client(first_name="Yasmina", last_name="Haddou"))
+    log_in(page, live_server, mediator)
+    service_worker_ready(page)
+    page.goto(f"{live_server}/cases/{case.id}")
+    go_offline(page)
+    page.get_by_role("link", name="Contact registreren").first.click()
+    page.wait_for_url(f"{live_server}/cases/{case.id}/visits/new")
+    fill_visit_form(page, "Belt terug na de vakantie.")
+    page.get_by_role("button", name="Contact bewaren").click()
+    expect(page.get_by_role("region", name="Nog te versturen")).to_contain_text("Yasmina")
+
+    failed: list[str] = []
+
+    def first_send_fails(route: Any) -> None:
+        if route.request.method == "POST" and not failed:
+            failed.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.context.route(f"{live_server}/cases/{case.id}/visits", first_send_fails)
+    go_online(page)  # one "online" event, whose send fails
+    expect(page.get_by_role("region", name="Nog te versturen")).to_have_count(0, timeout=15000)
+    assert failed == [f"{live_server}/cases/{case.id}/visits"]
+    assert [v.notes for v in visits_of(case)] == ["Belt terug na de vakantie."]
