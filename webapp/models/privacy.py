@@ -107,6 +107,24 @@ def write_transaction() -> Iterator[None]:
             yield
 
 
+def referral_erased(last_name: str) -> dict[str, Any]:
+    """What erasure leaves of a referral's personal fields (anonymising a client, retention):
+    an anonymous name and nothing else that points at the person. The birth date keeps its
+    year, row by row (year_only)."""
+    return {
+        "first_name": ANONYMOUS_FIRST_NAME,
+        "last_name": last_name,
+        "phone": "",
+        "email": None,
+        "street": "",
+        "postcode": "",
+        "household": "",
+        "interests": "",
+        "question": "",
+        "decline_reason": "",
+    }
+
+
 def anonymise_client(
     client: Client, by: User | None, action: str = "anonymise", only_if: Any = None
 ) -> bool:
@@ -152,18 +170,7 @@ def anonymise_client(
         Session.update(meeting_point="", attendance_remark="", cant_come_message="").where(
             Session.enrolment.in_(enrolments)
         ).execute()
-        Referral.update(
-            first_name=ANONYMOUS_FIRST_NAME,
-            last_name=str(client.id),
-            phone="",
-            email=None,
-            street="",
-            postcode="",
-            household="",
-            interests="",
-            question="",
-            decline_reason="",
-        ).where(referrals).execute()
+        Referral.update(**referral_erased(str(client.id))).where(referrals).execute()
         # The birth date keeps its year only, per referral (a person has one or two).
         for referral in Referral.select(Referral.id, Referral.birth_date).where(referrals):
             Referral.update(birth_date=year_only(referral.birth_date)).where(
@@ -274,17 +281,8 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         with write_transaction():
             done["referrals"] += (
                 Referral.update(
-                    first_name=ANONYMOUS_FIRST_NAME,
-                    last_name=str(referral.id),
+                    **referral_erased(str(referral.id)),
                     birth_date=year_only(referral.birth_date),
-                    phone="",
-                    email=None,
-                    street="",
-                    postcode="",
-                    household="",
-                    interests="",
-                    question="",
-                    decline_reason="",
                 )
                 .where(Referral.id == referral.id, stale)
                 .execute()
