@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
@@ -103,10 +104,20 @@ def enter_code(page: Any, base_url: str, user: models.User) -> None:
     """The second step: a code the user's app has not given before."""
     from tests.conftest import fresh_code
 
-    page.wait_for_load_state("networkidle")
-    page.get_by_label("Code").fill(fresh_code(user))
-    page.get_by_role("button", name="Aanmelden").click()
-    page.wait_for_url(f"{base_url}/")
+    for attempt in (1, 2):
+        page.wait_for_load_state("networkidle")
+        page.get_by_label("Code").fill(fresh_code(user))
+        page.get_by_role("button", name="Aanmelden").click()
+        try:
+            page.wait_for_url(f"{base_url}/", timeout=15_000 if attempt == 1 else 30_000)
+            return
+        except PlaywrightTimeoutError:
+            # Seen about once in five full runs under load, cause not found (closing note of
+            # 2 December): the code's answer never came. A person would try again; so does
+            # this, once, from the code page (the half-finished login is still there).
+            if attempt == 2:
+                raise
+            page.goto(f"{base_url}/twofactor/code")
 
 
 def screenshot(page: Any, name: str) -> Path:
