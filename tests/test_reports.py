@@ -9,6 +9,7 @@ import io
 import uuid
 
 import pytest
+from peewee import JOIN
 
 from tests.conftest import HTMX, count_queries, in_db, make_case, make_client
 from webapp import models
@@ -468,15 +469,29 @@ def bulk_cases(mediator, n: int) -> None:
 
 
 def test_the_report_page_runs_a_fixed_number_of_queries(client, coordinator) -> None:
+    """Once what changed is counted (after each writing request, or by cron), the page reads
+    the same few rows of counts whatever the number of cases."""
     client.login(coordinator)
     bulk_cases(coordinator, 10)
+    in_db(models.catch_up)
     with count_queries() as few:
         assert client.get(f"/reports/?{YEAR}").status_code == 200
     bulk_cases(coordinator, 990)
+    in_db(models.catch_up)
     with count_queries() as many:
         page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
     assert len(few) == len(many) <= 20
     assert '<th scope="row">OCMW</th>\n<td class="num">1000</td>' in page.replace("  ", "")
+
+
+def test_the_page_counts_what_changed_since_it_was_last_counted(client, coordinator) -> None:
+    """Rows written behind the app's back (a script, a bulk insert) count at the next look."""
+    client.login(coordinator)
+    bulk_cases(coordinator, 3)
+    assert in_db(lambda: models.ReportDirty.select().count()) > 0
+    page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
+    assert '<th scope="row">OCMW</th>\n<td class="num">3</td>' in page.replace("  ", "")
+    assert in_db(lambda: models.ReportDirty.select().count()) == 0
 
 
 def test_months_read_in_the_language_of_the_screen(app) -> None:
@@ -499,3 +514,330 @@ def test_the_figures_tab_is_named_for_what_it_holds(client, mediator, coordinato
     client.login(coordinator)
     tabbar = client.get("/").get_data(as_text=True).split('class="tabbar"')[1]
     assert "Team</a>" in tabbar  # a coordinator also finds the team's pages there
+
+
+# --- The kept counts against the raw rows -------------------------------------------------------
+
+
+def raw_tables(start: dt.date, end: dt.date, today: dt.date) -> dict[str, dict[str, list]]:
+    """Every table of the report counted again in Python from the raw rows, with no kept count
+    and no SQL aggregate: table key → row label → values, as the page's Table rows hold them."""
+    from webapp.models import DISTRICTS
+    from webapp.reports.figures import AGE_GROUPS, Period, age_group
+    from webapp.timeutil import to_local
+
+    period = Period.whole_months(start, end)
+
+    def local(moment: dt.datetime) -> dt.date:
+        return to_local(moment).date()
+
+    def run() -> dict[str, dict[str, list]]:
+        cases = list(
+            models.Case.select(models.Case, models.Client, models.User)
+            .join(models.Client)
+            .switch(models.Case)
+            .join(models.User)
+        )
+        ran = [
+            c
+            for c in cases
+            if local(c.opened_at) <= period.end
+            and (c.closed_at is None or local(c.closed_at) >= period.start)
+        ]
+        referrals = list(
+            models.Referral.select(models.Referral, models.ReferringOrganisation).join(
+                models.ReferringOrganisation, JOIN.LEFT_OUTER
+            )
+        )
+
+        def table(labels: dict[str, str], values: list[str], rest: str | None) -> dict:
+            rows = {
+                str(label): [sum(1 for v in values if v == key)] for key, label in labels.items()
+            }
+            others = sum(1 for v in values if v not in labels)
+            if rest and others:
+                rows[rest] = [others]
+            return rows
+
+        months = {}
+        for month in period.months():
+            following = (month + dt.timedelta(days=32)).replace(day=1)
+            new = sum(1 for c in cases if local(c.opened_at).replace(day=1) == month)
+            running = sum(
+                1
+                for c in cases
+                if local(c.opened_at) < following
+                and (c.closed_at is None or local(c.closed_at) >= month)
+            )
+            from webapp.reports.figures import month_label
+
+            months[month_label(month)] = [new, running]
+        kinds = []
+        for c in ran:
+            mine = {
+                r.organisation.kind if r.organisation_id else None
+                for r in referrals
+                if r.case_id == c.id
+            }
+            kinds += sorted({k or c.source for k in mine} or {c.source})
+        referrer_labels = {**models.ORGANISATION_KINDS}
+        referrer_labels["doorverwijzing"] = "doorverwijzing zonder formulier"
+        referrer_labels.update(
+            {k: v for k, v in models.CASE_SOURCES.items() if k != "doorverwijzing"}
+        )
+        ages = [age_group(c.client.birth_date, period.end) for c in ran]
+        domains = {}
+        for key, label in models.DOMAINS.items():
+            domains[str(label)] = [sum(1 for c in ran if key in c.interests.split(","))]
+        domains["nog geen domein"] = [sum(1 for c in ran if not c.interests)]
+        steps = {
+            f"{s.position}. {s.display_label}": [
+                sum(1 for c in ran if c.current_position >= s.position)
+            ]
+            for s in models.StepDefinition.ordered()
+        }
+        closed = [
+            c.outcome
+            for c in cases
+            if c.closed_at is not None and period.start <= local(c.closed_at) <= period.end
+        ]
+        sessions = [
+            (s.enrolment.activity.domain, s.attendance)
+            for s in models.Session.select(models.Session, models.Enrolment, models.Activity)
+            .join(models.Enrolment)
+            .join(models.Activity)
+            if period.start <= local(s.starts_at) <= min(period.end, today)
+        ]
+        attendance = {}
+        for key, label in models.DOMAINS.items():
+            present, absent, unknown = (
+                sum(1 for d, a in sessions if d == key and a == value)
+                for value in ("present", "absent", "")
+            )
+            told = present + absent
+            attendance[str(label)] = [
+                present,
+                absent,
+                unknown,
+                round(100 * present / told) if told else None,
+            ]
+        visits = [
+            v
+            for v in models.Visit.select()
+            if not v.planned
+            and v.removed_at is None
+            and period.start <= local(v.occurred_at) <= period.end
+        ]
+        contacts = {}
+        for key, label in models.CONTACT_TYPES.items():
+            mine = [v for v in visits if v.contact_type == key]
+            minutes = sum(v.duration_minutes or 0 for v in mine)
+            contacts[str(label)] = [len(mine), round(minutes / 60, 1) if minutes else 0]
+        noted = [
+            t
+            for t in models.CaseThreshold.select()
+            if period.start <= local(t.created_at) <= period.end
+        ]
+        thresholds = {}
+        for category in models.ThresholdCategory.select().order_by(
+            models.ThresholdCategory.position
+        ):
+            mine = [t for t in noted if t.category_id == category.id]
+            thresholds[category.display_label] = [
+                sum(1 for t in mine if t.status == "open"),
+                sum(1 for t in mine if t.status == "resolved"),
+                sum(1 for t in mine if t.status == "unsolvable"),
+                sum(1 for t in mine if t.signal),
+            ]
+        return {
+            "maanden": months,
+            "diensten": table(models.SERVICES, [c.mediator.service for c in ran], "andere"),
+            "doorverwijzers": table(referrer_labels, kinds, "andere"),
+            "districten": table(
+                {d: d for d in DISTRICTS},
+                [c.client.district for c in ran],
+                "buiten Antwerpen of onbekend",
+            ),
+            "leeftijden": {
+                label: [ages.count(label)] for label in [g[0] for g in AGE_GROUPS] + ["onbekend"]
+            },
+            "domeinen": domains,
+            "stappen": steps,
+            "afloop": table(models.OUTCOMES, [o or "" for o in closed], "niet ingevuld"),
+            "aanwezigheid": attendance,
+            "contacten": contacts,
+            "drempels": thresholds,
+        }
+
+    return in_db(run)
+
+
+def kept_tables(start: dt.date, end: dt.date, today: dt.date) -> dict[str, dict[str, list]]:
+    from webapp.models import DISTRICTS
+    from webapp.reports.figures import Period, all_tables
+
+    period = Period.whole_months(start, end)
+    tables = in_db(lambda: all_tables(period, today, DISTRICTS))
+    return {t.key: {r.label: list(r.values) for r in t.rows} for t in tables}
+
+
+PERIODS = [
+    (dt.date(2025, 1, 1), dt.date(2025, 12, 31)),  # a year
+    (dt.date(2025, 3, 1), dt.date(2025, 3, 31)),  # a month
+    (dt.date(2024, 6, 15), dt.date(2025, 2, 3)),  # days inside months: whole months
+    (dt.date(2024, 1, 1), dt.date(2026, 12, 31)),  # three years, into the future
+]
+
+
+# Today at the end of a month, and in the middle of one with sessions on both sides of it.
+TODAYS = [dt.date(2025, 6, 30), dt.date(2025, 2, 10)]
+
+
+def assert_kept_equals_raw() -> None:
+    for today in TODAYS:
+        for start, end in PERIODS:
+            kept, raw = kept_tables(start, end, today), raw_tables(start, end, today)
+            for key, rows in raw.items():
+                assert kept[key] == rows, (today, start, end, key)
+
+
+def test_the_kept_counts_equal_the_raw_rows_after_every_kind_of_change(
+    app, coordinator, mediator, other_mediator, network
+) -> None:
+    """Changes made the ways the app and a script make them: forms' saves, bulk updates,
+    deletes and their cascades, a moved referral, a renamed district, a mediator's service, a
+    referring organisation's kind, an activity's domain; after each, every table of every
+    period equals a count of the raw rows."""
+    a, b, c, e = network["a"], network["b"], network["c"], network["e"]
+    assert_kept_equals_raw()
+
+    def step(change) -> None:
+        in_db(change)
+        assert_kept_equals_raw()
+
+    # A contact recorded at a quarter past midnight on 1 April, Brussels time: still 31 March
+    # in UTC, counted in April.
+    step(
+        lambda: models.Visit.create(
+            case=a.id,
+            mediator=a.mediator_id,
+            contact_type="telefonisch",
+            occurred_at=dt.datetime(2025, 3, 31, 22, 15),  # noqa: DTZ001 (UTC)
+            duration_minutes=20,
+            idempotency_key=str(uuid.uuid4()),
+        )
+    )
+    step(
+        lambda: models.Visit.update(duration_minutes=90).where(models.Visit.case == b.id).execute()
+    )
+    step(lambda: models.Visit.update(planned=False).where(models.Visit.case == a.id).execute())
+
+    def save_a_case() -> None:  # a form's save of a loaded row
+        case = models.Case.get_by_id(c.id)
+        case.interests, case.current_position = "cultuur,jeugd", 7
+        case.save()
+
+    step(save_a_case)
+    step(
+        lambda: (
+            models.Case.update(status="closed", closed_at=at("2025-04-02"), outcome="independent")
+            .where(models.Case.id == a.id)
+            .execute()
+        )
+    )
+    step(
+        lambda: (
+            models.Case.update(closed_at=None, status="open")
+            .where(models.Case.id == a.id)
+            .execute()
+        )
+    )
+    step(
+        lambda: (
+            models.Client.update(district="Deurne", birth_date=dt.date(2019, 1, 1))
+            .where(models.Client.id == c.client_id)
+            .execute()
+        )
+    )
+    step(
+        lambda: models.User.update(service="cultuur").where(models.User.id == mediator.id).execute()
+    )
+    step(
+        lambda: (
+            models.Case.update(mediator=other_mediator.id).where(models.Case.id == b.id).execute()
+        )
+    )
+
+    def move_a_referral() -> None:
+        referral = models.Referral.get(models.Referral.case == a.id)
+        referral.case = e.id
+        referral.save()
+
+    step(move_a_referral)
+    step(
+        lambda: (
+            models.ReferringOrganisation.update(kind="school")
+            .where(models.ReferringOrganisation.kind == "ocmw")
+            .execute()
+        )
+    )
+    step(
+        lambda: (
+            models.Activity.update(domain="jeugd")
+            .where(models.Activity.domain == "sport")
+            .execute()
+        )
+    )
+    step(
+        lambda: (
+            models.Session.update(attendance="absent")
+            .where(models.Session.attendance == "")
+            .execute()
+        )
+    )
+    step(
+        lambda: (
+            models.CaseThreshold.update(status="resolved", signal=False)
+            .where(models.CaseThreshold.status == "open")
+            .execute()
+        )
+    )
+    step(lambda: models.Session.delete().where(models.Session.attendance == "absent").execute())
+    # A case deleted with everything under it (the database's cascade deletes its contacts,
+    # thresholds, enrolments and sessions: the triggers see those too).
+    step(lambda: models.Case.delete().where(models.Case.id == b.id).execute())
+    step(lambda: models.anonymise_client(models.Client.get_by_id(e.client_id), coordinator))
+
+
+def test_counting_again_from_nothing_gives_the_same_counts(app, network) -> None:
+    before = kept_tables(dt.date(2024, 1, 1), dt.date(2026, 12, 31), dt.date(2025, 6, 30))
+    assert in_db(models.recount) > 0
+    after = kept_tables(dt.date(2024, 1, 1), dt.date(2026, 12, 31), dt.date(2025, 6, 30))
+    assert after == before
+    assert_kept_equals_raw()
+
+
+def test_two_catch_ups_at_once_count_each_change_once(app, network) -> None:
+    """Two servers (or a cron run and a request) catching up at the same moment: the second
+    waits for the first, then finds nothing left to count."""
+    import threading
+
+    def change() -> None:
+        models.Visit.update(duration_minutes=15).execute()
+        models.Case.update(current_position=3).execute()
+
+    in_db(change)
+    barrier = threading.Barrier(2)
+    taken: list[int] = []
+
+    def run() -> None:
+        barrier.wait()
+        taken.append(in_db(models.catch_up))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert min(taken) == 0 and max(taken) > 0
+    assert_kept_equals_raw()

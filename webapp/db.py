@@ -59,6 +59,11 @@ def without_index(column: Any) -> Any:
     return NodeList((column, SQL("|| ''")))
 
 
+def tuples_of(query: Any) -> list[tuple[Any, ...]]:
+    """The rows of a query as plain tuples (peewee's stubs type .tuples() as model rows)."""
+    return list(query.tuples())
+
+
 def open_database(url: str | None, instance_path: str) -> object:
     """A peewee database for DATABASE_URL, or SQLite in the instance folder when there is none.
     Each process keeps a pool of connections that requests take and hand back: opening one

@@ -280,9 +280,9 @@ def test_a_provider_confirms_several_participants_on_one_link_at_320_px(
     screenshot(provider, "portal-provider-week-320")
     assert axe_violations(provider) == []
     provider.get_by_role("button", name=re.compile(r"^Aanwezig\W+Oksana K")).click()
-    assert provider.get_by_text("Bewaard: Oksana was er.").is_visible()
+    expect(provider.get_by_text("Bewaard: Oksana was er.")).to_be_visible()
     provider.get_by_role("button", name=re.compile(r"^Niet aanwezig\W+Youssef H")).click()
-    assert provider.get_by_text("Bewaard: Youssef was er niet.").is_visible()
+    expect(provider.get_by_text("Bewaard: Youssef was er niet.")).to_be_visible()
     sessions = in_db(
         lambda: {
             s.enrolment.case_id: s.attendance

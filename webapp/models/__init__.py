@@ -91,7 +91,18 @@ from webapp.models.referrals import (
     referrals_waiting,
     referrals_without_first_contact,
 )
-from webapp.models.reports import REPORT_INDEXES
+from webapp.models.reports import (
+    REPORT_MODELS,
+    ReportCount,
+    ReportCounted,
+    ReportDirty,
+    catch_up,
+    count_uncounted,
+    create_report_triggers,
+    drop_report_functions,
+    month_of,
+    recount,
+)
 from webapp.models.search import create_search_indexes, refresh_all
 from webapp.models.security import (
     SECOND_FACTOR_FOR_ALL,
@@ -151,6 +162,7 @@ ALL_MODELS = [
     Message,
     RetentionHold,
     WalkInHours,
+    *REPORT_MODELS,
 ]
 
 

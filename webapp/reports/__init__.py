@@ -6,16 +6,17 @@ import csv
 import io
 import zipfile
 
+import click
 from flask import Blueprint, Response, abort, make_response, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from webapp.htmx import render_page_or_block
-from webapp.models import DISTRICTS
+from webapp.models import DISTRICTS, catch_up, database, recount
 from webapp.reports import figures
 from webapp.reports.figures import SMALL, Period, Table, all_tables
 from webapp.reports.forms import PeriodForm
-from webapp.timeutil import utcnow
+from webapp.timeutil import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -66,7 +67,35 @@ def csv_response(filename: str, header: list[str], rows: list[list[object]]) -> 
 
 
 def _tables(period: Period) -> list[Table]:
-    return all_tables(period, utcnow(), DISTRICTS)
+    return all_tables(period, local_today(), DISTRICTS)
+
+
+WRITING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+MARKS_AFTER_A_REQUEST = 500
+
+
+@bp.after_app_request
+def count_what_changed(response: Response) -> Response:
+    """After a request that may have written, count what it changed (models/reports.py), so
+    that the queue stays short and the reports read fresh counts at once. Another catch-up
+    running counts it too: this one then does not wait."""
+    if request.method in WRITING_METHODS:
+        catch_up(limit=MARKS_AFTER_A_REQUEST, wait=False)
+    return response
+
+
+@bp.cli.command("catch-up")
+def catch_up_command() -> None:
+    """Count what changed since the last count (cron, every few minutes; see README)."""
+    with database.connection_context():
+        click.echo(f"{catch_up()} changes counted")
+
+
+@bp.cli.command("recount")
+def recount_command() -> None:
+    """Throw the counts of the reports away and count every row again."""
+    with database.connection_context():
+        click.echo(f"{recount()} rows counted")
 
 
 @bp.get("/")

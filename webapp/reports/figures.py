@@ -10,9 +10,10 @@ from typing import Any, cast
 from babel.dates import format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from peewee import JOIN, SQL, NodeList, Select, Value, fn
+from peewee import SQL, fn
 from peewee import Case as SQLCase
 
+from webapp.db import tuples_of
 from webapp.models import (
     CASE_SOURCES,
     CONTACT_TYPES,
@@ -21,23 +22,18 @@ from webapp.models import (
     OUTCOMES,
     SERVICES,
     THRESHOLD_STATUSES,
-    Activity,
     Case,
     CaseThreshold,
     Client,
-    Enrolment,
-    Referral,
-    ReferringOrganisation,
-    Session,
+    ReportCount,
     StepDefinition,
     ThresholdCategory,
-    User,
-    Visit,
+    catch_up,
     threshold_category_label,
 )
-from webapp.timeutil import to_local, to_utc
+from webapp.timeutil import local_today, to_local, to_utc
 
-# Ages at the end of the period: (label, youngest, oldest); None means no bound.
+# Ages reached in the year the period ends: (label, youngest, oldest); None: no bound.
 AGE_GROUPS = [
     ("0–5", 0, 5),
     ("6–11", 6, 11),
@@ -93,8 +89,16 @@ def month_label(day: dt.date) -> str:
 
 @dataclass
 class Period:
-    start: dt.date  # first day, Brussels
-    end: dt.date  # last day, inclusive
+    """Whole calendar months, Brussels time: the reports count per month (models/reports.py)."""
+
+    start: dt.date  # first day of the first month
+    end: dt.date  # last day of the last month, inclusive
+
+    @classmethod
+    def whole_months(cls, start: dt.date, end: dt.date) -> Period:
+        """The months from the one `start` falls in to the one `end` falls in."""
+        following = (end.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        return cls(start.replace(day=1), following - dt.timedelta(days=1))
 
     @property
     def start_utc(self) -> dt.datetime:
@@ -104,113 +108,117 @@ class Period:
     def end_utc(self) -> dt.datetime:
         return to_utc(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
 
-    def months(self) -> list[tuple[str, dt.datetime, dt.datetime]]:
-        """(label 'jan 2026', UTC start, UTC end) of each calendar month the period touches."""
-        out = []
-        first = self.start.replace(day=1)
+    @property
+    def last_month(self) -> dt.date:
+        return self.end.replace(day=1)
+
+    def months(self) -> list[dt.date]:
+        """The first day of each month of the period."""
+        out, first = [], self.start.replace(day=1)
         while first <= self.end:
-            following = (first + dt.timedelta(days=32)).replace(day=1)
-            lo, hi = max(first, self.start), min(following - dt.timedelta(days=1), self.end)
-            out.append(
-                (
-                    month_label(first),
-                    to_utc(dt.datetime.combine(lo, dt.time())),
-                    to_utc(dt.datetime.combine(hi + dt.timedelta(days=1), dt.time())),
-                )
-            )
-            first = following
+            out.append(first)
+            first = (first + dt.timedelta(days=32)).replace(day=1)
         return out
 
 
-def years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def age_group(birth_date: dt.date | None, on: dt.date) -> str:
+    """The age group of someone born then, by the age they reach in the year of `on` (as
+    youth work counts ages: by birth year)."""
     if birth_date is None:
         return _("onbekend")
-    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return age_group_of_year(birth_date.year, on.year)
+
+
+def age_group_of_year(born: int, year: int) -> str:
+    age = year - born
     for label, low, high in AGE_GROUPS:
         if age >= low and (high is None or age <= high):
             return label
     return _("onbekend")
 
 
-def _count_if(condition):  # type: ignore[no-untyped-def]
-    """SUM(CASE WHEN condition THEN 1 ELSE 0 END), with literals so both engines agree on types."""
-    return fn.SUM(SQLCase(None, [(condition, SQL("1"))], SQL("0")))
+@dataclass
+class Counts:
+    """What the kept counts say about a period (three queries, whatever the number of rows)."""
+
+    active: dict[str, int]  # "dienst:ocmw" → cases that ran at some moment of the period
+    closed: dict[str, int]  # "afloop:independent" → cases closed in the period
+    months: list[tuple[dt.date, int, int]]  # first day, cases opened, cases running
+    other: dict[tuple[str, str], tuple[int, int]]  # (figure, key) → count, minutes
+
+    def by(self, dimension: str) -> dict[str, int]:
+        """The active cases per value of one dimension ("dienst" → {"ocmw": 12, …})."""
+        prefix = f"{dimension}:"
+        return {k[len(prefix) :]: n for k, n in self.active.items() if k.startswith(prefix)}
 
 
-def _first_row(query) -> list[int]:  # type: ignore[no-untyped-def]
-    row = next(iter(query.tuples()), None) or ()
-    return [int(v or 0) for v in row]
-
-
-def _active(period: Period):  # type: ignore[no-untyped-def]
-    """The cases that ran at some moment of the period, as a subquery `active` of the columns
-    the figures count by: those still open and those closed since its start, two index-only
-    ranges of the cases' report index (models/reports.py) that never meet."""
-    columns = [
-        Case.id,
-        Case.opened_at,
-        Case.closed_at,
-        Case.current_position,
-        Case.interests,
-        Case.mediator,
-        Case.client,
-        Case.source,
-    ]
-    still_open = Case.select(*columns).where(
-        Case.closed_at.is_null(), Case.opened_at < period.end_utc
+def read_counts(period: Period, today: dt.date) -> Counts:
+    """The period's counts, after counting what changed since the last time."""
+    catch_up()
+    first, last = period.start, period.last_month
+    count = ReportCount
+    ran = SQLCase(
+        None,
+        [
+            (count.figure == "nu", count.n),
+            ((count.figure == "open") & (count.day > last), count.n * -1),
+            (count.figure == "dicht", count.n),
+        ],
+        SQL("0"),
     )
-    closed_since = Case.select(*columns).where(
-        Case.closed_at >= period.start_utc, Case.opened_at < period.end_utc
+    closed_in = SQLCase(
+        None, [((count.figure == "dicht") & (count.day <= last), count.n)], SQL("0")
     )
-    return (still_open + closed_since).alias("active")
-
-
-def _from(active, *columns):  # type: ignore[no-untyped-def]
-    return Select([active], list(columns)).bind(Case._meta.database)
-
-
-def _bucket(column, bounds: list[dt.datetime], empty: int | None = None):  # type: ignore[no-untyped-def]
-    """SQL: the index of the first bound the value lies before (len(bounds) when none); `empty`
-    for NULL."""
-    whens = [(column.is_null(), empty)] if empty is not None else []
-    whens += [(column < bound, i) for i, bound in enumerate(bounds)]
-    return SQLCase(None, whens, len(bounds))
-
-
-def cases_per_month(period: Period) -> Table:
-    months = period.months()
-    # Month k (1..n) runs from bounds[k - 1] to bounds[k]. One pass over the cases that ran in
-    # the period counts them by the month they were opened and the month they were closed in
-    # (0: before the period; n + 1: still open, or after it), two expressions a case.
-    bounds = [months[0][1], *(hi for _label, _lo, hi in months)] if months else []
-    active = _active(period)
-    opened = _bucket(active.c.opened_at, bounds)
-    closed = _bucket(active.c.closed_at, bounds, empty=len(bounds))
-    # By position: PostgreSQL does not know two expressions with parameters for the same.
-    pairs = _from(active, opened, closed, fn.COUNT(SQL("*"))).group_by(SQL("1"), SQL("2"))
-    counted = [(int(o), int(c), int(n)) for o, c, n in pairs.tuples()] if months else []
-    rows = []
-    for k, (label, _lo, _hi) in enumerate(months, start=1):
-        new = sum(n for o, _c, n in counted if o == k)
-        running = sum(n for o, c, n in counted if o <= k and c >= k)
-        rows.append(Row(label, [new, running]))
-    return Table(
-        "maanden",
-        _("Nieuwe en lopende dossiers per maand"),
-        [Column(_("Maand")), Column(_("Nieuw"), bar=True), Column(_("Lopend"), bar=True)],
-        rows,
+    now = SQLCase(None, [(count.figure == "nu", count.n)], SQL("0"))
+    per_key = (
+        count.select(count.key, fn.SUM(ran), fn.SUM(closed_in), fn.SUM(now))
+        .where(
+            (count.figure == "nu") | (count.figure.in_(["open", "dicht"]) & (count.day >= first))
+        )
+        .group_by(count.key)
     )
+    active, closed, open_now = {}, {}, 0
+    for key, n_active, n_closed, n_now in tuples_of(per_key):
+        active[key], closed[key] = int(n_active or 0), int(n_closed or 0)
+        if key == "alle:":
+            open_now = int(n_now or 0)
+    # Per month: opened in it, and running in it (open now, less those opened after it, plus
+    # those closed since its start).
+    rows = count.select(count.figure, count.day, count.n).where(
+        count.key == "alle:", count.figure.in_(["open", "dicht"]), count.day >= first
+    )
+    opened: dict[dt.date, int] = {}
+    closed_from: dict[dt.date, int] = {}
+    for figure, day, n in tuples_of(rows):
+        (opened if figure == "open" else closed_from)[day] = n
+    months = []
+    for month in period.months():
+        after = sum(n for d, n in opened.items() if d > month)
+        since = sum(n for d, n in closed_from.items() if d >= month)
+        months.append((month, opened.get(month, 0), open_now - after + since))
+    # Sessions up to and including today: whole months before this one, days of this one.
+    this_month = today.replace(day=1)
+    others = (
+        count.select(count.figure, count.key, fn.SUM(count.n), fn.SUM(count.minutes))
+        .where(
+            (count.figure.in_(["contact", "drempel"]) & count.day.between(first, last))
+            | ((count.figure == "moment") & (count.day >= first) & (count.day <= last))
+            & (count.day < this_month)
+            | (count.figure == "momentdag")
+            & count.day.between(max(first, this_month), min(period.end, today))
+        )
+        .group_by(count.figure, count.key)
+    )
+    other: dict[tuple[str, str], tuple[int, int]] = {}
+    for figure, key, n, minutes in tuples_of(others):
+        name = "moment" if figure == "momentdag" else figure
+        before = other.get((name, key), (0, 0))
+        other[(name, key)] = (before[0] + int(n or 0), before[1] + int(minutes or 0))
+    return Counts(active, closed, months, other)
 
 
-def _by(query, labels: dict[str, str], missing: str) -> list[Row]:  # type: ignore[no-untyped-def]
-    counts = {k or "": int(n) for k, n in query.tuples()}
+def _rows(counts: dict[str, int], labels: dict[str, str], missing: str) -> list[Row]:
+    counts = dict(counts)
     rows = [Row(str(label), [counts.pop(key, 0)]) for key, label in labels.items()]
     rest = sum(counts.values())
     if rest:
@@ -218,35 +226,26 @@ def _by(query, labels: dict[str, str], missing: str) -> list[Row]:  # type: igno
     return rows
 
 
-def cases_per_service(period: Period) -> Table:
-    active = _active(period)
-    query = (
-        _from(active, User.service, fn.COUNT(active.c.id))
-        .join(User, on=(active.c.mediator_id == User.id))
-        .group_by(User.service)
+def cases_per_month(period: Period, counts: Counts) -> Table:
+    return Table(
+        "maanden",
+        _("Nieuwe en lopende dossiers per maand"),
+        [Column(_("Maand")), Column(_("Nieuw"), bar=True), Column(_("Lopend"), bar=True)],
+        [Row(month_label(month), [new, running]) for month, new, running in counts.months],
     )
+
+
+def cases_per_service(counts: Counts) -> Table:
     return Table(
         "diensten",
         _("Dossiers per dienst"),
         [Column(_("Dienst")), Column(_("Dossiers"), bar=True)],
-        _by(query, SERVICES, _("andere")),
+        _rows(counts.by("dienst"), SERVICES, _("andere")),
         _("Dienst van de bemiddelaar; dossiers die in de periode liepen."),
     )
 
 
-def cases_per_referrer(period: Period) -> Table:
-    active = _active(period)
-    kind = fn.COALESCE(ReferringOrganisation.kind, active.c.source)
-    query = (
-        _from(active, kind, fn.COUNT(fn.DISTINCT(active.c.id)))
-        .join(Referral, JOIN.LEFT_OUTER, on=(Referral.case == active.c.id))
-        .join(
-            ReferringOrganisation,
-            JOIN.LEFT_OUTER,
-            on=(Referral.organisation == ReferringOrganisation.id),
-        )
-        .group_by(kind)
-    )
+def cases_per_referrer(counts: Counts) -> Table:
     labels = {**ORGANISATION_KINDS}
     labels["doorverwijzing"] = _("doorverwijzing zonder formulier")
     labels.update({k: v for k, v in CASE_SOURCES.items() if k != "doorverwijzing"})
@@ -254,76 +253,37 @@ def cases_per_referrer(period: Period) -> Table:
         "doorverwijzers",
         _("Dossiers per soort doorverwijzer"),
         [Column(_("Aangemeld via")), Column(_("Dossiers"), bar=True)],
-        _by(query, labels, _("andere")),
+        _rows(counts.by("verwijzer"), labels, _("andere")),
     )
 
 
-def _per_district_and_age(period: Period) -> list[tuple[str, list[int]]]:
-    """One pass over the period's cases and their clients: per district, the cases of each age
-    group (AGE_GROUPS, then unknown), age on the last day of the period."""
-    on = period.end
-    columns = []
-    for _label, low, high in AGE_GROUPS:
-        condition = Client.birth_date <= years_before(on, low)
-        if high is not None:
-            condition &= Client.birth_date > years_before(on, high + 1)
-        columns.append(_count_if(condition))
-    columns.append(_count_if(Client.birth_date.is_null()))
-    active = _active(period)
-    query = (
-        _from(active, Client.district, *columns)
-        .join(Client, on=(active.c.client_id == Client.id))
-        .group_by(Client.district)
-    )
-    return [(district or "", [int(v or 0) for v in ages]) for district, *ages in query.tuples()]
-
-
-def cases_per_district(
-    period: Period, districts: list[str], counted: list[tuple[str, list[int]]] | None = None
-) -> Table:
-    counted = _per_district_and_age(period) if counted is None else counted
-    per_district: dict[str, int] = {}
-    for district, ages in counted:
-        per_district[district] = per_district.get(district, 0) + sum(ages)
-    labels = {d: d for d in districts}
-    rows = [Row(str(label), [per_district.pop(key, 0)]) for key, label in labels.items()]
-    rest = sum(per_district.values())
-    if rest:
-        rows.append(Row(_("buiten Antwerpen of onbekend"), [rest]))
+def cases_per_district(counts: Counts, districts: list[str]) -> Table:
     return Table(
         "districten",
         _("Dossiers per district"),
         [Column(_("District")), Column(_("Dossiers"), bar=True)],
-        rows,
+        _rows(counts.by("district"), {d: d for d in districts}, _("buiten Antwerpen of onbekend")),
     )
 
 
-def cases_per_age_group(
-    period: Period, counted: list[tuple[str, list[int]]] | None = None
-) -> Table:
-    counted = _per_district_and_age(period) if counted is None else counted
-    values = [sum(ages[i] for _district, ages in counted) for i in range(len(AGE_GROUPS) + 1)]
+def cases_per_age_group(period: Period, counts: Counts) -> Table:
     labels = [g[0] for g in AGE_GROUPS] + [_("onbekend")]
+    values = dict.fromkeys(labels, 0)
+    for year, n in counts.by("geboren").items():
+        values[age_group_of_year(int(year), period.end.year) if year else _("onbekend")] += n
     return Table(
         "leeftijden",
         _("Dossiers per leeftijdsgroep"),
         [Column(_("Leeftijd")), Column(_("Dossiers"), bar=True)],
-        [Row(label, [values[i]]) for i, label in enumerate(labels)],
-        _("Leeftijd op de laatste dag van de periode."),
+        [Row(label, [values[label]]) for label in labels],
+        _("Leeftijd bereikt in het jaar waarin de periode eindigt (per geboortejaar)."),
     )
 
 
-def cases_per_domain(period: Period) -> Table:
-    active = _active(period)
-    interests = active.c.interests
-    # The domain keys are no part of one another, so a substring test is exact; LIKE, not
-    # contains()'s ILIKE, which costs PostgreSQL twice the time (the keys are lower case).
-    # (peewee writes SQLite's LIKE as GLOB, hence the SQL spelled out).
-    columns = [_count_if(NodeList((interests, SQL("LIKE"), Value(f"%{key}%")))) for key in DOMAINS]
-    columns.append(_count_if(interests == ""))
-    values = _first_row(_from(active, *columns))
-    values += [0] * (len(columns) - len(values))
+def cases_per_domain(counts: Counts) -> Table:
+    per_domain = counts.by("domein")
     labels = [str(v) for v in DOMAINS.values()] + [_("nog geen domein")]
+    values = [per_domain.get(key, 0) for key in DOMAINS] + [per_domain.get("", 0)]
     return Table(
         "domeinen",
         _("Dossiers per domein"),
@@ -333,58 +293,44 @@ def cases_per_domain(period: Period) -> Table:
     )
 
 
-def funnel(period: Period) -> Table:
+def funnel(counts: Counts) -> Table:
+    per_step = {int(p): n for p, n in counts.by("stap").items() if p.lstrip("-").isdigit()}
     steps = list(StepDefinition.ordered())
-    active = _active(period)
-    columns = [_count_if(active.c.current_position >= step.position) for step in steps]
-    values = _first_row(_from(active, *columns)) if steps else []
-    values += [0] * (len(steps) - len(values))
     return Table(
         "stappen",
         _("Hoe ver dossiers kwamen"),
         [Column(_("Stap")), Column(_("Dossiers die zo ver kwamen"), bar=True)],
-        [Row(f"{s.position}. {s.display_label}", [values[i]]) for i, s in enumerate(steps)],
+        [
+            Row(
+                f"{s.position}. {s.display_label}",
+                [sum(n for p, n in per_step.items() if p >= s.position)],
+            )
+            for s in steps
+        ],
         _("Dossiers die in de periode liepen, naar de stap waar ze nu zijn of voorbij zijn."),
     )
 
 
-def outcomes(period: Period) -> Table:
-    query = (
-        Case.select(Case.outcome, fn.COUNT(Case.id))
-        .where(
-            Case.closed_at.is_null(False),
-            Case.closed_at >= period.start_utc,
-            Case.closed_at < period.end_utc,
-        )
-        .group_by(Case.outcome)
-    )
+def outcomes(counts: Counts) -> Table:
+    per_outcome = {
+        k.removeprefix("afloop:"): n
+        for k, n in counts.closed.items()
+        if k.startswith("afloop:") and n
+    }
     return Table(
         "afloop",
         _("Afgeronde dossiers per afloop"),
         [Column(_("Afloop")), Column(_("Dossiers"), bar=True)],
-        _by(query, OUTCOMES, _("niet ingevuld")),
+        _rows(per_outcome, OUTCOMES, _("niet ingevuld")),
     )
 
 
-def attendance(period: Period, now: dt.datetime) -> Table:
-    until = min(period.end_utc, now)
-    query = (
-        Session.select(
-            Activity.domain,
-            _count_if(Session.attendance == "present"),
-            _count_if(Session.attendance == "absent"),
-            _count_if(Session.attendance == ""),
-        )
-        .join(Enrolment)
-        .join(Activity)
-        .where(Session.starts_at >= period.start_utc, Session.starts_at < until)
-        .group_by(Activity.domain)
-    )
-    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
-    found = {domain: [int(v or 0) for v in rest] for domain, *rest in rows_found}
+def attendance(counts: Counts) -> Table:
     rows = []
     for key, label in DOMAINS.items():
-        present, absent, unknown = found.pop(key, [0, 0, 0])
+        present, absent, unknown = (
+            counts.other.get(("moment", f"{key}|{a}"), (0, 0))[0] for a in ("present", "absent", "")
+        )
         told = present + absent
         rate = round(100 * present / told) if told else None
         rows.append(Row(str(label), [present, absent, unknown, rate], basis=told))
@@ -399,26 +345,15 @@ def attendance(period: Period, now: dt.datetime) -> Table:
             Column(_("Aanwezig (%)"), kind="percent", bar=True),
         ],
         rows,
-        _("Activiteitsmomenten tot vandaag; het percentage telt alleen bevestigde momenten."),
+        _("Momenten tot en met vandaag; het percentage telt alleen bevestigde momenten."),
     )
 
 
-def contacts(period: Period) -> Table:
-    query = (
-        Visit.select(Visit.contact_type, fn.COUNT(SQL("*")), fn.SUM(Visit.duration_minutes))
-        .where(
-            Visit.planned == False,  # noqa: E712
-            Visit.kept(),
-            Visit.occurred_at >= period.start_utc,
-            Visit.occurred_at < period.end_utc,
-        )
-        .group_by(Visit.contact_type)
-    )
-    rows_found = cast("Iterable[tuple[str, int, int | None]]", query.tuples())
-    found = {kind: (int(n), int(minutes or 0)) for kind, n, minutes in rows_found}
+def contacts(period: Period, counts: Counts | None = None) -> Table:
+    counts = counts or read_counts(period, local_today())
     rows = []
     for key, label in CONTACT_TYPES.items():
-        n, minutes = found.pop(key, (0, 0))
+        n, minutes = counts.other.get(("contact", key), (0, 0))
         rows.append(Row(str(label), [n, round(minutes / 60, 1) if minutes else 0]))
     return Table(
         "contacten",
@@ -432,26 +367,18 @@ def contacts(period: Period) -> Table:
     )
 
 
-def thresholds(period: Period) -> Table:
-    query = (
-        CaseThreshold.select(
-            ThresholdCategory.id,
-            _count_if(CaseThreshold.status == "open"),
-            _count_if(CaseThreshold.status == "resolved"),
-            _count_if(CaseThreshold.status == "unsolvable"),
-            _count_if(CaseThreshold.signal == True),  # noqa: E712
-        )
-        .join(ThresholdCategory)
-        .where(
-            CaseThreshold.created_at >= period.start_utc, CaseThreshold.created_at < period.end_utc
-        )
-        .group_by(ThresholdCategory.id, ThresholdCategory.position)
-        .order_by(ThresholdCategory.position)
-    )
-    rows_found = cast("Iterable[tuple[Any, ...]]", query.tuples())
-    found: dict[int, list[float | int | None]] = {
-        category: [int(v or 0) for v in rest] for category, *rest in rows_found
-    }
+def thresholds(counts: Counts) -> Table:
+    found: dict[int, list[float | int | None]] = {}
+    for (figure, key), (n, _minutes) in counts.other.items():
+        if figure != "drempel":
+            continue
+        category, status, signal = key.split("|")
+        values = found.setdefault(int(category), [0, 0, 0, 0])
+        column = {"open": 0, "resolved": 1, "unsolvable": 2}.get(status)
+        if column is not None:
+            values[column] = cast("int", values[column]) + n
+        if signal == "1":
+            values[3] = cast("int", values[3]) + n
     categories = ThresholdCategory.select(
         ThresholdCategory.id, ThresholdCategory.key, ThresholdCategory.label
     ).order_by(ThresholdCategory.position)
@@ -470,21 +397,21 @@ def thresholds(period: Period) -> Table:
     )
 
 
-def all_tables(period: Period, now: dt.datetime, districts: list[str]) -> list[Table]:
-    """Every figure of the report page, in a fixed number of queries."""
-    per_district_and_age = _per_district_and_age(period)
+def all_tables(period: Period, today: dt.date, districts: list[str]) -> list[Table]:
+    """Every figure of the report page, from the kept counts, in a fixed number of queries."""
+    counts = read_counts(period, today)
     return [
-        cases_per_month(period),
-        cases_per_service(period),
-        cases_per_referrer(period),
-        cases_per_district(period, districts, per_district_and_age),
-        cases_per_age_group(period, per_district_and_age),
-        cases_per_domain(period),
-        funnel(period),
-        outcomes(period),
-        attendance(period, now),
-        contacts(period),
-        thresholds(period),
+        cases_per_month(period, counts),
+        cases_per_service(counts),
+        cases_per_referrer(counts),
+        cases_per_district(counts, districts),
+        cases_per_age_group(period, counts),
+        cases_per_domain(counts),
+        funnel(counts),
+        outcomes(counts),
+        attendance(counts),
+        contacts(period, counts),
+        thresholds(counts),
     ]
 
 

@@ -21,8 +21,9 @@ def first_of_this_year() -> dt.date:
 
 
 class PeriodForm(QueryForm):
-    """The period of the figures: this year up to today unless another one is asked for. When
-    one of the dates cannot be, the page says so and shows the default period."""
+    """The period of the figures: the whole months from the month of `start` to the month of
+    `end`, this year up to this month unless another one is asked for. When one of the dates
+    cannot be, the page says so and shows the default period."""
 
     start = DateField(
         default=first_of_this_year,
@@ -49,15 +50,15 @@ class PeriodForm(QueryForm):
             return
         if start > field.data:
             raise ValidationError(_l("Het einde ligt voor het begin."))
-        if len(Period(start, field.data).months()) > MAX_MONTHS:
+        if len(Period.whole_months(start, field.data).months()) > MAX_MONTHS:
             raise ValidationError(_l("Kies een periode van hoogstens %(n)d maanden.", n=MAX_MONTHS))
 
     @property
     def period(self) -> Period:
-        """The period asked for, or (when it cannot be) this year up to today."""
+        """The whole months asked for, or (when they cannot be) this year up to this month."""
         if self.errors:
-            return Period(first_of_this_year(), local_today())
-        return Period(self.start.data, self.end.data)
+            return Period.whole_months(first_of_this_year(), local_today())
+        return Period.whole_months(self.start.data, self.end.data)
 
     @property
     def messages(self) -> dict[str, str]:
