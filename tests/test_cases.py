@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import uuid
 
 import pytest
@@ -156,6 +157,47 @@ def test_coordinator_toggles_all_cases_and_filters_by_mediator(
     assert "Fatima" in everyone and "Ivan" in everyone and "Tom Peeters" in everyone
     one = body(client.get(f"/cases/?who={other_mediator.id}"))
     assert "Ivan" in one and "Fatima" not in one
+
+
+def test_team_search_lists_the_open_matches_of_every_mediator_by_name(
+    client, mediator, other_mediator, coordinator
+) -> None:
+    def case_of(mediator, first: str, last: str, district: str) -> Case:  # type: ignore[no-untyped-def]
+        return make_case(mediator, make_client(first_name=first, last_name=last, district=district))
+
+    zeynep = case_of(other_mediator, "Zeynep", "Çelik", "Deurne")
+    add_visit(zeynep, 1)
+    ayse = case_of(mediator, "Ayşe", "Çelik", "Borgerhout")
+    add_visit(ayse, 0)
+    case_of(other_mediator, "Céline", "Aerts", "Celik-district")
+    case_of(mediator, "Ali", "Celik", "Hoboken")
+    closed = case_of(mediator, "Berkay", "Çelik", "Merksem")
+    case_of(mediator, "Amina", "Bouzid", "Borgerhout")  # no match
+    with database.connection_context():
+        Case.update(status="closed").where(Case.id == closed.id).execute()
+    client.login(coordinator)
+    page = body(client.get("/cases/?who=all&q=celik"))
+    titles = re.findall(r'<span class="title">([^<]+)', page)
+    # The matches of every mediator, open cases only, by family name, then first name.
+    assert [t.strip() for t in titles] == [
+        "Céline Aerts",
+        "Ali Celik",
+        "Ayşe Çelik",
+        "Zeynep Çelik",
+    ]
+    rows = page.split('<span class="title">')[1:]
+    # Each row: its step, its district, whose case it is and when the last contact was.
+    assert "Stap 2/9 · Kennismaking" in rows[0] and "Celik-district" in rows[0]
+    assert other_mediator.name in rows[0] and "Laatste contact: nog geen" in rows[0]
+    assert "Borgerhout" in rows[2]
+    assert mediator.name in rows[2] and "Laatste contact: vandaag" in rows[2]
+    assert "Laatste contact: gisteren" in rows[3]
+    # "Van wie" offers each colleague, not the coordinator themself ("Mijn dossiers").
+    who = page.split('id="who"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', who)
+    assert (str(mediator.id), mediator.name) in options
+    assert (str(other_mediator.id), other_mediator.name) in options
+    assert str(coordinator.id) not in [value for value, _name in options]
 
 
 def test_mediator_cannot_use_the_coordinators_filter(client, mediator, other_mediator) -> None:

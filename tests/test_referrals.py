@@ -578,6 +578,50 @@ def test_status_list_changes_nothing_and_runs_fixed_queries(
     assert after == before
 
 
+def test_status_list_shows_the_newest_twenty_and_the_rest_on_request(
+    client, token, organisation, coordinator, mediator
+) -> None:
+    now = utcnow()
+    sent = [
+        make_referral(organisation, submitted_at=now - dt.timedelta(hours=i)) for i in range(25)
+    ]
+    newest_first = [r.reference for r in sent]
+    # One accepted referral on each page: both pages look up the statuses of their cases.
+    _contact(_accepted(sent[0], coordinator, mediator), mediator)
+    _accepted(sent[22], coordinator, mediator)
+    url = f"/r/{token}/opvolging"
+
+    with count_queries() as first_queries:
+        first = client.get(url).get_data(as_text=True)
+    assert [ref for ref, _status in _statuses(first)] == newest_first[:20]
+    assert dict(_statuses(first))[sent[0].reference] == "eerste contact gemaakt"
+    # "Meer tonen": a plain link to the second page, which htmx asks for in its place.
+    assert "Meer tonen" in first
+    assert f'href="{url}?pagina=2"' in first and f'hx-get="{url}?pagina=2"' in first
+
+    with count_queries() as more_queries:
+        response = client.get(f"{url}?pagina=2", headers=HTMX)
+    more = response.get_data(as_text=True)
+    assert [ref for ref, _status in _statuses(more)] == newest_first[20:]
+    assert dict(_statuses(more))[sent[22].reference] == "aanvaard"
+    assert "<html" not in more and "<ul" not in more and "Meer tonen" not in more
+    assert response.headers["Cache-Control"] == "no-store"
+    assert len(more_queries) == len(first_queries)
+
+    plain = client.get(f"{url}?pagina=2").get_data(as_text=True)  # without JavaScript
+    assert [ref for ref, _status in _statuses(plain)] == newest_first
+    assert "<html" in plain and "Meer tonen" not in plain
+    # A number that is no page shows the first one.
+    assert _statuses(client.get(f"{url}?pagina=x").get_data(as_text=True)) == _statuses(first)
+
+
+def test_status_list_says_show_more_in_english_too(client, token, organisation) -> None:
+    for _ in range(21):
+        make_referral(organisation)
+    page = client.get(f"/r/{token}/opvolging", headers={"Accept-Language": "en"})
+    assert "Show more" in page.get_data(as_text=True)
+
+
 def test_confirmation_is_a_success_message_with_a_way_to_follow(client, token) -> None:
     response = client.post(f"/r/{token}", data=form_data(), follow_redirects=True)
     page = response.get_data(as_text=True)

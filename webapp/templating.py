@@ -35,8 +35,14 @@ def day_label(value: dt.date | dt.datetime | None) -> str:
         return ""
     day = to_local(value).date() if isinstance(value, dt.datetime) else value
     delta = (day - local_today()).days
-
-    return {0: _("vandaag"), 1: _("morgen"), -1: _("gisteren")}.get(delta) or short_date(day)
+    # Only the word needed is translated: a list calls this for every row.
+    if delta == 0:
+        return _("vandaag")
+    if delta == 1:
+        return _("morgen")
+    if delta == -1:
+        return _("gisteren")
+    return short_date(day)
 
 
 def ui_language() -> str:

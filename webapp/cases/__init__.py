@@ -73,7 +73,9 @@ def index() -> Response:
     """My cases (a coordinator may look at everyone's), with search, filters and paging."""
     user = current_user._get_current_object()
     steps = list(StepDefinition.ordered())
-    mediators = list(User.mediators()) if user.is_coordinator else []
+    # The "Van wie" choice: one option per mediator (hundreds in a big city), so only the
+    # two columns it shows.
+    mediators = list(User.mediators().select(User.id, User.name)) if user.is_coordinator else []
     form = CaseloadFilters(request.args, steps, mediators)
     query = Case.caseload(
         user,

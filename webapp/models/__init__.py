@@ -84,12 +84,14 @@ from webapp.models.referrals import (
     FOR_WHOM,
     ORGANISATION_KINDS,
     REFERRAL_STATUSES,
+    REFERRER_PAGE_SIZE,
     REFERRER_STATUSES,
     Referral,
     ReferringOrganisation,
     referrals_for_referrer,
     referrals_waiting,
     referrals_without_first_contact,
+    with_referrer_status,
 )
 from webapp.models.reports import (
     REPORT_MODELS,

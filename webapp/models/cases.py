@@ -410,15 +410,34 @@ class Case(BaseModel):
         referred: Select | None = None,
     ) -> ModelSelect[Case]:
         """Cases for the caseload list, each with its client, mediator, current step and the
-        time of the last contact that took place (`last_contact`), in one query. `referred`:
-        a query of case ids the search also finds (Referral.cases_with_reference(q)).
+        time of the last contact that took place (`last_contact`), in one query: only the
+        columns the list shows (a team search sorts every match, and each row is a model
+        object to build). `referred`: a query of case ids the search also finds
+        (Referral.cases_with_reference(q)).
 
         The last contact is a subquery per row rather than an aggregate over a join: the list
         asks for one page, and only that page's rows look up their visits (through the
         (case, occurred_at) index), however many cases match."""
         query = (
             cls.visible_to(user)
-            .select(cls, Client, User, StepDefinition, cls.last_contact_of().alias("last_contact"))
+            .select(
+                cls.id,
+                cls.client,
+                cls.mediator,
+                cls.status,
+                cls.outcome,
+                cls.current_position,
+                Client.id,
+                Client.first_name,
+                Client.last_name,
+                Client.district,
+                User.id,
+                User.name,
+                StepDefinition.id,
+                StepDefinition.key,
+                StepDefinition.label,
+                cls.last_contact_of().alias("last_contact"),
+            )
             .join(Client)
             .switch(cls)
             .join(User)

@@ -16,6 +16,7 @@ from peewee import (
     Field,
     ForeignKeyField,
     IntegerField,
+    ModelSelect,
     Select,
     TextField,
     fn,
@@ -356,7 +357,7 @@ REFERRER_STATUSES = {
     "enrolled": _l("ingeschreven voor een activiteit"),
     "closed": _l("afgesloten"),
 }
-REFERRER_LIST_LIMIT = 100
+REFERRER_PAGE_SIZE = 20  # a phone screen or two; "Meer tonen" for older ones
 
 
 def _first_contacts():  # type: ignore[no-untyped-def]
@@ -395,10 +396,11 @@ def referrer_status(referral: Referral, contacted: set[int], enrolled: set[int])
     return "accepted"
 
 
-def referrals_for_referrer(organisation: ReferringOrganisation) -> list[tuple[Referral, str]]:
-    """The organisation's referrals, newest first, each with its referrer status (3 queries).
-    Only the columns the referrer's page shows are read."""
-    referrals = list(
+def referrals_for_referrer(organisation: ReferringOrganisation) -> ModelSelect[Referral]:
+    """The organisation's referrals, newest first (read a page at a time along the
+    (organisation, submitted_at) index). Only the columns the referrer's page shows are read;
+    `with_referrer_status` adds what the referrer sees of each."""
+    return (
         Referral.select(
             Referral.id,
             Referral.reference,
@@ -412,8 +414,11 @@ def referrals_for_referrer(organisation: ReferringOrganisation) -> list[tuple[Re
         .join(Case, JOIN.LEFT_OUTER, on=(Referral.case == Case.id))
         .where(Referral.organisation == organisation)
         .order_by(Referral.submitted_at.desc(), Referral.id.desc())
-        .limit(REFERRER_LIST_LIMIT)
     )
+
+
+def with_referrer_status(referrals: list[Referral]) -> list[tuple[Referral, str]]:
+    """Each referral with its referrer status (two queries, however many referrals)."""
     case_ids = [r.case_id for r in referrals if r.case_id]
     contacted, enrolled = _cases_with_first_contact(case_ids), _cases_enrolled(case_ids)
     return [(r, referrer_status(r, contacted, enrolled)) for r in referrals]

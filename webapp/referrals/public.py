@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from peewee import IntegrityError
 
+from webapp.forms import parse_int
+from webapp.htmx import load_more, render_page_or_block
 from webapp.links import REFERRER_LANGUAGES, link_error, link_page
 from webapp.models import (
     FIRST_CONTACT_TERM,
+    REFERRER_PAGE_SIZE,
     REFERRER_STATUSES,
     AccessLink,
     AuditEvent,
     Referral,
     ThresholdCategory,
     referrals_for_referrer,
+    with_referrer_status,
 )
 from webapp.referrals import bp
 from webapp.referrals.forms import CONSENT_TEXT, ReferralForm
@@ -136,11 +140,21 @@ def status_list(token: str, link: AccessLink) -> Any:
     A link can be forwarded, so this page names no referred person: a social worker recognises
     their referral by the reference on the confirmation, the day it was sent and their own first
     name (the only name shown, and one they typed themselves). No notes, no thresholds, no
-    mediator; reading only."""
+    mediator; reading only. The newest first, a page at a time ("Meer tonen"; ?pagina=n
+    shows the first n pages)."""
     link = _organisation_link(link)
-    return render_template(
+    page = max(1, min(parse_int(request.args.get("pagina")) or 1, 200))
+    referrals, more, _rows_only = load_more(
+        referrals_for_referrer(link.organisation),  # type: ignore[arg-type]  # has one
+        page,
+        REFERRER_PAGE_SIZE,
+    )
+    return render_page_or_block(
         "referrals/status_list.html",
-        rows=referrals_for_referrer(link.organisation),  # type: ignore[arg-type]  # has one
+        "rows",  # an htmx request wants the rows (the next ones after the first page)
+        referrals=with_referrer_status(referrals),
+        more=more,
+        page=page,
         statuses=REFERRER_STATUSES,
         term_days=FIRST_CONTACT_TERM.days,
         organisation=link.organisation,
