@@ -597,10 +597,10 @@ def test_status_list_shows_the_newest_twenty_and_the_rest_on_request(
     assert dict(_statuses(first))[sent[0].reference] == "eerste contact gemaakt"
     # "Meer tonen": a plain link to the second page, which htmx asks for in its place.
     assert "Meer tonen" in first
-    assert f'href="{url}?pagina=2"' in first and f'hx-get="{url}?pagina=2"' in first
+    assert f'href="{url}?page=2"' in first and f'hx-get="{url}?page=2"' in first
 
     with count_queries() as more_queries:
-        response = client.get(f"{url}?pagina=2", headers=HTMX)
+        response = client.get(f"{url}?page=2", headers=HTMX)
     more = response.get_data(as_text=True)
     assert [ref for ref, _status in _statuses(more)] == newest_first[20:]
     assert dict(_statuses(more))[sent[22].reference] == "aanvaard"
@@ -608,11 +608,11 @@ def test_status_list_shows_the_newest_twenty_and_the_rest_on_request(
     assert response.headers["Cache-Control"] == "no-store"
     assert len(more_queries) == len(first_queries)
 
-    plain = client.get(f"{url}?pagina=2").get_data(as_text=True)  # without JavaScript
+    plain = client.get(f"{url}?page=2").get_data(as_text=True)  # without JavaScript
     assert [ref for ref, _status in _statuses(plain)] == newest_first
     assert "<html" in plain and "Meer tonen" not in plain
     # A number that is no page shows the first one.
-    assert _statuses(client.get(f"{url}?pagina=x").get_data(as_text=True)) == _statuses(first)
+    assert _statuses(client.get(f"{url}?page=x").get_data(as_text=True)) == _statuses(first)
 
 
 def test_status_list_says_show_more_in_english_too(client, token, organisation) -> None:

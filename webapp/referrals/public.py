@@ -140,10 +140,10 @@ def status_list(token: str, link: AccessLink) -> Any:
     A link can be forwarded, so this page names no referred person: a social worker recognises
     their referral by the reference on the confirmation, the day it was sent and their own first
     name (the only name shown, and one they typed themselves). No notes, no thresholds, no
-    mediator; reading only. The newest first, a page at a time ("Meer tonen"; ?pagina=n
+    mediator; reading only. The newest first, a page at a time ("Meer tonen"; ?page=n
     shows the first n pages)."""
     link = _organisation_link(link)
-    page = max(1, min(parse_int(request.args.get("pagina")) or 1, 200))
+    page = max(1, min(parse_int(request.args.get("page")) or 1, 200))
     referrals, more, _rows_only = load_more(
         referrals_for_referrer(link.organisation),  # type: ignore[arg-type]  # has one
         page,
