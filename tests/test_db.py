@@ -52,3 +52,60 @@ def test_requests_share_a_pool_of_connections(app, client, mediator, monkeypatch
     monkeypatch.setenv("VRIJBAAN_DB_POOL_SIZE", "0")  # behind pgbouncer: a plain connection
     plain = open_database(app.config["DATABASE_URL"], app.instance_path)
     assert not hasattr(plain, "_max_connections")
+
+
+def test_a_prepared_query_gives_what_the_query_gives_with_each_calls_values(
+    app, mediator, other_mediator
+) -> None:
+    """Compiled once, run with each call's values: the rows are those of the query built
+    anew, for every argument type it takes, on this engine."""
+    import datetime as dt
+
+    from webapp.db import Prepared
+    from webapp.timeutil import utcnow
+
+    mine, theirs = make_case(mediator), make_case(other_mediator)
+    later = utcnow() + dt.timedelta(minutes=1)
+
+    def build(mediator_id, status, before):
+        return (
+            models.Case.select(models.Case, models.Client)
+            .join(models.Client)
+            .where(
+                models.Case.mediator == mediator_id,
+                models.Case.status == status,
+                models.Case.opened_at < before,
+            )
+            .order_by(models.Case.id)
+        )
+
+    prepared = Prepared(build)
+
+    def run() -> None:
+        for user, case in ((mediator, mine), (other_mediator, theirs), (mediator, mine)):
+            rows = list(prepared(user.id, "open", later))
+            assert [r.id for r in rows] == [r.id for r in build(user.id, "open", later)]
+            assert [(r.id, r.client.first_name) for r in rows] == [
+                (case.id, case.client.first_name)
+            ]
+        assert list(prepared(mediator.id, "closed", later)) == []
+        assert prepared.first(mediator.id, "open", mine.opened_at) is None
+
+    in_db(run)
+
+
+def test_a_prepared_query_refuses_an_argument_that_is_no_parameter(app) -> None:
+    """An argument used in Python (not compared in SQL) would be frozen at its placeholder:
+    refused at the first call, not answered wrongly ever after."""
+    import datetime as dt
+
+    import pytest
+
+    from webapp.db import Prepared
+    from webapp.timeutil import utcnow
+
+    frozen = Prepared(
+        lambda now: models.Case.select().where(models.Case.opened_at > now - dt.timedelta(days=1))
+    )
+    with pytest.raises(ValueError, match="did not reach the SQL"):
+        in_db(lambda: frozen(utcnow()))

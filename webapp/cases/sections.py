@@ -11,6 +11,7 @@ from webapp.models import (
     Case,
     Referral,
     Session,
+    current_client_link,
     enrolments_for_case,
     split_sessions,
     thresholds_for_case,
@@ -30,7 +31,7 @@ def case_offer_context(case: Case) -> dict[str, Any]:
             by_enrolment[session.enrolment_id].append(session)
         for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
             provider_links.setdefault(link.enrolment_id, link)
-    client_link = AccessLink.current("client").where(AccessLink.client == case.client_id).first()
+    client_link = current_client_link(case.client_id)
     return {
         "enrolments": enrolments,
         "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},

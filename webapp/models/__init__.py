@@ -34,7 +34,7 @@ from webapp.models.cases import (
     team_for_assigning,
     team_with_open_cases,
 )
-from webapp.models.links import AccessLink, token_hash
+from webapp.models.links import AccessLink, current_client_link, token_hash
 from webapp.models.messages import (
     CONSENT_WORDING,
     MESSAGE_KINDS,

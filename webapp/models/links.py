@@ -8,7 +8,7 @@ import secrets
 
 from peewee import CharField, DateTimeField, Field, ForeignKeyField
 
-from webapp.db import BaseModel
+from webapp.db import BaseModel, Prepared
 from webapp.models.offer import Enrolment, Provider, Session
 from webapp.models.people import Client, User
 from webapp.models.referrals import ReferringOrganisation
@@ -111,3 +111,24 @@ class AccessLink(BaseModel):
         """Stamp the last use; called only for actions (POST), never when a page is opened."""
         self.last_used_at = utcnow()
         AccessLink.update(last_used_at=self.last_used_at).where(AccessLink.id == self.id).execute()
+
+
+# The client's current link, on the case page (see db.Prepared).
+_client_link = Prepared(
+    lambda client_id, now: (
+        AccessLink.select()
+        .where(
+            AccessLink.purpose == "client",
+            AccessLink.revoked_at.is_null(),
+            AccessLink.expires_at > now,
+            AccessLink.client == client_id,
+        )
+        .order_by(AccessLink.created_at.desc(), AccessLink.id.desc())
+        .limit(1)
+    )
+)
+
+
+def current_client_link(client_id: int) -> AccessLink | None:
+    """The client's link that is neither revoked nor expired, the newest (one query)."""
+    return _client_link.first(client_id, utcnow())

@@ -26,7 +26,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, Prepared, database
 from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, fold, matches_all, search_words
@@ -603,13 +603,7 @@ TODAY_SESSIONS_LIMIT = 20
 
 def enrolments_for_case(case: Case) -> list[Enrolment]:
     """The case's enrolments with their activity and provider, running ones first (one query)."""
-    enrolments = list(
-        Enrolment.select(Enrolment, Activity, Provider)
-        .join(Activity)
-        .join(Provider)
-        .where(Enrolment.case == case)
-        .order_by(Enrolment.status, Enrolment.created_at.desc(), Enrolment.id.desc())
-    )
+    enrolments = list(_enrolments_of_case(case.id))
     for enrolment in enrolments:
         enrolment.case = case
     return enrolments
@@ -663,3 +657,14 @@ def cant_come_messages(user: User | None, days: int = 7, limit: int = 20) -> lis
     if user is not None:
         query = query.where(Case.mediator == user)
     return list(query)
+
+
+_enrolments_of_case = Prepared(
+    lambda case_id: (
+        Enrolment.select(Enrolment, Activity, Provider)
+        .join(Activity)
+        .join(Provider)
+        .where(Enrolment.case == case_id)
+        .order_by(Enrolment.status, Enrolment.created_at.desc(), Enrolment.id.desc())
+    )
+)

@@ -26,7 +26,7 @@ from peewee import (
 from peewee import Case as SqlCase
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.db import BaseModel
+from webapp.db import BaseModel, Prepared
 from webapp.models.search import (
     Searchable,
     fold,
@@ -200,16 +200,8 @@ class User(UserMixin, BaseModel):
         if not (pk.isascii() and pk.isdigit()) or not key:
             return None
         now = utcnow()
-        user = (
-            cls.select(cls, LoginSession)
-            .join(LoginSession, attr="login_session")
-            .where(
-                cls.id == int(pk),
-                cls.active == True,  # noqa: E712
-                LoginSession.key_hash == LoginSession.hash(key),
-                LoginSession.alive(now),
-            )
-            .first()
+        user = _user_of_session.first(
+            int(pk), LoginSession.hash(key), *LoginSession.alive_cutoffs(now)
         )
         if user is None:
             return None
@@ -296,11 +288,29 @@ class LoginSession(BaseModel):
     @classmethod
     def alive(cls, now: dt.datetime):  # type: ignore[no-untyped-def]
         """The condition for a session that has neither gone idle nor outlived its lifetime."""
+        return cls.alive_since(*cls.alive_cutoffs(now))
+
+    @classmethod
+    def alive_cutoffs(cls, now: dt.datetime) -> tuple[dt.datetime, ...]:
+        """Seen since, started since; and the same on an own device."""
+        return (
+            now - cls.IDLE,
+            now - cls.LIFETIME,
+            now - cls.OWN_DEVICE_IDLE,
+            now - cls.OWN_DEVICE_LIFETIME,
+        )
+
+    @classmethod
+    def alive_since(  # type: ignore[no-untyped-def]
+        cls,
+        seen: dt.datetime,
+        started: dt.datetime,
+        own_seen: dt.datetime,
+        own_started: dt.datetime,
+    ):
         own_device = fn.COALESCE(cls.own_device, False) == True  # noqa: E712
-        return ((cls.last_seen_at > now - cls.IDLE) & (cls.created_at > now - cls.LIFETIME)) | (
-            own_device
-            & (cls.last_seen_at > now - cls.OWN_DEVICE_IDLE)
-            & (cls.created_at > now - cls.OWN_DEVICE_LIFETIME)
+        return ((cls.last_seen_at > seen) & (cls.created_at > started)) | (
+            own_device & (cls.last_seen_at > own_seen) & (cls.created_at > own_started)
         )
 
     @classmethod
@@ -340,6 +350,22 @@ class LoginSession(BaseModel):
         """Keep the session alive; written at most every few minutes, not on every request."""
         if self.last_seen_at < now - self.TOUCH_EVERY:
             LoginSession.update(last_seen_at=now).where(LoginSession.id == self.id).execute()
+
+
+# The user of a login session, on every request: prepared (see db.Prepared).
+_user_of_session = Prepared(
+    lambda user_id, key_hash, *cutoffs: (
+        User.select(User, LoginSession)
+        .join(LoginSession, attr="login_session")
+        .where(
+            User.id == user_id,
+            User.active == True,  # noqa: E712
+            LoginSession.key_hash == key_hash,
+            LoginSession.alive_since(*cutoffs),
+        )
+        .limit(1)
+    )
+)
 
 
 class Client(Searchable, BaseModel):

@@ -22,7 +22,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, database, likely, without_index
+from webapp.db import BaseModel, Prepared, database, likely, without_index
 from webapp.models.cases import Case, CaseEvent, StepDefinition, Visit, in_team_language
 from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
@@ -221,13 +221,7 @@ class Referral(Searchable, BaseModel):
     @classmethod
     def for_case(cls, case: Case) -> Referral | None:
         """The referral a case was opened from, with its organisation (one query)."""
-        return (
-            cls.select(cls, ReferringOrganisation)
-            .join(ReferringOrganisation, JOIN.LEFT_OUTER)
-            .where(cls.case == case)
-            .order_by(cls.id)
-            .first()
-        )
+        return _referral_of_case.first(case.id)
 
     @classmethod
     def recently_handled(cls, limit: int = 20) -> list[Referral]:
@@ -468,3 +462,14 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     )
     rows = [*waiting, *not_met]
     return sorted(rows, key=lambda r: (r.submitted_at, r.id))[:limit]
+
+
+_referral_of_case = Prepared(
+    lambda case_id: (
+        Referral.select(Referral, ReferringOrganisation)
+        .join(ReferringOrganisation, JOIN.LEFT_OUTER)
+        .where(Referral.case == case_id)
+        .order_by(Referral.id)
+        .limit(1)
+    )
+)

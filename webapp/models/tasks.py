@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import CharField, DateField, DateTimeField, Field, ForeignKeyField
 
-from webapp.db import BaseModel, database, likely
+from webapp.db import BaseModel, Prepared, database, likely
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
@@ -92,7 +92,7 @@ class Task(BaseModel):
     @classmethod
     def open_for_case(cls, case: Case) -> list[Task]:
         """Every open to-do of a case, the most urgent first (one query)."""
-        return list(cls._ordered(cls.select().where(cls.case == case, cls.done_at.is_null())))
+        return list(_open_tasks_of_case(case.id))
 
     @classmethod
     def first_open_for(cls, case_ids: list[int]) -> dict[int, Task]:
@@ -214,3 +214,8 @@ def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: Us
         text = text or gettext("Eerste contact")
     due = max(to_local(promised_from).date() + FIRST_CONTACT_TERM, local_today())
     return Task.add(case, text, due, by, source="referral" if wish else "intake")
+
+
+_open_tasks_of_case = Prepared(
+    lambda case_id: Task._ordered(Task.select().where(Task.case == case_id, Task.done_at.is_null()))
+)

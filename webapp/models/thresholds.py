@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, DateTimeField, Field, ForeignKeyField, IntegerField
 from peewee import Case as SQLCase
 
-from webapp.db import BaseModel
+from webapp.db import BaseModel, Prepared
 from webapp.models.cases import N_, Case, shown_label
 from webapp.models.people import User
 from webapp.timeutil import utcnow
@@ -116,13 +116,18 @@ class CaseThreshold(BaseModel):
 
 def thresholds_for_case(case: Case) -> list[CaseThreshold]:
     """The case's thresholds with their category, open ones first (one query)."""
-    return list(
+    return list(_thresholds_of_case(case.id))
+
+
+_thresholds_of_case = Prepared(
+    lambda case_id: (
         CaseThreshold.select(CaseThreshold, ThresholdCategory)
         .join(ThresholdCategory)
-        .where(CaseThreshold.case == case)
+        .where(CaseThreshold.case == case_id)
         .order_by(
             SQLCase(None, [(CaseThreshold.status == "open", 0)], 1),
             ThresholdCategory.position,
             CaseThreshold.id,
         )
     )
+)
