@@ -13,7 +13,7 @@ CREATE INDEX IF NOT EXISTS "client_last_name_first_name" ON "client" ("last_name
 CREATE INDEX IF NOT EXISTS "client_birth_date" ON "client" ("birth_date");
 CREATE TABLE IF NOT EXISTS "throttle" ("id" INTEGER NOT NULL PRIMARY KEY, "key" VARCHAR(64) NOT NULL, "count" INTEGER NOT NULL, "window_start" DATETIME NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "throttle_key" ON "throttle" ("key");
-CREATE TABLE IF NOT EXISTS "cases" ("id" INTEGER NOT NULL PRIMARY KEY, "client_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "status" VARCHAR(10) NOT NULL, "source" VARCHAR(20) NOT NULL, "question" TEXT NOT NULL, "interests" VARCHAR(40) NOT NULL, "opened_at" DATETIME NOT NULL, "closed_at" DATETIME, "outcome" VARCHAR(20) NOT NULL, "outcome_reason" VARCHAR(20) NOT NULL, "outcome_note" TEXT NOT NULL, "current_position" INTEGER NOT NULL, "updated_at" DATETIME NOT NULL, "version" INTEGER NOT NULL, FOREIGN KEY ("client_id") REFERENCES "client" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
+CREATE TABLE IF NOT EXISTS "cases" ("id" INTEGER NOT NULL PRIMARY KEY, "client_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "status" VARCHAR(10) NOT NULL, "source" VARCHAR(20) NOT NULL, "question" TEXT NOT NULL, "interests" VARCHAR(40) NOT NULL, "opened_at" DATETIME NOT NULL, "closed_at" DATETIME, "outcome" VARCHAR(20) NOT NULL, "outcome_reason" VARCHAR(20) NOT NULL, "outcome_note" TEXT NOT NULL, "current_position" INTEGER NOT NULL, "updated_at" DATETIME NOT NULL, "version" INTEGER NOT NULL, "waiting_since" DATETIME, FOREIGN KEY ("client_id") REFERENCES "client" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "cases_mediator_id" ON "cases" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "cases_status" ON "cases" ("status");
 CREATE INDEX IF NOT EXISTS "cases_current_position" ON "cases" ("current_position");
@@ -21,6 +21,7 @@ CREATE INDEX IF NOT EXISTS "cases_updated_at" ON "cases" ("updated_at");
 CREATE INDEX IF NOT EXISTS "cases_mediator_id_status" ON "cases" ("mediator_id", "status");
 CREATE INDEX IF NOT EXISTS "cases_status_current_position" ON "cases" ("status", "current_position");
 CREATE INDEX IF NOT EXISTS "cases_client_id_status" ON "cases" ("client_id", "status");
+CREATE INDEX IF NOT EXISTS "cases_status_waiting_since" ON "cases" ("status", "waiting_since");
 CREATE TABLE IF NOT EXISTS "step_definition" ("id" INTEGER NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" VARCHAR(30) NOT NULL, "label" VARCHAR(60) NOT NULL, "completed_by" VARCHAR(30) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_position" ON "step_definition" ("position");
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_key" ON "step_definition" ("key");

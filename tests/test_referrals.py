@@ -645,3 +645,104 @@ def test_referral_without_first_contact_after_a_week_is_marked(
         late = page.split('id="late-referrals"')[1].split("</ul>")[0]
         assert waiting_late.reference in late and accepted_late.reference in late, url
         assert "Vers Demir" not in late and met.reference not in late, url
+
+
+def test_a_case_waits_for_a_first_contact_however_its_contacts_change(
+    app, coordinator, mediator, organisation
+) -> None:
+    """The mark the late list reads (Case.waiting_since) follows what the raw rows say after
+    each change, by form or by script: a contact recorded, planned, not reached, removed, put
+    back, moved to another case; a second referral; the case's own referral declined."""
+    old = utcnow() - dt.timedelta(days=9)
+    first = make_referral(organisation, first_name="Wacht", submitted_at=old)
+    case = _accepted(first, coordinator, mediator)
+    other = _accepted(make_referral(organisation, submitted_at=old), coordinator, mediator)
+
+    def raw(case_id: int) -> dt.datetime | None:
+        """What waiting_since must be, from the rows, in Python."""
+        reached = [
+            v
+            for v in models.Visit.select().where(models.Visit.case == case_id)
+            if not v.planned and v.contact_made and v.removed_at is None
+        ]
+        if reached:
+            return None
+        sent = [
+            r.submitted_at
+            for r in models.Referral.select().where(models.Referral.case == case_id)
+            if r.status == "accepted"
+        ]
+        return min(sent) if sent else None
+
+    def late() -> list[int]:
+        return [r.case_id for r in models.referrals_without_first_contact() if r.case_id]
+
+    def check(expect_late: bool) -> None:
+        def run() -> None:
+            for c in (case, other):
+                stored = models.Case.get_by_id(c.id).waiting_since
+                assert stored == raw(c.id), c.id
+            assert (case.id in late()) is expect_late
+
+        in_db(run)
+
+    check(expect_late=True)
+    _contact(case, mediator, planned=True, occurred_at=utcnow() + dt.timedelta(days=2))
+    check(expect_late=True)  # only planned
+    _contact(case, mediator, contact_made=False)
+    check(expect_late=True)  # tried, did not reach them
+    _contact(case, mediator)
+    check(expect_late=False)
+    in_db(
+        lambda: (
+            models.Visit.update(removed_at=utcnow(), removed_reason="dubbel")
+            .where(models.Visit.case == case.id, models.Visit.contact_made == True)  # noqa: E712
+            .execute()
+        )
+    )
+    check(expect_late=True)  # the contact was removed: waiting again
+    in_db(
+        lambda: models.Visit.update(removed_at=None).where(models.Visit.case == case.id).execute()
+    )
+    check(expect_late=False)
+    in_db(
+        lambda: (
+            models.Visit.update(case=other.id)
+            .where(models.Visit.case == case.id, models.Visit.contact_made == True)  # noqa: E712
+            .execute()
+        )
+    )
+    check(expect_late=True)  # recorded on the wrong case, moved: this one waits again
+    in_db(lambda: models.Visit.delete().where(models.Visit.case == other.id).execute())
+    check(expect_late=True)
+    second = make_referral(organisation, first_name="Later", submitted_at=utcnow())
+    in_db(
+        lambda: (
+            models.Referral.update(case=case.id, status="accepted")
+            .where(models.Referral.id == second.id)
+            .execute()
+        )
+    )
+    check(expect_late=True)  # still waits since the oldest referral
+    in_db(
+        lambda: (
+            models.Referral.update(status="declined")
+            .where(models.Referral.id == first.id)
+            .execute()
+        )
+    )
+    check(expect_late=False)  # waits since the newer one: not late yet
+
+
+def test_the_late_list_reads_the_oldest_waiting_cases_only(
+    app, coordinator, mediator, organisation
+) -> None:
+    """However many cases wait, the list takes the oldest few along an index: the query
+    holds a LIMIT on the waiting cases, and finds the oldest first."""
+    cases = []
+    for days in (30, 12, 20, 9):
+        referral = make_referral(organisation, submitted_at=utcnow() - dt.timedelta(days=days))
+        cases.append((days, _accepted(referral, coordinator, mediator)))
+    found = in_db(lambda: [r.case_id for r in models.referrals_without_first_contact(limit=2)])
+    by_age = [c.id for _days, c in sorted(cases, key=lambda pair: -pair[0])]
+    assert found == by_age[:2]

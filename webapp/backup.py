@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 from peewee import PostgresqlDatabase, SqliteDatabase
 
 from webapp import models
-from webapp.db import database
+from webapp.db import database, drop_trigger_functions
 from webapp.migrations import MigrationError, upgrade
 from webapp.timeutil import utcnow
 
@@ -200,7 +200,7 @@ def restore_command(path: Path, force: bool) -> None:
             tables = ", ".join(f'"{t}"' for t in database.get_tables())
             if tables:
                 database.execute_sql(f"DROP TABLE {tables} CASCADE")
-            models.drop_report_functions(database)
+            drop_trigger_functions(database)
     if postgres:
         restore = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction"]
         run_pg_tool([*restore, "--dbname", pg_environment(url)["PGDATABASE"], str(path)], url)

@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from peewee import SQL, AutoField, DatabaseProxy, Model, NodeList, SqliteDatabase, fn
+from peewee import (
+    SQL,
+    AutoField,
+    DatabaseProxy,
+    Model,
+    NodeList,
+    PostgresqlDatabase,
+    SqliteDatabase,
+    fn,
+)
 from playhouse.db_url import connect, parse
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -117,6 +126,54 @@ def _placeholder(index: int, example: Any) -> Any:
     if isinstance(example, int) and not isinstance(example, bool):
         return -7_000_000_000_000 - index
     raise TypeError(f"Prepared queries take ints, strings and times, not {type(example)}")
+
+
+def create_row_trigger(
+    db: Any, name: str, table: str, columns: tuple[str, ...], body: Callable[[str, str], str]
+) -> None:
+    """A trigger that runs after each row inserted, deleted, or updated in one of `columns`,
+    on SQLite or PostgreSQL alike; made again when it exists (idempotent). `body(event, row)`
+    gives its SQL statements for the event (insert, update or delete), `row` naming the row
+    (the new one; the old one on delete): the same SQL serves both engines. Names come from
+    the code, never from a request; start them with trg_ (see drop_trigger_functions)."""
+    update = f"UPDATE OF {', '.join(columns)}"
+    if isinstance(db.obj, PostgresqlDatabase):
+        rows = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+        branches = " ".join(
+            f"IF TG_OP = '{event.upper()}' THEN {body(event, row)} END IF;"
+            for event, row in rows.items()
+        )
+        db.execute_sql(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {branches} RETURN NULL; END $$"
+        )
+        db.execute_sql(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+        db.execute_sql(
+            f'CREATE TRIGGER {name} AFTER INSERT OR {update} OR DELETE ON "{table}" '
+            f"FOR EACH ROW EXECUTE FUNCTION {name}()"
+        )
+        return
+    for event, when, row in (
+        ("insert", "INSERT", "new"),
+        ("update", update, "new"),
+        ("delete", "DELETE", "old"),
+    ):
+        db.execute_sql(
+            f'CREATE TRIGGER IF NOT EXISTS "{name}_{event}" AFTER {when} ON "{table}" '
+            f"FOR EACH ROW BEGIN {body(event, row)} END"
+        )
+
+
+def drop_trigger_functions(db: Any) -> None:
+    """PostgreSQL: drop the functions of the triggers (all named trg_…), which outlive a dropped
+    table (a restore replaces every table, and pg_restore creates the backup's functions)."""
+    names = db.execute_sql(
+        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = current_schema() AND p.proname LIKE 'trg%%'"
+    ).fetchall()
+    for (name,) in names:
+        if name.startswith("trg_"):
+            db.execute_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
 
 
 def tuples_of(query: Any) -> list[tuple[Any, ...]]:

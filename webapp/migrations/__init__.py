@@ -143,6 +143,7 @@ def bring_derived_data_up_to_date() -> None:
         refresh_all(models.ALL_MODELS)
     create_search_indexes(database, models.ALL_MODELS)
     models.create_report_triggers(database)
+    models.create_waiting_triggers(database)
     models.count_uncounted()
 
 

@@ -88,6 +88,7 @@ from webapp.models.referrals import (
     REFERRER_STATUSES,
     Referral,
     ReferringOrganisation,
+    create_waiting_triggers,
     referrals_for_referrer,
     referrals_waiting,
     referrals_without_first_contact,
@@ -101,7 +102,6 @@ from webapp.models.reports import (
     catch_up,
     count_uncounted,
     create_report_triggers,
-    drop_report_functions,
     month_of,
     recount,
 )

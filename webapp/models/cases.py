@@ -211,6 +211,10 @@ class Case(BaseModel):
     current_position = IntegerField(default=1, index=True)  # derived from the steps, kept for lists
     updated_at = DateTimeField(default=utcnow, index=True)
     version = IntegerField(default=1)
+    # Since when the person waits for a first contact: the day their accepted referral was
+    # sent, until a contact reaches them (then empty). Kept by the database's triggers
+    # (models/referrals.py, WAITING_SINCE), whatever writes the contacts and referrals.
+    waiting_since = DateTimeField(null=True)
 
     class Meta:
         table_name = "cases"
@@ -223,6 +227,7 @@ class Case(BaseModel):
             (("mediator", "status"), False),
             (("status", "current_position"), False),
             (("client", "status"), False),
+            (("status", "waiting_since"), False),
         )
 
     @property

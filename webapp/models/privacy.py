@@ -277,7 +277,9 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         & (fn.COALESCE(Referral.handled_at, Referral.submitted_at) < referral_cutoff)
         & (Referral.first_name != ANONYMOUS_FIRST_NAME)
     )
-    for referral in Referral.select(Referral.id, Referral.birth_date).where(stale):
+    # Read to the end first: on SQLite a query still being read holds its snapshot, and the
+    # write lock is then refused at once when another process wrote since (two runs at once).
+    for referral in list(Referral.select(Referral.id, Referral.birth_date).where(stale)):
         with write_transaction():
             done["referrals"] += (
                 Referral.update(

@@ -22,7 +22,14 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, Prepared, database, likely, without_index
+from webapp.db import (
+    BaseModel,
+    Prepared,
+    create_row_trigger,
+    database,
+    likely,
+    without_index,
+)
 from webapp.models.cases import Case, CaseEvent, StepDefinition, Visit, in_team_language
 from webapp.models.offer import Enrolment
 from webapp.models.people import Client, User, postal_address
@@ -422,10 +429,10 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     """Referrals older than the promised term whose person nobody has met yet: still waiting
     for a decision, or accepted on an open case without a contact made (two queries).
 
-    The accepted ones are looked for among the open cases still at or before the step a first
-    contact completes ('Kennismaking'), through the index on the current step: a contact moves
-    a case past it, so the thousands of cases that were met are never read. (A case whose
-    steps were marked done by hand up to there counts as met.)"""
+    The accepted ones are the open cases that wait for a first contact (`Case.waiting_since`,
+    kept by the triggers below), oldest first, still at or before the step a first contact
+    completes ('Kennismaking'): a case whose steps were marked done by hand up to there
+    counts as met."""
     cutoff = utcnow() - FIRST_CONTACT_TERM
 
     def listed(join_type: str):  # type: ignore[no-untyped-def]
@@ -448,12 +455,19 @@ def referrals_without_first_contact(limit: int = 50) -> list[Referral]:
     first_contact_step = StepDefinition.select(fn.MIN(StepDefinition.position)).where(
         StepDefinition.completed_by == "first_contact"
     )
-    # The candidates come from the cases (index on the current step), each checked for a
-    # contact along visit (case, occurred_at); their referrals through referral (case).
-    not_met_cases = Case.select(Case.id).where(
-        Case.current_position <= first_contact_step,
-        Case.status == "open",
-        ~fn.EXISTS(_first_contacts().where(Visit.case == Case.id)),
+    # The open cases waiting longest for a first contact, along the index on (status,
+    # waiting_since): the first `limit` of them, however many wait. Their referrals through
+    # referral (case); each case waits since its oldest accepted referral, so these hold the
+    # oldest late referrals.
+    not_met_cases = (
+        Case.select(Case.id)
+        .where(
+            Case.status == "open",
+            Case.waiting_since < cutoff,
+            Case.current_position <= first_contact_step,
+        )
+        .order_by(Case.waiting_since)
+        .limit(limit)
     )
     not_met = listed(JOIN.INNER).where(
         Referral.case.in_(not_met_cases),
@@ -473,3 +487,36 @@ _referral_of_case = Prepared(
         .limit(1)
     )
 )
+
+
+# --- Since when a case waits for a first contact ------------------------------------------------
+
+# What `Case.waiting_since` is, as SQL for the case whose id is `{case}`: empty once a contact
+# reached the person (a contact that happened, was made and was not removed: _first_contacts),
+# else the day the oldest accepted referral of the case was sent (empty without one).
+WAITING_SINCE = (
+    'UPDATE "cases" SET waiting_since = CASE WHEN EXISTS ('
+    "SELECT 1 FROM visit v WHERE v.case_id = cases.id AND NOT v.planned AND v.contact_made "
+    "AND v.removed_at IS NULL) THEN NULL ELSE ("
+    "SELECT MIN(r.submitted_at) FROM referral r WHERE r.case_id = cases.id "
+    "AND r.status = 'accepted') END WHERE {where};"
+)
+WAITING_TRIGGERS = {
+    "visit": ("case_id", "planned", "contact_made", "removed_at"),
+    "referral": ("case_id", "status", "submitted_at"),
+}
+
+
+def create_waiting_triggers(db: Any) -> None:
+    """Triggers that keep `Case.waiting_since` as contacts and referrals change, however they
+    change (forms, corrections, erasure, scripts); idempotent."""
+
+    def body(event: str, row: str) -> str:
+        statement = WAITING_SINCE.format(where=f"id = {row}.case_id")
+        if event == "update":  # a contact or referral moved to another case: both cases
+            statement = WAITING_SINCE.format(where="id = OLD.case_id") + " " + statement
+        return statement
+
+    with db.atomic():
+        for table, columns in WAITING_TRIGGERS.items():
+            create_row_trigger(db, f"trg_waiting_{table}_v1", table, columns, body)

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from peewee import (
@@ -46,7 +47,7 @@ from peewee import (
     TextField,
 )
 
-from webapp.db import BaseModel, database, tuples_of
+from webapp.db import BaseModel, create_row_trigger, database, tuples_of
 from webapp.models.cases import Case, Visit
 from webapp.models.offer import Activity, Enrolment, Session
 from webapp.models.people import Client, User
@@ -479,10 +480,8 @@ MARKERS = [
 TRIGGER_VERSION = 1  # raise it when MARKERS change: the triggers are then made again
 
 
-def _marks(marker: Marker, event: str, postgres: bool) -> str:
-    """The statements a trigger runs for one event (insert, update or delete)."""
-    new, old = ("NEW", "OLD") if postgres else ("new", "old")
-    row = old if event == "delete" else new
+def _marks(marker: Marker, event: str, row: str) -> str:
+    """The statements a trigger runs for one event (insert, update or delete) of `row`."""
 
     def mark(row: str) -> str:
         # Every name comes from MARKERS, none from a request.
@@ -498,49 +497,17 @@ def _marks(marker: Marker, event: str, postgres: bool) -> str:
         )
 
     if event == "update" and marker.moves:
-        return mark(old) + " " + mark(new)
+        return mark("OLD") + " " + mark(row)
     return mark(row)
-
-
-def drop_report_functions(db: Any) -> None:
-    """PostgreSQL: drop the triggers' functions, which outlive a dropped table (a restore
-    replaces every table, and pg_restore creates the functions of the backup)."""
-    names = db.execute_sql(
-        "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = current_schema() AND p.proname LIKE 'report_mark_%%'"
-    ).fetchall()
-    for (name,) in names:
-        db.execute_sql(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
 
 
 def create_report_triggers(db: Any) -> list[str]:
     """The marking triggers of MARKERS, on SQLite or PostgreSQL; idempotent."""
     made = []
-    postgres = isinstance(db.obj, PostgresqlDatabase)
     with db.atomic():
         for marker in MARKERS:
-            name = f"report_mark_{marker.table}_v{TRIGGER_VERSION}"
-            update = f"UPDATE OF {', '.join(marker.columns)}"
-            if postgres:
-                body = " ".join(
-                    f"IF TG_OP = '{event.upper()}' THEN {_marks(marker, event, True)} END IF;"
-                    for event in ("insert", "update", "delete")
-                )
-                db.execute_sql(
-                    f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-                    f"$$ BEGIN {body} RETURN NULL; END $$"
-                )
-                db.execute_sql(f'DROP TRIGGER IF EXISTS {name} ON "{marker.table}"')
-                db.execute_sql(
-                    f"CREATE TRIGGER {name} AFTER INSERT OR {update} OR DELETE "
-                    f'ON "{marker.table}" FOR EACH ROW EXECUTE FUNCTION {name}()'
-                )
-            else:
-                for event, when in (("insert", "INSERT"), ("update", update), ("delete", "DELETE")):
-                    db.execute_sql(
-                        f'CREATE TRIGGER IF NOT EXISTS "{name}_{event}" AFTER {when} '
-                        f'ON "{marker.table}" FOR EACH ROW BEGIN {_marks(marker, event, False)} END'
-                    )
+            name = f"trg_report_{marker.table}_v{TRIGGER_VERSION}"
+            create_row_trigger(db, name, marker.table, marker.columns, partial(_marks, marker))
             made.append(name)
     return made
 
