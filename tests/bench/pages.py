@@ -778,7 +778,8 @@ def explain(sql: str, params: list[Any]) -> Iterator[str]:
 
 
 def show_plans(app: Flask) -> None:
-    """The plans of the team caseload's search and of each query of the report page."""
+    """The plans of the team caseload's search, of the intake's late list, and of each query
+    of the report page."""
     from webapp.reports import figures
 
     use(app)
@@ -787,8 +788,21 @@ def show_plans(app: Flask) -> None:
         query = models.Case.caseload(coordinator, q="celik").limit(26)
         print("-- team caseload searched for 'celik'")
         print("\n".join(explain(*query.sql())))
+        late = models.Referral.select(models.Referral.id).where(
+            models.Referral.case.in_(
+                models.Case.select(models.Case.id)
+                .where(
+                    models.Case.status == "open",
+                    models.Case.waiting_since < utcnow() - models.FIRST_CONTACT_TERM,
+                )
+                .order_by(models.Case.waiting_since)
+                .limit(50)
+            )
+        )
+        print("-- intake: the open cases waiting longest for a first contact")
+        print("\n".join(explain(*late.sql())))
         today = local_today()
-        period = figures.Period(today.replace(month=1, day=1), today)
+        period = figures.Period.whole_months(today.replace(month=1, day=1), today)
         statements: list[tuple[str, Any]] = []
         original = database.obj.execute_sql
 
@@ -798,7 +812,7 @@ def show_plans(app: Flask) -> None:
 
         database.obj.execute_sql = recording
         try:
-            figures.all_tables(period, utcnow(), models.DISTRICTS)
+            figures.all_tables(period, today, models.DISTRICTS)
         finally:
             del database.obj.execute_sql
         for sql, params in statements:

@@ -42,9 +42,11 @@ def test_change_password_and_language(page: Any, live_server: str, mediator) -> 
     expect(page.locator("html")).to_have_attribute("lang", "en")
     screenshot(page, "account-english")
     page.get_by_role("link", name="Today").click()
+    expect(page).to_have_url(live_server + "/")  # the page has come, not only its menu
     expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
 
     page.get_by_role("link", name=re.compile(r"^Sara\W+my account$")).click()
+    expect(page.get_by_role("heading", name="My account", level=1)).to_be_visible()
     page.get_by_label("Nederlands").check()
     page.get_by_role("button", name="Save language").click()
     expect(page.get_by_role("heading", name="Mijn account", level=1)).to_be_visible()
