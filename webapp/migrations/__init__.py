@@ -96,9 +96,9 @@ def create_tables() -> list[str]:
 
 def upgrade(echo: Callable[[str], None] = lambda _line: None) -> list[str]:
     """Apply every pending migration in order, each in one transaction with its record, then
-    bring the derived data up to date. Safe to run again, and on two servers at once: each
-    transaction first waits for the other's, then skips a migration already recorded. Returns
-    the names applied."""
+    bring the derived data up to date and the planner's statistics. Safe to run again, and on
+    two servers at once: each transaction first waits for the other's, then skips a migration
+    already recorded. Returns the names applied."""
     applied = []
     with database.connection_context():
         if is_empty():
@@ -116,6 +116,12 @@ def upgrade(echo: Callable[[str], None] = lambda _line: None) -> list[str]:
             applied.append(name)
         with one_at_a_time():
             bring_derived_data_up_to_date()
+        if applied:
+            # The planners' statistics, for the new indexes too: without them SQLite takes an
+            # index it knows nothing of for a narrow one (the team's list sorted every open
+            # case instead of reading a page of names, until the next ANALYZE).
+            echo("Updating the query planner's statistics (ANALYZE)")
+            database.execute_sql("ANALYZE")
     return applied
 
 
