@@ -303,9 +303,12 @@ def _apply(changes: Counter[Entry], minutes: Counter[Entry]) -> None:
         )
 
 
-def _recount_rows(kind: str, ids: Iterable[int]) -> None:
+def _recount_rows(kind: str, ids: Iterable[int], never_counted: bool = False) -> None:
     """Count these rows of one kind as they are now instead of as they were last counted (a
-    row gone: not at all)."""
+    row gone: not at all). `never_counted`: the caller knows none of them was (a count from
+    nothing), so what they were counted as is not looked up: inside one long transaction
+    PostgreSQL would plan that lookup for the empty table it was, and read every row added
+    since, chunk after chunk."""
     _model, keys_of = COUNTED[kind]
     changes: Counter[Entry] = Counter()
     minutes: Counter[Entry] = Counter()
@@ -321,7 +324,7 @@ def _recount_rows(kind: str, ids: Iterable[int]) -> None:
         counted = ReportCounted.select(ReportCounted.row_id, ReportCounted.key).where(
             ReportCounted.kind == kind, ReportCounted.row_id.in_(chunk)
         )
-        stored: dict[int, str] = dict(tuples_of(counted))
+        stored: dict[int, str] = {} if never_counted else dict(tuples_of(counted))
         now: dict[int, str] = keys_of(chunk)
         gone = [i for i in chunk if i in stored and i not in now]
         fresh: list[dict[str, Any]] = []
@@ -392,7 +395,7 @@ def recount() -> int:
             model.delete().execute()
         for kind, (model, _keys_of) in COUNTED.items():
             ids = [i for (i,) in tuples_of(model.select(model.id))]
-            _recount_rows(kind, ids)
+            _recount_rows(kind, ids, never_counted=True)
             total += len(ids)
     return total
 
@@ -405,7 +408,7 @@ def count_uncounted() -> int:
         for kind, (model, _keys_of) in COUNTED.items():
             counted = ReportCounted.select(ReportCounted.row_id).where(ReportCounted.kind == kind)
             ids = [i for (i,) in tuples_of(model.select(model.id).where(model.id.not_in(counted)))]
-            _recount_rows(kind, ids)
+            _recount_rows(kind, ids, never_counted=True)
             total += len(ids)
     return total
 
