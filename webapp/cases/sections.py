@@ -12,7 +12,9 @@ from webapp.models import (
     Referral,
     Session,
     current_client_link,
+    current_provider_links_of_case,
     enrolments_for_case,
+    sessions_of_case,
     split_sessions,
     thresholds_for_case,
 )
@@ -22,15 +24,14 @@ def case_offer_context(case: Case) -> dict[str, Any]:
     """What the case page shows of the offer (templates/activities/_case_enrolments.html):
     enrolments, their sessions, the client's link and the provider links (four queries)."""
     enrolments = enrolments_for_case(case)
-    ids = [e.id for e in enrolments]
     by_enrolment: dict[int, list[Session]] = defaultdict(list)
     provider_links: dict[int, AccessLink] = {}
-    if ids:
-        query = Session.select().where(Session.enrolment.in_(ids)).order_by(Session.starts_at)
-        for session in query:
+    if enrolments:
+        for session in sessions_of_case(case.id):
             by_enrolment[session.enrolment_id].append(session)
-        for link in AccessLink.current("provider").where(AccessLink.enrolment.in_(ids)):
-            provider_links.setdefault(link.enrolment_id, link)
+        for link in current_provider_links_of_case(case.id):
+            if link.enrolment_id is not None:  # always, for a provider link of an enrolment
+                provider_links.setdefault(link.enrolment_id, link)
     client_link = current_client_link(case.client_id)
     return {
         "enrolments": enrolments,

@@ -34,7 +34,12 @@ from webapp.models.cases import (
     team_for_assigning,
     team_with_open_cases,
 )
-from webapp.models.links import AccessLink, current_client_link, token_hash
+from webapp.models.links import (
+    AccessLink,
+    current_client_link,
+    current_provider_links_of_case,
+    token_hash,
+)
 from webapp.models.messages import (
     CONSENT_WORDING,
     MESSAGE_KINDS,
@@ -57,6 +62,7 @@ from webapp.models.offer import (
     enrolments_for_case,
     guess_next_session,
     sessions_between,
+    sessions_of_case,
     split_sessions,
 )
 from webapp.models.people import (

@@ -132,3 +132,23 @@ _client_link = Prepared(
 def current_client_link(client_id: int) -> AccessLink | None:
     """The client's link that is neither revoked nor expired, the newest (one query)."""
     return _client_link.first(client_id, utcnow())
+
+
+_provider_links_of_case = Prepared(
+    lambda case_id, now: (
+        AccessLink.select(AccessLink)
+        .join(Enrolment, on=(AccessLink.enrolment == Enrolment.id))
+        .where(
+            AccessLink.purpose == "provider",
+            AccessLink.revoked_at.is_null(),
+            AccessLink.expires_at > now,
+            Enrolment.case == case_id,
+        )
+        .order_by(AccessLink.created_at.desc(), AccessLink.id.desc())
+    )
+)
+
+
+def current_provider_links_of_case(case_id: int) -> list[AccessLink]:
+    """The attendance links of the case's enrolments that still work, newest first."""
+    return list(_provider_links_of_case(case_id, utcnow()))

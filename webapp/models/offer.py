@@ -668,3 +668,17 @@ _enrolments_of_case = Prepared(
         .order_by(Enrolment.status, Enrolment.created_at.desc(), Enrolment.id.desc())
     )
 )
+
+_sessions_of_case = Prepared(
+    lambda case_id: (
+        Session.select(Session)
+        .join(Enrolment)
+        .where(Enrolment.case == case_id)
+        .order_by(Session.starts_at, Session.id)
+    )
+)
+
+
+def sessions_of_case(case_id: int) -> list[Session]:
+    """Every session of the case's enrolments, earliest first (one query)."""
+    return list(_sessions_of_case(case_id))

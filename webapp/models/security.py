@@ -16,7 +16,7 @@ from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, Prepared, database
 from webapp.models.people import User
 from webapp.timeutil import utcnow
 
@@ -176,7 +176,8 @@ class TeamSetting(BaseModel):
 
     @classmethod
     def is_on(cls, key: str) -> bool:
-        return cls.select().where(cls.key == key, cls.value == "1").exists()
+        """On every request (the second factor for all): prepared, see db.Prepared."""
+        return _setting_on.first(key) is not None
 
     @classmethod
     def switch(cls, key: str, on: bool, by: User | None) -> None:
@@ -260,3 +261,12 @@ class SecurityEvent(BaseModel):
         """Delete what is older than the 12 months the log is kept; returns how many."""
         cutoff = (now or utcnow()) - SECURITY_LOG_KEPT
         return cls.delete().where(cls.at < cutoff).execute()
+
+
+_setting_on = Prepared(
+    lambda key: (
+        TeamSetting.select(TeamSetting.id)
+        .where(TeamSetting.key == key, TeamSetting.value == "1")
+        .limit(1)
+    )
+)
