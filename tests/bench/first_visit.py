@@ -24,7 +24,8 @@ from werkzeug.security import generate_password_hash
 
 from tests.conftest import PASSWORD, BrowserLikeClient
 from webapp import create_app, models
-from webapp.db import create_tables, database
+from webapp.db import database
+from webapp.migrations import create_tables
 
 ASSET = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
 
