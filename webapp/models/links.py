@@ -87,11 +87,13 @@ class AccessLink(BaseModel):
         return cls.get_or_none(cls.purpose == purpose, cls.token_hash == token_hash(token))
 
     @classmethod
-    def current(cls, purpose: str):  # type: ignore[no-untyped-def]
-        """Links for a purpose that are neither revoked nor expired, newest first."""
+    def current(cls, purpose: str, now: dt.datetime | None = None):  # type: ignore[no-untyped-def]
+        """Links for a purpose that are neither revoked nor expired (at `now`), newest first."""
         return (
             cls.select()
-            .where(cls.purpose == purpose, cls.revoked_at.is_null(), cls.expires_at > utcnow())
+            .where(
+                cls.purpose == purpose, cls.revoked_at.is_null(), cls.expires_at > (now or utcnow())
+            )
             .order_by(cls.created_at.desc(), cls.id.desc())
         )
 
@@ -116,15 +118,7 @@ class AccessLink(BaseModel):
 # The client's current link, on the case page (see db.Prepared).
 _client_link = Prepared(
     lambda client_id, now: (
-        AccessLink.select()
-        .where(
-            AccessLink.purpose == "client",
-            AccessLink.revoked_at.is_null(),
-            AccessLink.expires_at > now,
-            AccessLink.client == client_id,
-        )
-        .order_by(AccessLink.created_at.desc(), AccessLink.id.desc())
-        .limit(1)
+        AccessLink.current("client", now).where(AccessLink.client == client_id).limit(1)
     )
 )
 
@@ -136,15 +130,9 @@ def current_client_link(client_id: int) -> AccessLink | None:
 
 _provider_links_of_case = Prepared(
     lambda case_id, now: (
-        AccessLink.select(AccessLink)
+        AccessLink.current("provider", now)
         .join(Enrolment, on=(AccessLink.enrolment == Enrolment.id))
-        .where(
-            AccessLink.purpose == "provider",
-            AccessLink.revoked_at.is_null(),
-            AccessLink.expires_at > now,
-            Enrolment.case == case_id,
-        )
-        .order_by(AccessLink.created_at.desc(), AccessLink.id.desc())
+        .where(Enrolment.case == case_id)
     )
 )
 
