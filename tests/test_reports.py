@@ -841,3 +841,25 @@ def test_two_catch_ups_at_once_count_each_change_once(app, network) -> None:
         thread.join()
     assert min(taken) == 0 and max(taken) > 0
     assert_kept_equals_raw()
+
+
+def test_a_failing_count_after_a_request_does_not_fail_the_request(
+    client, coordinator, monkeypatch
+) -> None:
+    """The change a person made is saved before the counting starts: when counting fails (the
+    database refuses), they still get their page, and the marks wait for the next count."""
+    import peewee
+
+    import webapp.reports
+
+    def refused(**_kwargs: object) -> int:
+        raise peewee.OperationalError("database is locked")
+
+    client.login(coordinator)
+    monkeypatch.setattr(webapp.reports, "catch_up", refused)
+    response = client.post("/cases/new", data={})  # any writing request: here an invalid form
+    assert response.status_code == 422
+    bulk_cases(coordinator, 2)
+    monkeypatch.undo()
+    page = client.get(f"/reports/?{YEAR}").get_data(as_text=True)
+    assert '<th scope="row">OCMW</th>\n<td class="num">2</td>' in page.replace("  ", "")

@@ -132,7 +132,8 @@ def create_row_trigger(
     db: Any, name: str, table: str, columns: tuple[str, ...], body: Callable[[str, str], str]
 ) -> None:
     """A trigger that runs after each row inserted, deleted, or updated in one of `columns`,
-    on SQLite or PostgreSQL alike; made again when it exists (idempotent). `body(event, row)`
+    on SQLite or PostgreSQL alike; made anew when it exists, so that a changed definition
+    takes effect at the next init-db or upgrade. `body(event, row)`
     gives its SQL statements for the event (insert, update or delete), `row` naming the row
     (the new one; the old one on delete): the same SQL serves both engines. Names come from
     the code, never from a request; start them with trg_ (see drop_trigger_functions)."""
@@ -158,8 +159,9 @@ def create_row_trigger(
         ("update", update, "new"),
         ("delete", "DELETE", "old"),
     ):
+        db.execute_sql(f'DROP TRIGGER IF EXISTS "{name}_{event}"')
         db.execute_sql(
-            f'CREATE TRIGGER IF NOT EXISTS "{name}_{event}" AFTER {when} ON "{table}" '
+            f'CREATE TRIGGER "{name}_{event}" AFTER {when} ON "{table}" '
             f"FOR EACH ROW BEGIN {body(event, row)} END"
         )
 

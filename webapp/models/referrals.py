@@ -491,7 +491,7 @@ _referral_of_case = Prepared(
 
 # --- Since when a case waits for a first contact ------------------------------------------------
 
-# What `Case.waiting_since` is, as SQL for the case whose id is `{case}`: empty once a contact
+# What `Case.waiting_since` is, as SQL for the cases `{where}` selects: empty once a contact
 # reached the person (a contact that happened, was made and was not removed: _first_contacts),
 # else the day the oldest accepted referral of the case was sent (empty without one).
 WAITING_SINCE = (
@@ -519,4 +519,4 @@ def create_waiting_triggers(db: Any) -> None:
 
     with db.atomic():
         for table, columns in WAITING_TRIGGERS.items():
-            create_row_trigger(db, f"trg_waiting_{table}_v1", table, columns, body)
+            create_row_trigger(db, f"trg_waiting_{table}", table, columns, body)

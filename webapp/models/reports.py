@@ -372,20 +372,28 @@ def catch_up(limit: int | None = None, wait: bool = True) -> int:
 
 
 def _catch_up(limit: int | None) -> int:
-    query = ReportDirty.select(ReportDirty.id, ReportDirty.kind, ReportDirty.row_id).order_by(
-        ReportDirty.id
-    )
-    marks = tuples_of(query.limit(limit) if limit else query)
-    if not marks:
-        return 0
-    by_kind: dict[str, set[int]] = {}
-    for _id, kind, row_id in marks:
-        by_kind.setdefault(kind, set()).add(row_id)
-    for kind, ids in by_kind.items():
-        if kind in COUNTED:
-            _recount_rows(kind, ids)
-    ReportDirty.delete().where(ReportDirty.id <= marks[-1][0]).execute()
-    return len(marks)
+    """Take the marks a batch at a time, and delete exactly the marks read: on PostgreSQL a
+    mark with a lower id can become visible after a higher one (its transaction commits
+    later), so "every mark up to the last id read" could delete one never counted."""
+    taken = 0
+    while limit is None or taken < limit:
+        batch = CHUNK if limit is None else min(CHUNK, limit - taken)
+        marks = tuples_of(
+            ReportDirty.select(ReportDirty.id, ReportDirty.kind, ReportDirty.row_id)
+            .order_by(ReportDirty.id)
+            .limit(batch)
+        )
+        if not marks:
+            break
+        by_kind: dict[str, set[int]] = {}
+        for _id, kind, row_id in marks:
+            by_kind.setdefault(kind, set()).add(row_id)
+        for kind, ids in by_kind.items():
+            if kind in COUNTED:
+                _recount_rows(kind, ids)
+        ReportDirty.delete().where(ReportDirty.id.in_([m[0] for m in marks])).execute()
+        taken += len(marks)
+    return taken
 
 
 def recount() -> int:
@@ -486,7 +494,6 @@ MARKERS = [
         "WHERE e.activity_id = R.id",
     ),
 ]
-TRIGGER_VERSION = 1  # raise it when MARKERS change: the triggers are then made again
 
 
 def _marks(marker: Marker, event: str, row: str) -> str:
@@ -515,7 +522,7 @@ def create_report_triggers(db: Any) -> list[str]:
     made = []
     with db.atomic():
         for marker in MARKERS:
-            name = f"trg_report_{marker.table}_v{TRIGGER_VERSION}"
+            name = f"trg_report_{marker.table}"
             create_row_trigger(db, name, marker.table, marker.columns, partial(_marks, marker))
             made.append(name)
     return made

@@ -7,9 +7,10 @@ import io
 import zipfile
 
 import click
-from flask import Blueprint, Response, abort, make_response, request
+from flask import Blueprint, Response, abort, current_app, make_response, request
 from flask_babel import gettext as _
 from flask_login import login_required
+from peewee import DatabaseError
 
 from webapp.htmx import render_page_or_block
 from webapp.models import DISTRICTS, catch_up, database, recount
@@ -80,7 +81,12 @@ def count_what_changed(response: Response) -> Response:
     that the queue stays short and the reports read fresh counts at once. Another catch-up
     running counts it too: this one then does not wait."""
     if request.method in WRITING_METHODS:
-        catch_up(limit=MARKS_AFTER_A_REQUEST, wait=False)
+        try:
+            catch_up(limit=MARKS_AFTER_A_REQUEST, wait=False)
+        except DatabaseError:
+            # The request's own change is saved; what it marked is counted by the next
+            # catch-up. The person sees their change, not an error.
+            current_app.logger.exception("counting for the reports failed after a request")
     return response
 
 
