@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,20 @@ def _placeholder(index: int, example: Any) -> Any:
     if isinstance(example, int) and not isinstance(example, bool):
         return -7_000_000_000_000 - index
     raise TypeError(f"Prepared queries take ints, strings and times, not {type(example)}")
+
+
+@contextmanager
+def alone(lock: int) -> Iterator[None]:
+    """A transaction that no other holder of `lock` runs beside: on PostgreSQL it holds that
+    advisory lock until it ends; on SQLite it takes the write lock at once (BEGIN IMMEDIATE),
+    so that what it reads first is still true when it writes."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        with database.atomic():
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (lock,))
+            yield
+    else:
+        with database.atomic("IMMEDIATE"):
+            yield
 
 
 def create_row_trigger(

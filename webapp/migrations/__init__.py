@@ -12,19 +12,19 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import ModuleType
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from peewee import CharField, DateTimeField, Field, PostgresqlDatabase
+from peewee import CharField, DateTimeField, Field
 from playhouse.migrate import SchemaMigrator
 
 from webapp import models
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, alone, database
 from webapp.models.search import create_search_indexes, refresh_all
 from webapp.timeutil import utcnow
 
@@ -125,18 +125,9 @@ def upgrade(echo: Callable[[str], None] = lambda _line: None) -> list[str]:
     return applied
 
 
-@contextmanager
-def one_at_a_time() -> Iterator[None]:
-    """A transaction that no other upgrade runs beside: on PostgreSQL it holds an advisory
-    lock until it ends; on SQLite it takes the write lock at once (BEGIN IMMEDIATE), so that
-    what it reads first is still true when it writes."""
-    if isinstance(database.obj, PostgresqlDatabase):
-        with database.atomic():
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK,))
-            yield
-    else:
-        with database.atomic("IMMEDIATE"):
-            yield
+def one_at_a_time() -> AbstractContextManager[None]:
+    """A transaction that no other upgrade runs beside (db.alone)."""
+    return alone(ADVISORY_LOCK)
 
 
 def bring_derived_data_up_to_date() -> None:

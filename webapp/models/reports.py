@@ -30,7 +30,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -48,7 +48,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, create_row_trigger, database, tuples_of
+from webapp.db import BaseModel, alone, create_row_trigger, database, tuples_of
 from webapp.models.cases import Case, Visit
 from webapp.models.offer import Activity, Enrolment, Session
 from webapp.models.people import Client, User
@@ -271,16 +271,9 @@ COUNTED: dict[str, tuple[Any, Any]] = {
 # --- Keeping the counts ------------------------------------------------------------------------
 
 
-@contextmanager
-def counting_alone() -> Iterator[None]:
-    """A transaction no other catch-up or recount runs beside (see migrations.one_at_a_time)."""
-    if isinstance(database.obj, PostgresqlDatabase):
-        with database.atomic():
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (REPORT_LOCK,))
-            yield
-    else:
-        with database.atomic("IMMEDIATE"):
-            yield
+def counting_alone() -> AbstractContextManager[None]:
+    """A transaction that no other catch-up or recount runs beside (db.alone)."""
+    return alone(REPORT_LOCK)
 
 
 def _apply(changes: Counter[Entry], minutes: Counter[Entry]) -> None:
