@@ -22,6 +22,7 @@ CREATE INDEX IF NOT EXISTS "cases_mediator_id_status" ON "cases" ("mediator_id",
 CREATE INDEX IF NOT EXISTS "cases_status_current_position" ON "cases" ("status", "current_position");
 CREATE INDEX IF NOT EXISTS "cases_client_id_status" ON "cases" ("client_id", "status");
 CREATE INDEX IF NOT EXISTS "cases_status_waiting_since" ON "cases" ("status", "waiting_since");
+CREATE TABLE IF NOT EXISTS "open_case_search" ("case_id" INTEGER NOT NULL PRIMARY KEY, "search_text" TEXT NOT NULL, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE);
 CREATE TABLE IF NOT EXISTS "step_definition" ("id" INTEGER NOT NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" VARCHAR(30) NOT NULL, "label" VARCHAR(60) NOT NULL, "completed_by" VARCHAR(30) NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_position" ON "step_definition" ("position");
 CREATE UNIQUE INDEX IF NOT EXISTS "step_definition_key" ON "step_definition" ("key");

@@ -402,12 +402,12 @@ def test_each_search_text_has_a_trigram_index(app) -> None:
             ).fetchall()
         else:
             rows = database.execute_sql(
-                "SELECT name FROM sqlite_master WHERE name LIKE '%search' AND type = 'table'"
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND sql LIKE 'CREATE VIRTUAL TABLE%fts5%'"
             ).fetchall()
     suffix = "_search_text_trgm" if on_postgresql() else "_search"
-    assert sorted(r[0] for r in rows) == [
-        f"{table}{suffix}" for table in ("activity", "client", "provider", "referral")
-    ]
+    tables = ("activity", "client", "open_case_search", "provider", "referral")
+    assert sorted(r[0] for r in rows) == [f"{table}{suffix}" for table in tables]
 
 
 def plan_of(query: Any) -> str:
@@ -431,6 +431,107 @@ def test_the_team_search_reads_the_trigram_index(app, coordinator, mediator) -> 
     assert ("client_search_text_trgm" if on_postgresql() else "client_search VIRTUAL TABLE") in plan
     found = in_db(lambda: [c.client.last_name for c in models.Case.caseload(coordinator, q="ays")])
     assert found == ["Çelik"]
+
+
+def test_the_team_search_among_open_cases_reads_their_own_index(app, coordinator) -> None:
+    # The open cases' index holds the team's open cases, not every client of ten years.
+    # (The rows it holds decide the answers: see test_init_db_repairs_the_open_cases_index.)
+    found = models.OpenCaseSearch.cases_matching("Çelik ays")
+    plan = in_db(lambda: plan_of(found))
+    if on_postgresql():
+        assert "open_case_search_search_text_trgm" in plan
+    else:
+        assert "open_case_search_search VIRTUAL TABLE" in plan
+    if not on_postgresql():  # SQLite's plan does not depend on the rows
+        plan = in_db(lambda: plan_of(models.Case.caseload(coordinator, q="Çelik ays")))
+        assert "open_case_search_search VIRTUAL TABLE" in plan
+        assert "client_search" not in plan
+
+
+def open_case_rows() -> dict[int, str]:
+    """open_case_search as it is."""
+    return {r.case_id: r.search_text for r in models.OpenCaseSearch.select()}
+
+
+def open_case_rows_expected() -> dict[int, str]:
+    """open_case_search as it should be, from the cases and clients themselves."""
+    return {
+        case.id: case.client.search_text
+        for case in models.Case.select(models.Case, models.Client)
+        .join(models.Client)
+        .where(models.Case.status == "open")
+    }
+
+
+def team_finds(coordinator: models.User, q: str, status: str = "open") -> list[str]:
+    return in_db(
+        lambda: [c.client.first_name for c in models.Case.caseload(coordinator, q=q, status=status)]
+    )
+
+
+def test_the_open_cases_index_follows_every_change(app, coordinator, mediator) -> None:
+    ayse = make_client(first_name="Ayşe", last_name="Çelik")
+    amina = make_client(first_name="Amina", last_name="Çelik")
+    case = make_case(mediator, ayse)
+    other = make_case(mediator, amina)
+
+    def check() -> None:
+        assert in_db(open_case_rows) == in_db(open_case_rows_expected)
+
+    check()
+    assert team_finds(coordinator, "celik") == ["Amina", "Ayşe"]
+    # Closed: gone from the open cases' search, still found among every case.
+    in_db(lambda: models.Case.get_by_id(case.id).close("stopped", "other", "", coordinator))
+    check()
+    assert team_finds(coordinator, "celik") == ["Amina"]
+    assert team_finds(coordinator, "ayse", status="closed") == ["Ayşe"]
+    assert team_finds(coordinator, "celik", status="all") == ["Amina", "Ayşe"]
+    # Reopened: back.
+    in_db(lambda: models.Case.get_by_id(case.id).reopen(coordinator))
+    check()
+    assert team_finds(coordinator, "ayse") == ["Ayşe"]
+    # Renamed, by a form or a bulk update: found by the new name only.
+    with database.connection_context():
+        models.Client.update(last_name="Yilmaz").where(models.Client.id == ayse.id).execute()
+    check()
+    assert team_finds(coordinator, "celik") == ["Amina"]
+    assert team_finds(coordinator, "yilmaz ayse") == ["Ayşe"]
+    # The case moved to another client (a duplicate merged).
+    with database.connection_context():
+        models.Case.update(client=amina.id).where(models.Case.id == case.id).execute()
+    check()
+    assert team_finds(coordinator, "yilmaz") == []
+    # The client erased: the name is gone from every index.
+    in_db(lambda: models.anonymise_client(models.Client.get_by_id(amina.id), coordinator))
+    check()
+    assert team_finds(coordinator, "celik") == []
+    assert team_finds(coordinator, "amina") == []
+    # A case deleted with its client.
+    with database.connection_context():
+        models.Case.delete().where(models.Case.id == other.id).execute()
+    check()
+    assert other.id not in in_db(open_case_rows)
+
+
+def test_init_db_repairs_the_open_cases_index(app, coordinator, mediator) -> None:
+    # Rows written before the triggers existed, or by hand: every init-db and upgrade makes
+    # the table whole again.
+    cases = [
+        make_case(mediator, make_client(first_name=f"Elif{i}", last_name="Çelik")) for i in range(3)
+    ]
+    with database.connection_context():
+        models.OpenCaseSearch.delete().where(models.OpenCaseSearch.case == cases[0].id).execute()
+        models.OpenCaseSearch.update(search_text="| oud |").where(
+            models.OpenCaseSearch.case == cases[1].id
+        ).execute()
+        models.Case.update(status="closed").where(models.Case.id == cases[2].id).execute()
+        models.OpenCaseSearch.insert(case=cases[2].id, search_text="| elif2 celik |").execute()
+    assert team_finds(coordinator, "celik") == []
+    assert team_finds(coordinator, "oud") == ["Elif1"]
+    create_tables()
+    assert in_db(open_case_rows) == in_db(open_case_rows_expected)
+    assert team_finds(coordinator, "celik") == ["Elif0", "Elif1"]
+    assert team_finds(coordinator, "oud") == []
 
 
 def test_a_word_too_short_for_the_index_is_still_found_with_the_others(app, mediator) -> None:

@@ -133,14 +133,17 @@ def one_at_a_time() -> AbstractContextManager[None]:
 def bring_derived_data_up_to_date() -> None:
     """What follows from the models rather than from a migration, after every init-db and
     upgrade (idempotent): the reference rows (default steps, threshold categories), the search
-    text of rows that lack it or hold a stale one, the trigram indexes on PostgreSQL, and the
-    reports' counts: their triggers, and the rows not counted yet."""
+    text of rows that lack it or hold a stale one, the trigram indexes on PostgreSQL, the open
+    cases' search rows (their triggers, and the rows they missed) and the reports' counts:
+    their triggers, and the rows not counted yet."""
     models.seed_reference_data()
     with database.atomic():
         refresh_all(models.ALL_MODELS)
     create_search_indexes(database, models.ALL_MODELS)
     models.create_report_triggers(database)
     models.create_waiting_triggers(database)
+    models.create_open_case_search_triggers(database)
+    models.resync_open_case_search(database)
     models.count_uncounted()
 
 

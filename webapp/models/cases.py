@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 from flask import abort
 from flask_babel import force_locale, gettext
@@ -23,9 +23,9 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, Prepared, database, likely, without_index
+from webapp.db import BaseModel, Prepared, create_row_trigger, database, likely, without_index
 from webapp.models.people import Client, User
-from webapp.models.search import matches_all, search_words
+from webapp.models.search import SearchIndexed, matches_all, search_words
 from webapp.models.security import SecurityEvent
 from webapp.timeutil import utcnow
 
@@ -460,8 +460,9 @@ class Case(BaseModel):
         if mediator_id:
             query = query.where(cls.mediator == mediator_id)
         # One mediator's cases are a few dozen (a few hundred with the closed ones): the words
-        # are looked for among them; the team's cases through the trigram index.
-        condition = _matches(q, referred, indexed=team)
+        # are looked for among them; the team's cases through a trigram index: its open
+        # cases' own (a few thousand), or every client's for the closed ones.
+        condition = _matches(q, referred, indexed=team, open_only=team and status == "open")
         if condition is not None:
             query = query.where(condition)
             if team:
@@ -534,15 +535,101 @@ class Case(BaseModel):
             CaseEvent.create(case=self, actor=by, kind="assigned", detail=mediator.name[:500])
 
 
-def _matches(q: str, referred: Select | None, indexed: bool = True):  # type: ignore[no-untyped-def]
+def _matches(q: str, referred: Select | None, indexed: bool = True, open_only: bool = False):  # type: ignore[no-untyped-def]
     """A caseload search: every word in the client's folded name, district, e-mail or phone
     (see models/search.py), or one of the `referred` cases (found by their referral's
     reference, which the referrals module knows: it builds on cases). `indexed`: through the
-    search index, or by reading the rows the other conditions leave."""
-    condition = matches_all(Client, search_words(q), indexed)
+    search index, or by reading the rows the other conditions leave; `open_only`: through the
+    open cases' index (OpenCaseSearch), for a search among open cases only."""
+    if open_only:
+        found = OpenCaseSearch.cases_matching(q)
+        condition = None if found is None else Case.id.in_(found)
+    else:
+        condition = matches_all(Client, search_words(q), indexed)
     if condition is not None and referred is not None:
         condition = condition | Case.id.in_(referred)
     return condition
+
+
+class OpenCaseSearch(SearchIndexed, BaseModel):
+    """The search text of each open case: its client's (name, district, e-mail, phone),
+    copied by the database's triggers while the case is open, and gone when it closes. The
+    team's search reads this table's trigram index: it holds the team's open cases, a few
+    thousand however many years of closed ones the clients' index holds (issue 15)."""
+
+    case = ForeignKeyField(Case, primary_key=True, on_delete="CASCADE")
+    case_id: Field[int]
+    search_text = TextField(default="")
+
+    class Meta:
+        table_name = "open_case_search"
+
+    @classmethod
+    def cases_matching(cls, q: str) -> Select | None:
+        """The ids of the open cases whose client matches every word of q; None without words."""
+        condition = matches_all(cls, search_words(q))
+        return None if condition is None else cls.select(cls.case_id).where(condition)
+
+
+# A case's row in open_case_search, as it should be: its client's text while it is open.
+OPEN_CASE_SEARCH = (
+    "DELETE FROM open_case_search WHERE case_id = {row}.id; "
+    "INSERT INTO open_case_search (case_id, search_text) "
+    "SELECT c.id, COALESCE(cl.search_text, '') FROM cases c JOIN client cl ON cl.id = c.client_id "
+    "WHERE c.id = {row}.id AND c.status = 'open';"
+)
+# A client's new search text, in the rows of their open cases.
+OPEN_CASE_CLIENT = (
+    "UPDATE open_case_search SET search_text = COALESCE({row}.search_text, '') "
+    "WHERE case_id IN (SELECT id FROM cases WHERE client_id = {row}.id AND status = 'open');"
+)
+
+
+def create_open_case_search_triggers(db: Any) -> None:
+    """Triggers that keep open_case_search as cases open, close, move to another client, and as
+    clients' search texts change, however they change (forms, erasure, scripts); idempotent."""
+    with db.atomic():
+        create_row_trigger(
+            db,
+            "trg_open_case_search_cases",
+            "cases",
+            ("status", "client_id"),
+            lambda _event, row: OPEN_CASE_SEARCH.format(row=row),
+        )
+        create_row_trigger(
+            db,
+            "trg_open_case_search_client",
+            "client",
+            ("search_text",),
+            lambda _event, row: OPEN_CASE_CLIENT.format(row=row),
+        )
+
+
+def resync_open_case_search(db: Any) -> int:
+    """Make open_case_search hold exactly the open cases with their clients' texts, whatever
+    wrote the rows before its triggers existed (after every init-db and upgrade; idempotent).
+    Returns the rows it changed."""
+    gone = (
+        "DELETE FROM open_case_search WHERE NOT EXISTS (SELECT 1 FROM cases c "
+        "WHERE c.id = open_case_search.case_id AND c.status = 'open')"
+    )
+    missing = (
+        "INSERT INTO open_case_search (case_id, search_text) "
+        "SELECT c.id, COALESCE(cl.search_text, '') FROM cases c JOIN client cl "
+        "ON cl.id = c.client_id WHERE c.status = 'open' AND NOT EXISTS "
+        "(SELECT 1 FROM open_case_search s WHERE s.case_id = c.id)"
+    )
+    text = (
+        "(SELECT COALESCE(cl.search_text, '') FROM cases c JOIN client cl "
+        "ON cl.id = c.client_id WHERE c.id = open_case_search.case_id)"
+    )
+    stale = f"UPDATE open_case_search SET search_text = {text} WHERE search_text <> {text}"  # noqa: S608
+    statements = (gone, missing, stale)
+    changed = 0
+    with db.atomic():
+        for statement in statements:
+            changed += db.execute_sql(statement).rowcount
+    return changed
 
 
 class StepDefinition(BaseModel):

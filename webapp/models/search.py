@@ -151,7 +151,7 @@ def matches_all(model: Any, words: Iterable[str], indexed: bool = True) -> Any:
         table = fts_table(model)
         # The table's name comes from the model, the words travel as a parameter.
         found = SQL(f'(SELECT rowid FROM "{table}" WHERE "{table}" MATCH ?)', [phrase])  # noqa: S608
-        conditions = [model.id.in_(found), *short]
+        conditions = [model._meta.primary_key.in_(found), *short]
     else:
         conditions = [contains(model.search_text, w) for w in long_words] + short
     condition = conditions[0]
@@ -207,7 +207,12 @@ class SearchTextUpdate(ModelUpdate):
         return result
 
 
-class Searchable:
+class SearchIndexed:
+    """A model whose `search_text` column has a trigram index (create_search_indexes), so that
+    matches_all finds its rows through the index."""
+
+
+class Searchable(SearchIndexed):
     """A model with a `search_text` column that it keeps up to date: on save, insert, bulk
     insert and bulk update. The model declares the column, SEARCHED_FIELDS and search_parts()."""
 
@@ -302,7 +307,7 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     trigram tokenizer (SQLite 3.34 or newer) on the model's table as external content, kept in
     step by triggers on insert, update and delete, and filled from the table when it is new.
     Idempotent: init-db runs it on every upgrade."""
-    searchable = [m for m in models if issubclass(m, Searchable)]
+    searchable = [m for m in models if issubclass(m, SearchIndexed)]
     if not isinstance(database.obj, PostgresqlDatabase):
         return [_create_fts_table(database, model) for model in searchable]
     available = database.execute_sql(
@@ -328,18 +333,22 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
 
 def _create_fts_table(database: Any, model: Any) -> str:
     table, fts = model._meta.table_name, fts_table(model)
+    key = model._meta.primary_key.column_name  # an integer primary key: the rowid
     new = not database.table_exists(fts)
     # Every name below comes from the model, none from a request.
     with database.atomic():
         database.execute_sql(
             f'CREATE VIRTUAL TABLE IF NOT EXISTS "{fts}" USING fts5(search_text, '
-            f"content='{table}', content_rowid='id', tokenize='trigram')"
+            f"content='{table}', content_rowid='{key}', tokenize='trigram')"
         )
         delete = (
             f'INSERT INTO "{fts}"("{fts}", rowid, search_text) '  # noqa: S608
-            "VALUES ('delete', old.id, old.search_text);"
+            f"VALUES ('delete', old.{key}, old.search_text);"
         )
-        insert = f'INSERT INTO "{fts}"(rowid, search_text) VALUES (new.id, new.search_text);'  # noqa: S608
+        insert = (
+            f'INSERT INTO "{fts}"(rowid, search_text) '  # noqa: S608
+            f"VALUES (new.{key}, new.search_text);"
+        )
         triggers = {
             "ai": f'AFTER INSERT ON "{table}" BEGIN {insert} END',
             "ad": f'AFTER DELETE ON "{table}" BEGIN {delete} END',
