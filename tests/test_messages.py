@@ -400,6 +400,8 @@ def test_the_coordinator_sees_todays_messages(client, coordinator, runner, trans
     page = client.get("/messages/").get_data(as_text=True)
     assert "2 verstuurd, 0 mislukt" in page
     assert f"/cases/{gateway_failing_case.id}" in page
+    name = in_db(lambda: models.Case.get_by_id(gateway_failing_case.id).client.short_name)
+    assert f">{name}</a>" in page
 
 
 def test_a_busy_day_lists_its_messages_a_page_at_a_time(client, coordinator) -> None:

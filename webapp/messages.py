@@ -657,7 +657,7 @@ def send_messages_command(now_text: str) -> None:
 # -- pages --------------------------------------------------------------------------------------
 
 
-MESSAGES_PAGE_SIZE = 50
+MESSAGES_PAGE_SIZE = 20  # a phone screen or two, as the other lists; "Meer tonen" for the rest
 
 
 @bp.get("/")
