@@ -137,6 +137,8 @@ CREATE TABLE IF NOT EXISTS "retention_hold" ("id" INTEGER NOT NULL PRIMARY KEY, 
 CREATE INDEX IF NOT EXISTS "retention_hold_case_id" ON "retention_hold" ("case_id");
 CREATE INDEX IF NOT EXISTS "retention_hold_until" ON "retention_hold" ("until");
 CREATE INDEX IF NOT EXISTS "retention_hold_user_id" ON "retention_hold" ("user_id");
+CREATE TABLE IF NOT EXISTS "closed_client" ("client_id" INTEGER NOT NULL PRIMARY KEY, "closed_at" DATETIME NOT NULL, FOREIGN KEY ("client_id") REFERENCES "client" ("id") ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS "closed_client_closed_at" ON "closed_client" ("closed_at");
 CREATE TABLE IF NOT EXISTS "walk_in_hours" ("id" INTEGER NOT NULL PRIMARY KEY, "place" VARCHAR(100) NOT NULL, "address" VARCHAR(160) NOT NULL, "weekday" INTEGER NOT NULL, "starts" TIME NOT NULL, "ends" TIME NOT NULL, "note" VARCHAR(200) NOT NULL, "active" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS "walk_in_hours_active" ON "walk_in_hours" ("active");
 CREATE TABLE IF NOT EXISTS "report_count" ("id" INTEGER NOT NULL PRIMARY KEY, "figure" VARCHAR(10) NOT NULL, "day" DATE NOT NULL, "key" VARCHAR(120) NOT NULL, "n" INTEGER NOT NULL, "minutes" INTEGER NOT NULL);

@@ -148,6 +148,7 @@ def test_only_what_is_past_its_term_is_erased(world, coordinator) -> None:
         # The expired one, and the erased client's two (as erasing on request does).
         "AccessLink": before["AccessLink"] - 3,
         "LoginSession": before["LoginSession"] - 1,
+        "ClosedClient": before["ClosedClient"] - 1,  # the erased client waits for no term
         "Throttle": before["Throttle"] - 1,
         "SecurityEvent": before["SecurityEvent"] - 1,
         "AuditEvent": before["AuditEvent"] + 1,
@@ -286,3 +287,97 @@ def test_clients_due_is_one_query(world) -> None:
     with database.connection_context(), count_queries() as queries:
         clients_due(NOW, dt.timedelta(days=30))
     assert len(queries) == 1
+
+
+# --- Where the list starts: the clients whose cases are all closed ---------------------------
+
+
+def closed_clients() -> dict[int, dt.datetime]:
+    """closed_client as it is."""
+    return {r.client_id: r.closed_at for r in models.ClosedClient.select()}
+
+
+def closed_clients_expected() -> dict[int, dt.datetime]:
+    """closed_client as it should be, recounted in Python from the cases and clients."""
+    cases: dict[int, list[models.Case]] = {}
+    for case in models.Case.select(models.Case, models.Client).join(models.Client):
+        cases.setdefault(case.client_id, []).append(case)
+    return {
+        client_id: max(c.closed_at for c in own)
+        for client_id, own in cases.items()
+        if not own[0].client.is_anonymised
+        and all(c.status == "closed" and c.closed_at for c in own)
+    }
+
+
+def test_the_closed_clients_follow_every_change(mediator, coordinator) -> None:
+    ayse, amina = make_client(first_name="Ayşe"), make_client(first_name="Amina")
+    first = make_case(mediator, ayse)
+
+    def check() -> dict[int, dt.datetime]:
+        rows = in_db(closed_clients)
+        assert rows == in_db(closed_clients_expected)
+        return rows
+
+    assert ayse.id not in check()  # an open case
+    closed(first, months_before(NOW, 30), mediator)
+    assert check()[ayse.id] == months_before(NOW, 30)
+    second = make_case(mediator, ayse)  # back for a new question
+    assert ayse.id not in check()
+    closed(second, months_before(NOW, 2), mediator)
+    assert check()[ayse.id] == months_before(NOW, 2)  # the last closing counts
+    in_db(lambda: models.Case.get_by_id(second.id).reopen(coordinator))
+    assert ayse.id not in check()
+    # The open case moved to another client (a duplicate merged): Ayşe's are all closed.
+    with database.connection_context():
+        models.Case.update(client=amina.id).where(models.Case.id == second.id).execute()
+    rows = check()
+    assert rows[ayse.id] == months_before(NOW, 30) and amina.id not in rows
+    in_db(lambda: models.anonymise_client(models.Client.get_by_id(ayse.id), coordinator))
+    assert ayse.id not in check()  # erased: no term to wait for
+    with database.connection_context():
+        models.Case.delete().where(models.Case.id == second.id).execute()
+    assert amina.id not in check()  # no case at all
+
+
+def test_init_db_repairs_the_closed_clients(mediator) -> None:
+    from webapp.migrations import create_tables
+
+    cases = [make_case(mediator, make_client(first_name=f"Elif{i}")) for i in range(3)]
+    for case in cases:
+        closed(case, months_before(NOW, 30), mediator)
+    with database.connection_context():
+        models.ClosedClient.delete().where(
+            models.ClosedClient.client == cases[0].client_id
+        ).execute()
+        models.ClosedClient.update(closed_at=NOW).where(
+            models.ClosedClient.client == cases[1].client_id
+        ).execute()
+        models.ClosedClient.insert(client=make_client().id, closed_at=NOW).execute()
+    assert in_db(closed_clients) != in_db(closed_clients_expected)
+    create_tables()
+    assert in_db(closed_clients) == in_db(closed_clients_expected)
+    assert {d.client_id for d in in_db(lambda: clients_due(NOW))} == {c.client_id for c in cases}
+
+
+def test_a_long_list_shows_a_page_at_a_time(client, mediator, coordinator) -> None:
+    from webapp.privacy import DUE_PAGE_SIZE
+
+    n = DUE_PAGE_SIZE + 3
+    cases = [make_case(mediator, make_client(first_name=f"Elif{i:02}")) for i in range(n)]
+    for i, case in enumerate(cases):  # the oldest closing first
+        closed(case, months_before(NOW, 30) + dt.timedelta(days=i), mediator)
+    client.login(coordinator)
+    page = client.get("/privacy/te-wissen").get_data(as_text=True)
+    assert page.count('class="item"') == DUE_PAGE_SIZE
+    assert "Elif00" in page and f"Elif{DUE_PAGE_SIZE - 1:02}" in page
+    assert f"Elif{DUE_PAGE_SIZE:02}" not in page
+    assert 'href="/privacy/te-wissen?page=2"' in page
+    more = client.get("/privacy/te-wissen?page=2").get_data(as_text=True)
+    assert more.count('class="item"') == n and "?page=3" not in more
+    # A reason left out on the second page: the error shows there, with the page's rows.
+    last = cases[-1]
+    missing = client.post(f"/privacy/te-wissen/{last.id}/bewaren?page=2", data={"reason": ""})
+    assert missing.status_code == 422
+    shown = missing.get_data(as_text=True)
+    assert f'id="reason-{last.id}-error"' in shown and shown.count('class="item"') == n

@@ -31,6 +31,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.auth import coordinator_required
+from webapp.forms import parse_int
 from webapp.htmx import redirect_to, render_page_or_block
 from webapp.links import CLIENT_LANGUAGES, page_context, set_language
 from webapp.models import (
@@ -77,9 +78,19 @@ def _coordinators_only() -> None:
     """Every screen of this area is the coordinator's."""
 
 
+DUE_PAGE_SIZE = 20  # a phone screen or two; "Meer tonen" for the rest
+
+
 def _due_page(status: int = 200, form: KeepForm | None = None, case_id: int = 0) -> Response:
+    """The clients reaching their term, a page at a time: a database that ran no retention
+    for years (an import, a restore) holds tens of thousands. `?page=n` shows the first n pages,
+    and the forms post back to it, so that an error shows where it was typed."""
     now = utcnow()
-    due = clients_due(now, DUE_AHEAD)
+    page = max(1, min(parse_int(request.args.get("page")) or 1, 100))
+    shown = DUE_PAGE_SIZE * page
+    due = clients_due(now, DUE_AHEAD, limit=shown + 1)
+    next_page = page + 1 if len(due) > shown else None
+    due = due[:shown]
     cases = {
         c.id: c
         for c in Case.select(Case, Client)
@@ -92,6 +103,8 @@ def _due_page(status: int = 200, form: KeepForm | None = None, case_id: int = 0)
         "due",
         status,
         rows=rows,
+        page=page,
+        next_page=next_page,
         now=now,
         form=form or KeepForm(formdata=None),
         error_case_id=case_id,

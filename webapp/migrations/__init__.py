@@ -134,7 +134,8 @@ def bring_derived_data_up_to_date() -> None:
     """What follows from the models rather than from a migration, after every init-db and
     upgrade (idempotent): the reference rows (default steps, threshold categories), the search
     text of rows that lack it or hold a stale one, the trigram indexes on PostgreSQL, the open
-    cases' search rows (their triggers, and the rows they missed) and the reports' counts:
+    cases' search rows and the clients whose cases are all closed (their triggers, and the
+    rows they missed), and the reports' counts:
     their triggers, and the rows not counted yet."""
     models.seed_reference_data()
     with database.atomic():
@@ -144,6 +145,8 @@ def bring_derived_data_up_to_date() -> None:
     models.create_waiting_triggers(database)
     models.create_open_case_search_triggers(database)
     models.resync_open_case_search(database)
+    models.create_closed_client_triggers(database)
+    models.resync_closed_clients(database)
     models.count_uncounted()
 
 

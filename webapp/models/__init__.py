@@ -82,11 +82,14 @@ from webapp.models.people import (
     postal_address,
 )
 from webapp.models.privacy import (
+    ClosedClient,
     RetentionHold,
     anonymise_client,
     apply_retention,
     can_anonymise,
     clients_due,
+    create_closed_client_triggers,
+    resync_closed_clients,
 )
 from webapp.models.referrals import (
     CALL_MOMENTS,
@@ -173,6 +176,7 @@ ALL_MODELS = [
     SecurityEvent,
     Message,
     RetentionHold,
+    ClosedClient,
     WalkInHours,
     *REPORT_MODELS,
 ]

@@ -14,10 +14,18 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple, cast
 
-from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, SqliteDatabase, fn
-from peewee import Case as SqlCase
+from peewee import (
+    JOIN,
+    CharField,
+    DateTimeField,
+    Field,
+    ForeignKeyField,
+    SqliteDatabase,
+    chunked,
+    fn,
+)
 
-from webapp.db import BaseModel, database
+from webapp.db import BaseModel, create_row_trigger, database, tuples_of
 from webapp.models.audit import AuditEvent
 from webapp.models.cases import Case, CaseEvent, CaseStep, StepDefinition, Visit, step_label
 from webapp.models.links import AccessLink
@@ -199,39 +207,115 @@ class Due(NamedTuple):
     held_until: dt.datetime | None
 
 
-def _due_query(horizon: dt.datetime, months: int, *columns: Any) -> Any:
-    """The clients whose every case is closed and whose term (the last closing plus `months`,
-    or a hold's end when later) is reached by `horizon`; not yet erased. One grouped query."""
-    last_closed = fn.MAX(Case.closed_at)
-    held = fn.MAX(RetentionHold.until)
-    open_cases = fn.SUM(SqlCase(None, [(Case.status == "open", 1)], 0))
-    return (
-        Case.select(*columns)
-        .join(Client)
-        .switch(Case)
-        .join(RetentionHold, JOIN.LEFT_OUTER, on=(RetentionHold.case == Case.id))
-        .where(~is_anonymised())
-        .group_by(Case.client)
-        .having(
-            (open_cases == 0)
-            & (last_closed < months_before(horizon, months))
-            & (held.is_null() | (held < horizon))
+class ClosedClient(BaseModel):
+    """Each client not yet erased whose cases are all closed, with when the last one closed:
+    where "Te wissen" and the retention run find the clients reaching their term, along an
+    index, however many clients ten years of work have left erased (issue 15). Kept by the
+    database's triggers (CLOSED_CLIENT) whatever writes the cases and clients; made whole
+    again after every init-db and upgrade (resync_closed_clients)."""
+
+    client = ForeignKeyField(Client, primary_key=True, on_delete="CASCADE")
+    client_id: Field[int]
+    closed_at = DateTimeField(index=True)
+
+    class Meta:
+        table_name = "closed_client"
+
+
+# The rows closed_client should hold, from the cases and clients themselves ({where}: which).
+# Every name and value below comes from the code, none from a request.
+CLOSED_CLIENTS = (
+    "SELECT c.client_id, MAX(c.closed_at) FROM cases c JOIN client cl ON cl.id = c.client_id "  # noqa: S608
+    f"WHERE NOT (cl.first_name = '{ANONYMOUS_FIRST_NAME}' AND cl.last_name = CAST(cl.id AS TEXT)) "
+    "AND {where} GROUP BY c.client_id "
+    "HAVING SUM(CASE WHEN c.status = 'open' THEN 1 ELSE 0 END) = 0 AND MAX(c.closed_at) IS NOT NULL"
+)
+# One client's row, made again: {client} names it in the trigger.
+CLOSED_CLIENT = (
+    "DELETE FROM closed_client WHERE client_id = {client}; "  # noqa: S608
+    "INSERT INTO closed_client (client_id, closed_at) "
+    + CLOSED_CLIENTS.replace("{where}", "c.client_id = {client}")
+    + ";"
+)
+
+
+def create_closed_client_triggers(db: Any) -> None:
+    """Triggers that keep closed_client as cases open, close, reopen or move to another client,
+    and as clients are erased; idempotent."""
+
+    def on_cases(event: str, row: str) -> str:
+        statement = CLOSED_CLIENT.format(client=f"{row}.client_id")
+        if event == "update":  # a case moved to another client: both clients
+            statement = CLOSED_CLIENT.format(client="OLD.client_id") + " " + statement
+        return statement
+
+    with db.atomic():
+        create_row_trigger(
+            db, "trg_closed_client_cases", "cases", ("status", "closed_at", "client_id"), on_cases
         )
+        create_row_trigger(
+            db,
+            "trg_closed_client_client",
+            "client",
+            ("first_name", "last_name"),
+            lambda _event, row: CLOSED_CLIENT.format(client=f"{row}.id"),
+        )
+
+
+def resync_closed_clients(db: Any) -> int:
+    """Make closed_client hold exactly the rows its triggers would have written, whatever wrote
+    the cases before they existed (after every init-db and upgrade; idempotent). Returns the
+    rows it changed."""
+    expected = dict(db.execute_sql(CLOSED_CLIENTS.replace("{where}", "1 = 1")).fetchall())
+    current = dict(db.execute_sql("SELECT client_id, closed_at FROM closed_client").fetchall())
+    wrong = [c for c, closed in current.items() if expected.get(c) != closed]
+    missing = [(c, closed) for c, closed in expected.items() if current.get(c) != closed]
+    with db.atomic():
+        for chunk in chunked(wrong, 500):
+            ClosedClient.delete().where(ClosedClient.client.in_(chunk)).execute()
+        for chunk in chunked(missing, 500):
+            rows = [{"client": c, "closed_at": closed} for c, closed in chunk]
+            ClosedClient.insert_many(rows).execute()
+    return len(wrong) + len(missing)
+
+
+def _due_clients(horizon: dt.datetime, months: int) -> Any:
+    """The clients whose every case is closed and whose term (the last closing plus `months`,
+    or a hold's end when later) is reached by `horizon`; not yet erased. Oldest closing first,
+    along closed_client's index."""
+    held_longer = (
+        RetentionHold.select(RetentionHold.id)
+        .join(Case)
+        .where(Case.client == ClosedClient.client, RetentionHold.until >= horizon)
+    )
+    return (
+        ClosedClient.select(ClosedClient.client)
+        .where(ClosedClient.closed_at < months_before(horizon, months), ~fn.EXISTS(held_longer))
+        .order_by(ClosedClient.closed_at, ClosedClient.client)
     )
 
 
-def clients_due(now: dt.datetime, ahead: dt.timedelta = dt.timedelta(0)) -> list[Due]:
-    """The clients whose data reaches its term by now + ahead, soonest first."""
+def clients_due(
+    now: dt.datetime,
+    ahead: dt.timedelta = dt.timedelta(0),
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Due]:
+    """The clients whose data reaches its term by now + ahead, soonest first; `limit`: the
+    `offset`-th to the (offset + limit)-th of them, in the order their last case closed."""
     months = retention_months()["closed_case"]
-    rows = _due_query(
-        now + ahead,
-        months,
-        Case.client,
-        fn.MAX(Case.id),
-        fn.MAX(Case.closed_at),
-        fn.MAX(RetentionHold.until),
-    ).tuples()
-    due = [Due(*row) for row in rows]
+    due_clients = _due_clients(now + ahead, months)
+    if limit is not None:
+        due_clients = due_clients.limit(limit).offset(offset)
+    rows = (
+        Case.select(
+            Case.client, fn.MAX(Case.id), fn.MAX(Case.closed_at), fn.MAX(RetentionHold.until)
+        )
+        .join(RetentionHold, JOIN.LEFT_OUTER, on=(RetentionHold.case == Case.id))
+        .where(Case.client.in_(due_clients))
+        .group_by(Case.client)
+    )
+    due = [Due(*row) for row in tuples_of(rows)]
     return sorted(due, key=lambda d: (term_of(d, months), d.client_id))
 
 
@@ -267,7 +351,7 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         # The row's own condition first: PostgreSQL re-checks it on the newest version of the
         # row after waiting for a concurrent erasure; the subquery keeps its older snapshot.
         still_due = ~is_anonymised() & Client.id.in_(
-            _due_query(now, months["closed_case"], Case.client)
+            _due_clients(now, months["closed_case"]).where(ClosedClient.client == due.client_id)
         )
         if anonymise_client(Client(id=due.client_id), None, "retention", only_if=still_due):
             done["clients"] += 1
