@@ -61,6 +61,7 @@ CREATE INDEX IF NOT EXISTS "case_threshold_status" ON "case_threshold" ("status"
 CREATE INDEX IF NOT EXISTS "case_threshold_signal" ON "case_threshold" ("signal");
 CREATE INDEX IF NOT EXISTS "case_threshold_created_by_id" ON "case_threshold" ("created_by_id");
 CREATE INDEX IF NOT EXISTS "case_threshold_created_at" ON "case_threshold" ("created_at");
+CREATE INDEX IF NOT EXISTS "case_threshold_signal_created_at" ON "case_threshold" ("signal", "created_at");
 CREATE TABLE IF NOT EXISTS "provider" ("id" INTEGER NOT NULL PRIMARY KEY, "name" VARCHAR(120) NOT NULL, "kind" VARCHAR(60) NOT NULL, "contact_name" VARCHAR(100) NOT NULL, "phone" VARCHAR(30) NOT NULL, "email" VARCHAR(254) NOT NULL, "street" VARCHAR(120) NOT NULL, "postcode" VARCHAR(4) NOT NULL, "district" VARCHAR(40) NOT NULL, "archived" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER NOT NULL, "search_text" TEXT);
 CREATE INDEX IF NOT EXISTS "provider_name" ON "provider" ("name");
 CREATE INDEX IF NOT EXISTS "provider_archived" ON "provider" ("archived");

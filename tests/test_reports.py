@@ -431,6 +431,24 @@ def test_signals_are_anonymised_with_only_shareable_notes(client, mediator, netw
     assert "<html" not in fragment and "Clubgeld" in fragment
 
 
+def test_a_year_of_many_signals_shows_the_first_ones_and_counts_them_all(
+    client, coordinator, network
+) -> None:
+    from webapp.reports import SIGNALS_ON_PAGE
+
+    extra = SIGNALS_ON_PAGE + 1
+    for day in range(extra):  # on top of the network's 2 signals of 2025
+        created = (dt.date(2025, 7, 1) + dt.timedelta(days=day)).isoformat()
+        threshold(network["a"], "sociaal", "open", created, signal=True)
+    client.login(coordinator)
+    page = client.get(f"/reports/signals?{YEAR}").get_data(as_text=True)
+    assert f"{extra + 2} signalen" in page
+    assert page.count("<tr><td>") == SIGNALS_ON_PAGE
+    assert "mrt 2025" in page  # the oldest first
+    assert f"De eerste {SIGNALS_ON_PAGE}; alle signalen staan in de CSV." in page
+    assert len(read_csv(client.get(f"/reports/signals.csv?{YEAR}"))) == 1 + extra + 2
+
+
 def test_signal_notes_cannot_become_formulas(client, coordinator, network) -> None:
     threshold(
         network["a"],

@@ -71,6 +71,10 @@ class CaseThreshold(BaseModel):
     resolved_at = DateTimeField(null=True)
     version = IntegerField(default=1)
 
+    class Meta:
+        # The signals of a period (reports/figures.py): counted and listed along this index.
+        indexes = ((("signal", "created_at"), False),)
+
     @property
     def status_label(self) -> str:
         return str(THRESHOLD_STATUSES.get(self.status, self.status))

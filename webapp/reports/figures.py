@@ -426,8 +426,23 @@ class Signal:
     note: str
 
 
-def signals(period: Period) -> list[Signal]:
-    """The thresholds marked for the network, without any name: one query, chosen columns only."""
+def _signals_in(period: Period) -> Any:
+    """The condition for the thresholds marked for the network in the period (one index)."""
+    return (
+        (CaseThreshold.signal == True)  # noqa: E712
+        & (CaseThreshold.created_at >= period.start_utc)
+        & (CaseThreshold.created_at < period.end_utc)
+    )
+
+
+def count_signals(period: Period) -> int:
+    """How many thresholds were marked for the network in the period."""
+    return int(CaseThreshold.select(fn.COUNT(CaseThreshold.id)).where(_signals_in(period)).scalar())
+
+
+def signals(period: Period, limit: int | None = None) -> list[Signal]:
+    """The thresholds marked for the network, without any name, oldest first (the first
+    `limit`): one query, chosen columns only."""
     note = SQLCase(None, [(CaseThreshold.note_shareable == True, CaseThreshold.note)], "")  # noqa: E712
     query = (
         CaseThreshold.select(
@@ -444,13 +459,11 @@ def signals(period: Period) -> list[Signal]:
         .switch(CaseThreshold)
         .join(Case)
         .join(Client)
-        .where(
-            CaseThreshold.signal == True,  # noqa: E712
-            CaseThreshold.created_at >= period.start_utc,
-            CaseThreshold.created_at < period.end_utc,
-        )
+        .where(_signals_in(period))
         .order_by(CaseThreshold.created_at, ThresholdCategory.position)
     )
+    if limit is not None:
+        query = query.limit(limit)
 
     out = []
     signals = cast("Iterable[tuple[Any, ...]]", query.tuples())
