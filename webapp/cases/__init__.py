@@ -74,8 +74,12 @@ def index() -> Response:
     user = current_user._get_current_object()
     steps = list(StepDefinition.ordered())
     # The "Van wie" choice: one option per mediator (hundreds in a big city), so only the
-    # two columns it shows.
-    mediators = list(User.mediators().select(User.id, User.name)) if user.is_coordinator else []
+    # two columns it shows, as plain rows rather than model objects.
+    mediators = (
+        list(User.mediators().select(User.id, User.name).namedtuples())
+        if user.is_coordinator
+        else []
+    )
     form = CaseloadFilters(request.args, steps, mediators)
     query = Case.caseload(
         user,
