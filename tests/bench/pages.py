@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask, render_template_string  # noqa: E402
-from peewee import PostgresqlDatabase  # noqa: E402
+from peewee import PostgresqlDatabase, fn  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from tests.conftest import PASSWORD, TOTP_SECRET, BrowserLikeClient, count_queries  # noqa: E402
@@ -493,6 +493,32 @@ class Visitor:
             _link, self.token = models.AccessLink.issue(
                 "referral", dt.timedelta(days=30), None, organisation=organisation
             )
+            self.organisation_id = organisation.id
+            referral = models.Referral.select().order_by(models.Referral.id.desc()).first()
+            self.referral_id = referral.id
+            # The activity with the most enrolments over the years, and its provider's week.
+            activity = (
+                models.Activity.select(models.Activity.id, models.Activity.provider)
+                .join(models.Enrolment)
+                .group_by(models.Activity.id, models.Activity.provider)
+                .order_by(fn.COUNT(models.Enrolment.id).desc())
+                .first()
+            )
+            self.activity_id = activity.id
+            _link, self.client_token = models.AccessLink.issue(
+                "client", dt.timedelta(days=30), user, client=self.client_id
+            )
+            start = utcnow() - dt.timedelta(days=1)
+            link, self.provider_token = models.AccessLink.issue(
+                "provider",
+                dt.timedelta(days=10),
+                user,
+                provider=activity.provider_id,
+                period_start=start,
+            )
+            models.AccessLink.update(period_end=start + dt.timedelta(days=8)).where(
+                models.AccessLink.id == link.id
+            ).execute()
         self.clients = {}
         for role, who in (("mediator", self.mediator), ("coordinator", self.coordinator)):
             client = app.test_client()
@@ -521,6 +547,26 @@ def pages(v: Visitor) -> list[tuple[str, str, str, dict[str, str]]]:
         ("Audit trail", "coordinator", f"/cases/{v.case_id}/audit", {}),
         ("Access export", "coordinator", f"/privacy/clients/{v.client_id}/inzage", {}),
         ("Referrer's status list", "public", f"/r/{v.token}/opvolging", {}),
+        # Pages the issue did not name, measured so that none grows unseen.
+        ("New case", "mediator", "/cases/new", {}),
+        ("Case thresholds", "mediator", f"/cases/{v.case_id}/thresholds/", {}),
+        ("Choose activity", "mediator", f"/activities/cases/{v.case_id}/choose", {}),
+        ("Offer", "mediator", "/activities/", {}),
+        ("Activity", "mediator", f"/activities/{v.activity_id}", {}),
+        ("Providers", "mediator", "/activities/providers", {}),
+        ("Account", "mediator", "/account", {}),
+        ("Assign", "coordinator", f"/cases/{v.case_id}/assign", {}),
+        ("Referral", "coordinator", f"/referrals/{v.referral_id}", {}),
+        ("Organisations", "coordinator", "/referrals/organisations", {}),
+        ("Organisation", "coordinator", f"/referrals/organisations/{v.organisation_id}", {}),
+        ("Signals", "coordinator", "/reports/signals", {}),
+        ("Privacy due", "coordinator", "/privacy/te-wissen", {}),
+        ("Privacy register", "coordinator", "/privacy/register", {}),
+        ("Users", "coordinator", "/admin/users", {}),
+        ("Security log", "coordinator", "/admin/security", {}),
+        ("Walk-in hours", "coordinator", "/vraag/permanenties/", {}),
+        ("Client's link", "public", f"/p/{v.client_token}", {}),
+        ("Provider's week link", "public", f"/a/{v.provider_token}", {}),
     ]
 
 
