@@ -7,6 +7,7 @@ answered 422 for htmx too: base.html's htmx config swaps 409, 422 and 429."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, make_response, redirect, render_template
@@ -15,13 +16,28 @@ from jinja2_fragments.flask import render_block, render_blocks
 from peewee import ModelSelect
 from werkzeug import Response as AnyResponse
 
+from webapp.forms import parse_int
+
 R = TypeVar("R", bound=AnyResponse)  # flask's Response or the plain one redirect() makes
+T = TypeVar("T")
+LAST_PAGE = 100  # `?page=` beyond it shows this many pages
 
 
 def wants_fragment() -> bool:
     """An htmx request for a part of the page (not a boosted navigation or a history restore)."""
     htmx = request.htmx
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def first_pages(fetch: Callable[[int], list[T]], size: int) -> tuple[list[T], int, int | None]:
+    """A list shown as its first n pages of `size` (`?page=n`), ending in a plain "Meer tonen"
+    link to page n + 1: it works without JavaScript and a reload keeps what was shown.
+    `fetch(limit)` returns up to `limit` rows. Returns the rows, n, and the next page (None
+    when there is none)."""
+    page = max(1, min(parse_int(request.args.get("page")) or 1, LAST_PAGE))
+    shown = size * page
+    rows = fetch(shown + 1)
+    return rows[:shown], page, page + 1 if len(rows) > shown else None
 
 
 def load_more(query: ModelSelect[Any], page: int, size: int) -> tuple[list[Any], bool, bool]:

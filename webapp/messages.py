@@ -46,7 +46,7 @@ from flask_login import current_user, login_required
 
 from webapp.auth import coordinator_required
 from webapp.db import database
-from webapp.forms import parse_int
+from webapp.htmx import first_pages
 from webapp.links import public_url
 from webapp.models import (
     CONSENT_WORDING,
@@ -666,13 +666,13 @@ def index() -> str:
     """Today's sent and failed messages, for a coordinator."""
     start, end = local_day_bounds(to_local(utcnow()).date())
     # A busy day of a big team sends thousands: a page at a time, a plain link to the next.
-    page = max(1, min(parse_int(request.args.get("page")) or 1, 100))
-    shown = MESSAGES_PAGE_SIZE * page
-    messages = list(Message.of_day(start, end).limit(shown + 1))
+    messages, _page, next_page = first_pages(
+        lambda limit: list(Message.of_day(start, end).limit(limit)), MESSAGES_PAGE_SIZE
+    )
     return render_template(
         "messages/index.html",
-        messages=messages[:shown],
-        next_page=page + 1 if len(messages) > shown else None,
+        messages=messages,
+        next_page=next_page,
         **Message.counts_of_day(start, end),
     )
 

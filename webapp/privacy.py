@@ -31,8 +31,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from webapp.auth import coordinator_required
-from webapp.forms import parse_int
-from webapp.htmx import redirect_to, render_page_or_block
+from webapp.htmx import first_pages, redirect_to, render_page_or_block
 from webapp.links import CLIENT_LANGUAGES, page_context, set_language
 from webapp.models import (
     AuditEvent,
@@ -86,11 +85,9 @@ def _due_page(status: int = 200, form: KeepForm | None = None, case_id: int = 0)
     for years (an import, a restore) holds tens of thousands. `?page=n` shows the first n pages,
     and the forms post back to it, so that an error shows where it was typed."""
     now = utcnow()
-    page = max(1, min(parse_int(request.args.get("page")) or 1, 100))
-    shown = DUE_PAGE_SIZE * page
-    due = clients_due(now, DUE_AHEAD, limit=shown + 1)
-    next_page = page + 1 if len(due) > shown else None
-    due = due[:shown]
+    due, page, next_page = first_pages(
+        lambda limit: clients_due(now, DUE_AHEAD, limit=limit), DUE_PAGE_SIZE
+    )
     cases = {
         c.id: c
         for c in Case.select(Case, Client)

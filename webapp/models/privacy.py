@@ -296,17 +296,14 @@ def _due_clients(horizon: dt.datetime, months: int) -> Any:
 
 
 def clients_due(
-    now: dt.datetime,
-    ahead: dt.timedelta = dt.timedelta(0),
-    limit: int | None = None,
-    offset: int = 0,
+    now: dt.datetime, ahead: dt.timedelta = dt.timedelta(0), limit: int | None = None
 ) -> list[Due]:
     """The clients whose data reaches its term by now + ahead, soonest first; `limit`: the
-    `offset`-th to the (offset + limit)-th of them, in the order their last case closed."""
+    first of them in the order their last case closed."""
     months = retention_months()["closed_case"]
     due_clients = _due_clients(now + ahead, months)
     if limit is not None:
-        due_clients = due_clients.limit(limit).offset(offset)
+        due_clients = due_clients.limit(limit)
     rows = (
         Case.select(
             Case.client, fn.MAX(Case.id), fn.MAX(Case.closed_at), fn.MAX(RetentionHold.until)
