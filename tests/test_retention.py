@@ -381,3 +381,30 @@ def test_a_long_list_shows_a_page_at_a_time(client, mediator, coordinator) -> No
     assert missing.status_code == 422
     shown = missing.get_data(as_text=True)
     assert f'id="reason-{last.id}-error"' in shown and shown.count('class="item"') == n
+
+
+def test_two_cases_of_a_client_closed_at_once_leave_the_client_closed(
+    database_url, mediator
+) -> None:
+    # Each closing recounts the client's cases; run side by side, each would see the other
+    # case still open and neither would write the row: the client would never be erased.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    import psycopg
+
+    client = make_client(first_name="Nadia")
+    first, second = make_case(mediator, client), make_case(mediator, client)
+    close = "UPDATE cases SET status = 'closed', closed_at = now() WHERE id = %s"
+    with psycopg.connect(database_url) as one, psycopg.connect(database_url) as other:
+        one.execute(close, (first.id,))  # a transaction, not committed yet
+        thread = threading.Thread(
+            target=lambda: (other.execute(close, (second.id,)), other.commit())
+        )
+        thread.start()
+        thread.join(timeout=1)
+        waited = thread.is_alive()
+        one.commit()
+        thread.join(timeout=10)
+    assert client.id in in_db(closed_clients)
+    assert in_db(closed_clients) == in_db(closed_clients_expected)
+    assert waited  # the second recount waited for the first closing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -144,19 +145,44 @@ def alone(lock: int) -> Iterator[None]:
 
 
 def create_row_trigger(
-    db: Any, name: str, table: str, columns: tuple[str, ...], body: Callable[[str, str], str]
+    db: Any,
+    name: str,
+    table: str,
+    columns: tuple[str, ...],
+    body: Callable[[str, str], str],
+    one_at_a_time: tuple[str, str] | None = None,
 ) -> None:
     """A trigger that runs after each row inserted, deleted, or updated in one of `columns`,
     on SQLite or PostgreSQL alike; made anew when it exists, so that a changed definition
     takes effect at the next init-db or upgrade. `body(event, row)`
     gives its SQL statements for the event (insert, update or delete), `row` naming the row
     (the new one; the old one on delete): the same SQL serves both engines. Names come from
-    the code, never from a request; start them with trg_ (see drop_trigger_functions)."""
+    the code, never from a request; start them with trg_ (see drop_trigger_functions).
+
+    `one_at_a_time`: (what, column). A body that reads other rows to recount what they share
+    (a client's cases) must not run beside another one for the same thing: each would read the
+    other's change as not yet made, and both would write a stale result. On PostgreSQL the
+    body then first waits for a transaction lock on `what` and the row's `column` (both values
+    when an update changes it), shared by every trigger naming the same `what`, and its
+    statements read what the other transaction committed; SQLite runs one writer at a time."""
     update = f"UPDATE OF {', '.join(columns)}"
     if isinstance(db.obj, PostgresqlDatabase):
         rows = {"insert": "NEW", "update": "NEW", "delete": "OLD"}
+        locks = dict.fromkeys(rows, "")
+        if one_at_a_time:
+            what, column = one_at_a_time
+            key = zlib.crc32(what.encode()) & 0x7FFFFFFF
+            lock = "PERFORM pg_advisory_xact_lock({key}, {value});"
+            locks = {
+                "insert": lock.format(key=key, value=f"NEW.{column}"),
+                "delete": lock.format(key=key, value=f"OLD.{column}"),
+                # Both in the same order in every transaction, so that none waits in a circle.
+                "update": lock.format(key=key, value=f"LEAST(OLD.{column}, NEW.{column})")
+                + " "
+                + lock.format(key=key, value=f"GREATEST(OLD.{column}, NEW.{column})"),
+            }
         branches = " ".join(
-            f"IF TG_OP = '{event.upper()}' THEN {body(event, row)} END IF;"
+            f"IF TG_OP = '{event.upper()}' THEN {locks[event]} {body(event, row)} END IF;"
             for event, row in rows.items()
         )
         db.execute_sql(

@@ -250,8 +250,15 @@ def create_closed_client_triggers(db: Any) -> None:
         return statement
 
     with db.atomic():
+        # Two of a client's cases closed at once, or a case closed while the client is erased:
+        # each recount must see the other change.
         create_row_trigger(
-            db, "trg_closed_client_cases", "cases", ("status", "closed_at", "client_id"), on_cases
+            db,
+            "trg_closed_client_cases",
+            "cases",
+            ("status", "closed_at", "client_id"),
+            on_cases,
+            one_at_a_time=("closed_client", "client_id"),
         )
         create_row_trigger(
             db,
@@ -259,6 +266,7 @@ def create_closed_client_triggers(db: Any) -> None:
             "client",
             ("first_name", "last_name"),
             lambda _event, row: CLOSED_CLIENT.format(client=f"{row}.id"),
+            one_at_a_time=("closed_client", "id"),
         )
 
 
