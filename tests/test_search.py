@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from typing import Any
 
 import pytest
@@ -511,6 +512,32 @@ def test_the_open_cases_index_follows_every_change(app, coordinator, mediator) -
         models.Case.delete().where(models.Case.id == other.id).execute()
     check()
     assert other.id not in in_db(open_case_rows)
+
+
+def test_a_case_reopened_while_its_client_is_renamed_is_found_by_the_new_name(
+    database_url, coordinator, mediator
+) -> None:
+    # Side by side, the reopening would copy the old name and the renaming would not see the
+    # reopened case: the team would find the case by a name the client no longer has.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    import psycopg
+
+    case = make_case(mediator, make_client(first_name="Ayşe", last_name="Çelik"))
+    in_db(lambda: models.Case.get_by_id(case.id).close("stopped", "other", "", coordinator))
+    rename = "UPDATE client SET search_text = '| ayse yilmaz |' WHERE id = %s"
+    reopen = "UPDATE cases SET status = 'open', closed_at = NULL WHERE id = %s"
+    with psycopg.connect(database_url) as one, psycopg.connect(database_url) as other:
+        one.execute(rename, (case.client_id,))  # a transaction, not committed yet
+        thread = threading.Thread(
+            target=lambda: (other.execute(reopen, (case.id,)), other.commit())
+        )
+        thread.start()
+        thread.join(timeout=1)
+        one.commit()
+        thread.join(timeout=10)
+    assert in_db(open_case_rows) == {case.id: "| ayse yilmaz |"}
+    assert team_finds(coordinator, "yilmaz") == ["Ayşe"]
 
 
 def test_init_db_repairs_the_open_cases_index(app, coordinator, mediator) -> None:

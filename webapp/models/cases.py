@@ -595,6 +595,8 @@ def create_open_case_search_triggers(db: Any) -> None:
             "cases",
             ("status", "client_id"),
             lambda _event, row: OPEN_CASE_SEARCH.format(row=row),
+            # A case reopened while its client is renamed: each must see the other change.
+            one_at_a_time=("open_case_search", "client_id"),
         )
         create_row_trigger(
             db,
@@ -602,6 +604,7 @@ def create_open_case_search_triggers(db: Any) -> None:
             "client",
             ("search_text",),
             lambda _event, row: OPEN_CASE_CLIENT.format(row=row),
+            one_at_a_time=("open_case_search", "id"),
         )
 
 
