@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask
 
-from tests.conftest import HTMX, PASSWORD, BrowserLikeClient, in_db, make_case
+from tests.conftest import HTMX, PASSWORD, BrowserLikeClient, in_db, make_case, make_user
 from webapp import models
 
 NEW_PASSWORD = "Zomer aan de Schelde 2026"
@@ -282,3 +282,40 @@ def test_a_coordinator_changes_their_own_password_under_my_account(client, coord
     response = client.post(f"/admin/users/{coordinator.id}/password")
     assert response.status_code == 303 and response.headers["Location"] == "/account"
     assert client.login(coordinator).status_code == 303  # the password did not change
+
+
+def test_the_users_list_shows_twenty_at_a_time_and_finds_by_name_or_address(
+    client, coordinator, mediator
+) -> None:
+    for i in range(25):
+        make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}")
+    gone = make_user("oud@vrijbaan.test", "Ümit Oud", active=False)
+    make_case(gone)
+    client.login(coordinator)
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert page.count("/edit") == 20 and 'href="/admin/users?page=2"' in page
+    everyone = client.get("/admin/users?page=2").get_data(as_text=True)
+    assert everyone.count("/edit") == 28 and "?page=3" not in everyone
+    # Active people first: the one who left comes last, with what is still to do.
+    assert everyone.rindex("/admin/users/") == everyone.index(f"/admin/users/{gone.id}/edit")
+    assert "wijs ze toe aan iemand anders" in everyone
+    for typed in ("umit", "OUD@vrijbaan", "ümit oud"):
+        found = client.get(f"/admin/users?q={typed}").get_data(as_text=True)
+        assert found.count("/edit") == 1 and "Ümit Oud" in found, typed
+    none = client.get("/admin/users?q=niemand").get_data(as_text=True)
+    assert "Niemand gevonden voor ‘niemand’." in none
+
+
+def test_security_names_ten_without_a_second_factor_and_links_to_the_rest(
+    client, coordinator
+) -> None:
+    for i in range(13):
+        make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}")
+    client.login(coordinator)
+    page = client.get("/admin/security").get_data(as_text=True)
+    hint = page.split("Nog geen tweede stap ingesteld:")[1].split("</p>")[0]
+    assert hint.count("/edit") == 10 and "Collega 09" in hint and "Collega 10" not in hint
+    assert 'href="/admin/users?zonder=tweede-stap">en nog 3 personen</a>' in hint
+    listed = client.get("/admin/users?zonder=tweede-stap").get_data(as_text=True)
+    assert listed.count("/edit") == 13 and coordinator.name not in listed.split("<ul")[1]
+    assert "Alleen wie nog geen tweede stap instelde." in listed

@@ -797,6 +797,39 @@ def test_reassign_refuses_an_inactive_or_unknown_mediator(
     assert reload(case).mediator_id == mediator.id
 
 
+def test_assigning_in_a_big_team_shows_twenty_at_a_time_and_finds_by_name(
+    client, mediator, coordinator, case
+) -> None:
+    """A city network has hundreds of people: the page shows 20, "Meer tonen" the next 20,
+    and a search finds a colleague however the name is typed; one further away than the
+    first page can still be chosen."""
+    colleagues = [make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}") for i in range(25)]
+    ozlem = make_user("ozlem@vrijbaan.test", "Özlem Çelik")
+    make_case(ozlem, make_client(first_name="Z", district="Merksem"))
+    client.login(coordinator)
+    with count_queries() as first:
+        page = body(client.get(f"/cases/{case.id}/assign"))
+    assert page.count('name="mediator"') == 20
+    assert f'href="/cases/{case.id}/assign?page=2"' in page
+    with count_queries() as second:
+        more = body(client.get(f"/cases/{case.id}/assign?page=2"))
+    assert len(second) == len(first)
+    assert more.count('name="mediator"') == 28  # 25, Özlem, Sara and the coordinator
+    assert "?page=3" not in more
+    found = body(client.get(f"/cases/{case.id}/assign?q=OZLEM+celik"))
+    assert found.count('name="mediator"') == 1 and "Özlem Çelik" in found
+    assert "1 open dossier" in found and "Vooral in Merksem" in found
+    nobody = body(client.get(f"/cases/{case.id}/assign?q=niemand"))
+    assert "Niemand gevonden voor ‘niemand’." in nobody
+    # A refused choice shows the list the coordinator was looking at.
+    refused = client.post(f"/cases/{case.id}/assign?q=ozlem", data={"version": 1})
+    assert refused.status_code == 422 and "Özlem Çelik" in body(refused)
+    assert "Collega 00" not in body(refused)
+    last = colleagues[-1]
+    response = client.post(f"/cases/{case.id}/assign", data={"version": 1, "mediator": last.id})
+    assert response.status_code == 303 and reload(case).mediator_id == last.id
+
+
 # --- Access ---------------------------------------------------------------------------------
 
 

@@ -8,8 +8,10 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS, log_in, screenshot
-from tests.conftest import make_case, make_client
+from tests.conftest import in_db, make_case, make_client, make_user
 from tests.test_retention import NOW, closed
+from webapp import models
+from webapp.models import TEAM_PAGE_SIZE
 from webapp.models.privacy import months_before
 from webapp.privacy import DUE_PAGE_SIZE
 
@@ -33,4 +35,51 @@ def test_the_list_to_erase_shows_a_page_at_a_time_at_320_px(
     more.click()
     expect(items).to_have_count(n)
     expect(page.get_by_role("link", name="Meer tonen")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_choosing_a_colleague_in_a_big_team_at_320_px(
+    page: Any, live_server: str, coordinator, mediator
+) -> None:
+    """Thirty colleagues: twenty radios, "Meer tonen" for the rest, and a search that finds
+    Özlem typed without her accents; the case goes to her in two thumbs."""
+    for i in range(TEAM_PAGE_SIZE + 8):
+        make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}")
+    ozlem = make_user("ozlem@vrijbaan.test", "Özlem Çelik", languages="tr")
+    case = make_case(mediator)
+    page.set_viewport_size({"width": 320, "height": 740})
+    log_in(page, live_server, coordinator)
+    page.goto(f"{live_server}/cases/{case.id}/assign")
+    radios = page.locator('input[name="mediator"]')
+    expect(radios).to_have_count(TEAM_PAGE_SIZE)
+    screenshot(page, "assign-320")
+    page.get_by_role("link", name="Meer tonen").click()
+    expect(radios).to_have_count(TEAM_PAGE_SIZE + 11)  # Sara, Özlem and the coordinator
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_label("Zoek een collega").fill("ozlem")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(radios).to_have_count(1)
+    page.get_by_label("Özlem Çelik").check()
+    screenshot(page, "assign-320-found")
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.get_by_text("Dossier toegewezen aan Özlem Çelik.")).to_be_visible()
+    assert in_db(lambda: models.Case.get_by_id(case.id).mediator_id) == ozlem.id
+
+
+def test_the_users_list_a_page_at_a_time_at_320_px(
+    page: Any, live_server: str, coordinator
+) -> None:
+    for i in range(TEAM_PAGE_SIZE + 4):
+        make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}")
+    page.set_viewport_size({"width": 320, "height": 740})
+    log_in(page, live_server, coordinator)
+    page.goto(f"{live_server}/admin/users")
+    items = page.locator("#users ul.list > li:not(.load-more)")
+    expect(items).to_have_count(TEAM_PAGE_SIZE)
+    page.get_by_role("link", name="Meer tonen").click()
+    expect(items).to_have_count(TEAM_PAGE_SIZE + 5)
+    page.get_by_label("Zoek op naam of e-mailadres").fill("collega 07")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(items).to_have_count(1)
+    screenshot(page, "users-320-found")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320

@@ -21,17 +21,19 @@ from flask_login import current_user
 from webapp.admin.forms import EditUserForm, NewUserForm, TeamSecurityForm
 from webapp.auth import coordinator_required
 from webapp.forms import differences, parse_int
-from webapp.htmx import redirect_to, render_page_or_block
+from webapp.htmx import first_pages, redirect_to, render_page_or_block
 from webapp.models import (
     SECOND_FACTOR_FOR_ALL,
     SECURITY_EVENTS,
+    TEAM_PAGE_SIZE,
     AuditEvent,
     SecondFactor,
     SecurityEvent,
     TeamSetting,
     User,
     database,
-    team_with_open_cases,
+    team_list,
+    team_page,
     users_without_second_factor,
 )
 from webapp.timeutil import utcnow
@@ -53,10 +55,29 @@ def _user(user_id: int) -> User:
     return user
 
 
+# ?zonder=tweede-stap: the Users list of the people without a second factor (Beveiliging's link).
+WITHOUT_APP = "tweede-stap"
+# Beveiliging names this many of them; the Users list has the rest.
+WITHOUT_APP_NAMED = 10
+
+
 @bp.get("/users")
 def index() -> Response:
-    """The team, with how many open cases each person has."""
-    return render_page_or_block("admin/index.html", "users", users=list(team_with_open_cases()))
+    """The team, with how many open cases each person has: active people first, by name,
+    TEAM_PAGE_SIZE at a time, found by name or e-mail address (`q`)."""
+    typed = (request.args.get("q") or "").strip()[:100]
+    without_app = request.args.get("zonder") == WITHOUT_APP
+    users, _page, next_page = first_pages(
+        lambda limit: team_page(team_list(typed, without_app), limit), TEAM_PAGE_SIZE
+    )
+    return render_page_or_block(
+        "admin/index.html",
+        "users",
+        users=users,
+        q=typed,
+        without_app=WITHOUT_APP if without_app else None,
+        next_page=next_page,
+    )
 
 
 @bp.get("/users/new")
@@ -255,7 +276,9 @@ def _security_page(form: TeamSecurityForm, status: int = 200) -> Response:
         kind=kind,
         kinds=SECURITY_EVENTS,
         next_before=events[-1].id if len(rows) > SECURITY_PAGE_SIZE else None,
-        without_app=list(users_without_second_factor()),
+        without_app=list(users_without_second_factor().limit(WITHOUT_APP_NAMED)),
+        without_app_count=users_without_second_factor().count(),
+        without_app_filter=WITHOUT_APP,
     )
 
 

@@ -25,6 +25,7 @@ from webapp.cases.forms import (
 from webapp.cases.sections import case_offer_context, case_threshold_context
 from webapp.forms import options, parse_int
 from webapp.htmx import (
+    first_pages,
     load_more,
     redirect_to,
     render_blocks_fragment,
@@ -36,6 +37,7 @@ from webapp.models import (
     CARD_TYPES,
     EVENT_LABELS,
     LANGUAGES,
+    TEAM_PAGE_SIZE,
     AuditEvent,
     Case,
     CaseEvent,
@@ -49,6 +51,7 @@ from webapp.models import (
     can_anonymise,
     database,
     team_for_assigning,
+    team_page,
 )
 from webapp.tasks import case_task_context
 from webapp.timeutil import utcnow
@@ -107,9 +110,9 @@ def index() -> Response:
     )
 
 
-def _mediator_choices(form: NewCaseForm | AssignForm, user: User) -> None:
+def _mediator_choices(form: NewCaseForm, user: User) -> None:
     form.mediator.choices = options((m.id, m.name) for m in User.mediators())
-    if request.method == "GET" and isinstance(form, NewCaseForm):
+    if request.method == "GET":
         form.mediator.data = user.id
 
 
@@ -478,10 +481,26 @@ def assign_form(case_id: int) -> Response:
     """(Coordinator) choose another mediator for this case."""
     case = Case.get_for(current_user, case_id)
     form = AssignForm(version=case.version)
-    _mediator_choices(form, current_user)
     form.mediator.data = case.mediator_id
+    return _assign_page(case, form)
+
+
+def _assign_page(case: Case, form: AssignForm, status: int = 200) -> Response:
+    """The team to choose from, TEAM_PAGE_SIZE at a time, found by name (`q`)."""
+    typed = (request.args.get("q") or "").strip()[:100]
+    team, page, next_page = first_pages(
+        lambda limit: team_page(team_for_assigning(typed), limit), TEAM_PAGE_SIZE
+    )
     return render_page_or_block(
-        "cases/assign.html", "form", case=case, form=form, team=team_for_assigning()
+        "cases/assign.html",
+        "form",
+        status,
+        case=case,
+        form=form,
+        team=team,
+        q=typed,
+        page=page,
+        next_page=next_page,
     )
 
 
@@ -492,11 +511,11 @@ def assign(case_id: int) -> Response:
     user = current_user._get_current_object()
     case = Case.get_for(current_user, case_id)
     form = AssignForm()
-    _mediator_choices(form, user)
+    # Only the chosen person need be a valid choice: one row, not the whole team.
+    chosen = User.mediators().where(User.id == (parse_int(request.form.get("mediator")) or 0))
+    form.mediator.choices = options((m.id, m.name) for m in chosen)
     if not form.validate_on_submit():
-        return render_page_or_block(
-            "cases/assign.html", "form", 422, case=case, form=form, team=team_for_assigning()
-        )
+        return _assign_page(case, form, 422)
     mediator = User.get_by_id(form.mediator.data)
     if mediator.id == case.mediator_id:
         flash(_("%(name)s volgt dit dossier al op.", name=mediator.name))

@@ -23,6 +23,7 @@ from webapp.models.cases import (
     REMOVE_REASONS,
     STEP_STATUSES,
     STOP_REASONS,
+    TEAM_PAGE_SIZE,
     VISIT_FIELD_LABELS,
     Case,
     CaseEvent,
@@ -35,7 +36,8 @@ from webapp.models.cases import (
     resync_open_case_search,
     step_label,
     team_for_assigning,
-    team_with_open_cases,
+    team_list,
+    team_page,
 )
 from webapp.models.links import (
     AccessLink,

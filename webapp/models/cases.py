@@ -26,7 +26,7 @@ from peewee import (
 from webapp.db import BaseModel, Prepared, create_row_trigger, database, likely, without_index
 from webapp.models.people import Client, User
 from webapp.models.search import SearchIndexed, matches_all, search_words
-from webapp.models.security import SecurityEvent
+from webapp.models.security import SecurityEvent, without_second_factor
 from webapp.timeutil import utcnow
 
 CASE_STATUSES = {"open": _l("lopend"), "closed": _l("afgerond")}
@@ -851,39 +851,45 @@ class CaseEvent(BaseModel):
         return _timeline_of_case(case.id, limit)
 
 
-def team_with_open_cases():  # type: ignore[no-untyped-def]
-    """Everyone, active first, by name, each with `open_cases` counted (one query)."""
-    return (
-        User.select(User, fn.COUNT(Case.id).alias("open_cases"))
-        .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == User.id) & (Case.status == "open")))
-        .group_by(User.id)
-        .order_by(User.active.desc(), User.name, User.id)
-    )
+# The Users list and the Assign page show the team this many people at a time ("Meer tonen"):
+# a city network has hundreds, and a phone shows a dozen.
+TEAM_PAGE_SIZE = 20
 
 
-def team_for_assigning() -> list[User]:
-    """Active team members with what helps choose one for a case (two queries): the number
-    of open cases (`open_cases`) and the districts where most of them live (`districts`)."""
-    people = list(
-        User.select(User, fn.COUNT(Case.id).alias("open_cases"))
-        .join(Case, JOIN.LEFT_OUTER, on=((Case.mediator == User.id) & (Case.status == "open")))
-        .where(User.active == True)  # noqa: E712
-        .group_by(User.id)
-        .order_by(User.name, User.id)
-    )
+def team_page(query: Any, limit: int) -> list[User]:
+    """The first `limit` people of `query`, each with what helps choose one for a case (two
+    queries, both bounded by the people shown): their number of open cases (`open_cases`) and
+    the two districts where most of those clients live (`districts`)."""
+    people = list(query.limit(limit))
     counts: dict[int, list[tuple[int, str]]] = {}
     rows = (
-        Case.select(Case.mediator, Client.district, fn.COUNT(Case.id).alias("n"))
+        Case.select(Case.mediator, Client.district, fn.COUNT(Case.id))
         .join(Client)
-        .where(Case.status == "open", Client.district != "")
+        .where(Case.mediator.in_([p.id for p in people]), Case.status == "open")
         .group_by(Case.mediator, Client.district)
         .tuples()
     )
     for mediator_id, district, n in cast("Iterable[tuple[int, str, int]]", rows):
         counts.setdefault(mediator_id, []).append((-n, district))
     for person in people:
-        person.districts = [d for _n, d in sorted(counts.get(person.id, []))[:2]]
+        mine = sorted(counts.get(person.id, []))
+        person.open_cases = -sum(n for n, _d in mine)
+        person.districts = [d for _n, d in mine if d][:2]
     return people
+
+
+def team_list(typed: str = "", without_app: bool = False) -> Any:
+    """Everyone whose name or e-mail holds `typed`, active first, by name (the Users list);
+    with `without_app`, only the active people who have no second factor yet."""
+    query = User.select().where(User.named(typed))
+    if without_app:
+        query = query.where(without_second_factor())
+    return query.order_by(User.active.desc(), User.name, User.id)
+
+
+def team_for_assigning(typed: str = "") -> Any:
+    """The active team members a case can go to whose name or e-mail holds `typed`, by name."""
+    return User.mediators().where(User.named(typed)).order_by(User.name, User.id)
 
 
 # --- The case page's queries, prepared (see db.Prepared) -----------------------------------------

@@ -10,11 +10,21 @@ import logging
 import re
 import secrets
 import time
+from typing import Any
 
 import pyotp
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from peewee import JOIN, CharField, DateTimeField, Field, ForeignKeyField, IntegerField, Select
+from peewee import (
+    JOIN,
+    CharField,
+    DateTimeField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    Select,
+    fn,
+)
 
 from webapp.db import BaseModel, Prepared, database
 from webapp.models.people import User
@@ -200,14 +210,15 @@ def second_factor_required(user: User) -> bool:
     return bool(user.is_coordinator) or TeamSetting.is_on(SECOND_FACTOR_FOR_ALL)
 
 
+def without_second_factor() -> Any:
+    """The condition for the active team members who have not set up an app yet."""
+    has_app = SecondFactor.select(SecondFactor.id).where(SecondFactor.user == User.id)
+    return (User.active == True) & ~fn.EXISTS(has_app)  # noqa: E712
+
+
 def users_without_second_factor() -> Select:
     """Active team members who have not set up an app yet, by name (one query)."""
-    return (
-        User.select()
-        .join(SecondFactor, JOIN.LEFT_OUTER, on=(SecondFactor.user == User.id))
-        .where(User.active == True, SecondFactor.id.is_null())  # noqa: E712
-        .order_by(User.name, User.id)
-    )
+    return User.select().where(without_second_factor()).order_by(User.name, User.id)
 
 
 class SecurityEvent(BaseModel):
