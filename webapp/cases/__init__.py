@@ -94,6 +94,7 @@ def index() -> Response:
     )
     page = form.page.data
     cases, more, rows_only = load_more(query, page, PAGE_SIZE)
+    Case.with_last_contacts(cases)
     filters = form.chosen()
     return render_page_or_block(
         "cases/index.html",

@@ -23,7 +23,15 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, Prepared, create_row_trigger, database, likely, without_index
+from webapp.db import (
+    BaseModel,
+    Prepared,
+    create_row_trigger,
+    database,
+    likely,
+    tuples_of,
+    without_index,
+)
 from webapp.models.people import Client, User
 from webapp.models.search import SearchIndexed, matches_all, search_words
 from webapp.models.security import SecurityEvent, without_second_factor
@@ -199,6 +207,7 @@ class Case(BaseModel):
     client_id: Field[int]
     mediator = ForeignKeyField(User, backref="cases", index=True)
     mediator_id: Field[int]
+    last_contact: dt.datetime | None  # of a listed case only (with_last_contacts)
     status = CharField(max_length=10, default="open", index=True)
     source = CharField(max_length=20, default="doorverwijzing")
     question = TextField(default="")
@@ -404,15 +413,11 @@ class Case(BaseModel):
         mediator_id: int | None = None,
         referred: Select | None = None,
     ) -> ModelSelect[Case]:
-        """Cases for the caseload list, each with its client, mediator, current step and the
-        time of the last contact that took place (`last_contact`), in one query: only the
-        columns the list shows (a team search sorts every match, and each row is a model
-        object to build). `referred`: a query of case ids the search also finds
-        (Referral.cases_with_reference(q)).
-
-        The last contact is a subquery per row rather than an aggregate over a join: the list
-        asks for one page, and only that page's rows look up their visits (through the
-        (case, occurred_at) index), however many cases match."""
+        """Cases for the caseload list, each with its client, mediator and current step, in
+        one query: only the columns the list shows (a team search sorts every match, and each
+        row is a model object to build). `referred`: a query of case ids the search also finds
+        (Referral.cases_with_reference(q)). The time of each listed case's last contact comes
+        after, for the page only (with_last_contacts)."""
         query = (
             cls.visible_to(user)
             .select(
@@ -431,7 +436,6 @@ class Case(BaseModel):
                 StepDefinition.id,
                 StepDefinition.key,
                 StepDefinition.label,
-                cls.last_contact_of().alias("last_contact"),
             )
             .join(Client)
             .switch(cls)
@@ -472,6 +476,23 @@ class Case(BaseModel):
                     without_index(Client.last_name), Client.first_name, Client.id, cls.id
                 )
         return query
+
+    @classmethod
+    def with_last_contacts(cls, cases: list[Case]) -> list[Case]:
+        """The cases, each with the time of its last contact that took place (`last_contact`),
+        in one query for the page. Not a column of the list's own query: SQLite works out
+        every column of every match before it sorts them and cuts the page, and a team
+        search sorts hundreds; here each listed case reads its newest visit, along the
+        (case, occurred_at) index, however many cases matched."""
+        ids = [case.id for case in cases]
+        newest = dict(
+            tuples_of(cls.select(cls.id, cls.last_contact_of()).where(cls.id.in_(ids)))
+            if ids
+            else []
+        )
+        for case in cases:
+            case.last_contact = newest.get(case.id)
+        return cases
 
     @classmethod
     def last_contact_of(cls):  # type: ignore[no-untyped-def]
