@@ -13,6 +13,7 @@ from tests.test_activities import enrol, event_kinds, make_activity, step_status
 from tests.test_links import URL_RE, create_provider_link, path_of
 from tests.test_portal import anonymous
 from webapp import models
+from webapp.attendance import SESSIONS_ON_PAGE
 from webapp.db import database
 from webapp.timeutil import local_today, utcnow
 
@@ -278,3 +279,34 @@ def test_the_week_link_is_logged_as_a_provider_link_and_get_changes_nothing(
     assert before == after
     page = client.get(f"/cases/{p['cases']['Amina'].id}").get_data(as_text=True)
     assert "Eén link voor al onze deelnemers bij Zwembad Wezenberg" in page
+
+
+def test_a_busy_week_shows_twenty_at_a_time_and_each_can_be_confirmed(provider_week) -> None:
+    """A provider with many of our participants: the first 20 sessions, "Meer tonen" for
+    the rest (none is dropped), and a confirmation brings the provider back to the same
+    pages, at the participant just confirmed."""
+    from tests.conftest import make_client
+
+    p = provider_week
+    swimming = in_db(lambda: models.Session.get_by_id(p["sessions"]["Amina"]).enrolment.activity)
+    started = utcnow() - dt.timedelta(minutes=20)
+    for i in range(SESSIONS_ON_PAGE):
+        case = make_case(p["cases"]["Amina"].mediator, make_client(first_name=f"Zara{i:02d}"))
+        enrol(case, swimming, case.mediator, starts=[started])
+    first = p["visitor"].get(p["url"]).get_data(as_text=True)
+    assert first.count('value="present"') == SESSIONS_ON_PAGE
+    more = re.search(r'href="([^"]*page=2[^"]*)"', first)
+    assert more and "Meer tonen" in first
+    everyone = p["visitor"].get(more.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert everyone.count('value="present"') == SESSIONS_ON_PAGE + 3
+    assert "page=3" not in everyone
+    last = re.findall(r'action="([^"]+/sessions/(\d+)[^"]*)"', everyone)[-1]
+    assert "page=2" in last[0]
+    response = p["visitor"].post(
+        last[0].replace("&amp;", "&"),
+        data={"attendance": "present", "remark": "", "csrf_token": p["csrf"]},
+        csrf=False,
+    )
+    assert response.status_code == 303
+    assert "page=2" in response.location and response.location.endswith(f"#session-{last[1]}")
+    assert in_db(lambda: models.Session.get_by_id(int(last[1])).attendance) == "present"

@@ -16,7 +16,8 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from webapp.forms import max_length, strip
+from webapp.forms import max_length, parse_int, strip
+from webapp.htmx import first_pages
 from webapp.links import PROVIDER_LANGUAGES, link_error, link_page, page_context, set_language
 from webapp.models import (
     AccessLink,
@@ -69,34 +70,53 @@ def enrolment_of(link: Any) -> Enrolment:
     return enrolment
 
 
-def sessions_of(link: AccessLink) -> tuple[list[Session], Provider, User | None]:
-    """The sessions the link covers, its provider, and who asks (the link's maker)."""
+# A week's link lists this many participants' sessions, then "Meer tonen": a big provider has
+# a hundred of our participants in a week, each with two buttons.
+SESSIONS_ON_PAGE = 20
+
+
+def sessions_of(
+    link: AccessLink, only: int | None = None
+) -> tuple[list[Session], Provider, User | None, int | None]:
+    """The sessions the link covers (a week's: its first pages, `?page=n`; with `only`, that
+    session alone if the link covers it), its provider, who asks (the link's maker), and the
+    next page of a week's sessions (None at the end)."""
+    next_page = None
     if link.provider_id:
         provider = Provider.get_by_id(link.provider_id)
-        sessions = Session.for_provider_period(
+        week = Session.of_provider_period(
             link.provider_id,
             link.period_start,  # type: ignore[arg-type]  # a provider's link has its period
             link.period_end,  # type: ignore[arg-type]
+            listed=only is None,
         )
+        if only is not None:
+            sessions = list(week.where(Session.id == only))
+        else:
+            sessions, _page, next_page = first_pages(
+                lambda limit: list(week.limit(limit)), SESSIONS_ON_PAGE
+            )
     else:
         enrolment = enrolment_of(link)
         provider = enrolment.activity.provider
-        sessions = Session.for_provider_page(enrolment)
+        sessions = [s for s in Session.for_provider_page(enrolment) if only in (None, s.id)]
         for session in sessions:
             session.enrolment = enrolment
     asker = User.get_or_none(User.id == link.created_by_id) if link.created_by_id else None
     if asker is None and sessions:
         asker = User.get_by_id(sessions[0].enrolment.case.mediator_id)
-    return sessions, provider, asker
+    return sessions, provider, asker, next_page
 
 
 def render_page(token: str, link: AccessLink, language: str, **extra: Any) -> str:
-    sessions, provider, asker = sessions_of(link)
+    sessions, provider, asker, next_page = sessions_of(link)
     return render_template(
         "attendance/show.html",
         token=token,
         provider=provider,
         sessions=sessions,
+        page=parse_int(request.args.get("page")),
+        next_page=next_page,
         asker=asker,
         asker_team=SERVICES.get(asker.service or "", "Antwerpen") if asker else "",
         several=bool(link.provider_id),
@@ -119,10 +139,10 @@ def confirm(token: str, link: AccessLink, session_id: int) -> Any:
     """Store present / not present on the participant's own case; the provider may correct it
     until the link expires."""
     language = set_language(PROVIDER_LANGUAGES)
-    sessions, _provider, _asker = sessions_of(link)
-    session = next((s for s in sessions if s.id == session_id), None)
-    if session is None:
+    sessions, _provider, _asker, _next = sessions_of(link, only=session_id)
+    if not sessions:
         abort(link_error(404, PROVIDER_LANGUAGES))
+    session = sessions[0]
     form = PresenceForm(request.form)
     if not session.can_record_attendance:
         form.validate()
@@ -139,4 +159,12 @@ def confirm(token: str, link: AccessLink, session_id: int) -> Any:
         if form.attendance.data == "present"
         else _("Bewaard: %(who)s was er niet.", who=name)
     )
-    return redirect(url_for("attendance.show", token=token, lang=language), 303)
+    # Back where the provider was: the same pages, at the participant just confirmed.
+    back = url_for(
+        "attendance.show",
+        token=token,
+        lang=language,
+        page=parse_int(request.args.get("page")),
+        _anchor=f"session-{session.id}",
+    )
+    return redirect(back, 303)
