@@ -58,7 +58,12 @@ def _accept_form(referral: Referral, candidates: list[Client]) -> AcceptForm:
     # No one is preselected: the coordinator chooses the mediator on purpose.
     form.mediator.choices = options(
         [("", _("— kies —"))]
-        + [(u.id, f"{u.name} ({SERVICES.get(u.service, u.service)})") for u in User.mediators()]
+        + [
+            (user_id, f"{name} ({SERVICES.get(service, service)})")
+            for user_id, name, service in User.mediators()
+            .select(User.id, User.name, User.service)
+            .tuples()
+        ]
     )
     form.client.choices = options(
         [
@@ -115,6 +120,9 @@ def _show(
     conflict: bool = False,
 ) -> Response:
     candidates = _candidates(referral) if referral.is_new else []
+    # Only a new referral can be accepted, with a choice of the whole team.
+    if accept_form is None and referral.is_new:
+        accept_form = _accept_form(referral, candidates)
     categories = {
         c.key: c.display_label
         for c in ThresholdCategory.select().where(
@@ -131,7 +139,9 @@ def _show(
         status=status,
         referral=referral,
         candidates=candidates,
-        accept_form=accept_form or _accept_form(referral, candidates),
+        # Only a new referral can be accepted: the form lists the whole team.
+        accept_form=accept_form
+        or (_accept_form(referral, candidates) if referral.is_new else None),
         decline_form=decline_form or DeclineForm(),
         threshold_labels=[categories.get(k, k) for k in referral.threshold_keys],
         mailto=None
