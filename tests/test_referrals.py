@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 import uuid
 from urllib.parse import unquote
 
@@ -732,6 +733,40 @@ def test_a_case_waits_for_a_first_contact_however_its_contacts_change(
         )
     )
     check(expect_late=False)  # waits since the newer one: not late yet
+
+
+def test_a_contact_put_back_while_another_is_removed_keeps_the_case_met(
+    database_url, coordinator, mediator, organisation
+) -> None:
+    """Each change recounts the case's contacts in an UPDATE of the case's own row: side by
+    side, the removal waits for the case row, and PostgreSQL then works its recount out again
+    on what the other committed (a recount written to another table would need a lock of its
+    own: closed_client, open_case_search)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time")
+    import psycopg
+
+    referral = make_referral(organisation, submitted_at=utcnow() - dt.timedelta(days=9))
+    case = _accepted(referral, coordinator, mediator)
+    _contact(case, mediator, removed_at=utcnow(), removed_reason="dubbel")
+    _contact(case, mediator)
+    removed, kept = in_db(
+        lambda: [v.id for v in models.Visit.select().where(models.Visit.case == case.id)]
+    )
+    assert in_db(lambda: models.Case.get_by_id(case.id).waiting_since) is None
+    put_back = "UPDATE visit SET removed_at = NULL WHERE id = %s"
+    remove = "UPDATE visit SET removed_at = now() WHERE id = %s"
+    with psycopg.connect(database_url) as one, psycopg.connect(database_url) as other:
+        one.execute(put_back, (removed,))  # a transaction, not committed yet
+        thread = threading.Thread(target=lambda: (other.execute(remove, (kept,)), other.commit()))
+        thread.start()
+        thread.join(timeout=1)
+        waited = thread.is_alive()
+        one.commit()
+        thread.join(timeout=10)
+    # One contact still reached the person: the case is not waiting.
+    assert in_db(lambda: models.Case.get_by_id(case.id).waiting_since) is None
+    assert waited  # the removal's recount waited for the contact put back
 
 
 def test_the_late_list_reads_the_oldest_waiting_cases_only(
