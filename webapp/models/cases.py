@@ -27,6 +27,7 @@ from peewee import (
 from webapp.db import (
     BaseModel,
     Prepared,
+    among,
     create_row_trigger,
     database,
     likely,
@@ -565,7 +566,7 @@ def _matches(q: str, referred: Select | None, indexed: bool = True, open_only: b
     open cases' index (OpenCaseSearch), for a search among open cases only."""
     if open_only:
         found = OpenCaseSearch.cases_matching(q)
-        condition = None if found is None else Case.id.in_(found)
+        condition = None if found is None else among(Case.id, found)
     else:
         condition = matches_all(Client, search_words(q), indexed)
     if condition is not None and referred is not None:
