@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, axe_violations, log_in, screenshot
+from tests.browser.conftest import ARTIFACTS, PHONE, axe_violations, log_in, screenshot
 from tests.conftest import make_case
 from tests.test_activities import make_activity, steps_done_before
 from webapp.timeutil import LOCAL, local_today
@@ -290,4 +290,56 @@ def test_a_provider_confirms_several_participants_on_one_link_at_320_px(
         }
     )
     assert sessions == {cases[0].id: "", cases[1].id: "absent", cases[2].id: "present"}
+    context.close()
+
+
+def test_a_busy_week_shows_twenty_and_comes_back_where_the_provider_was_at_360_px(
+    page, browser, live_server, mediator
+) -> None:
+    """23 participants in the week: 20 cards, "Meer tonen" for the rest; confirming the last
+    one brings the provider back to all 23, scrolled to that participant."""
+    from tests.conftest import make_client
+    from tests.test_activities import enrol, make_provider
+    from webapp.attendance import SESSIONS_ON_PAGE
+    from webapp.timeutil import utcnow
+
+    pool = make_provider(name="Zwembad Wezenberg")
+    swimming = make_activity(provider=pool, title="Zwemles")
+    started = utcnow() - dt.timedelta(minutes=20)
+    cases = [
+        make_case(mediator, make_client(first_name=f"Kind{i:02d}", last_name="Peeters"))
+        for i in range(SESSIONS_ON_PAGE + 3)
+    ]
+    for case in cases:
+        steps_done_before(case, 6)
+        enrol(case, swimming, mediator, starts=[started])
+    log_in(page, live_server, mediator)
+    page.goto(f"{live_server}/cases/{cases[0].id}")
+    page.get_by_role(
+        "button", name="Eén link voor al onze deelnemers bij Zwembad Wezenberg"
+    ).click()
+    page.locator(".enrolment .share-box").wait_for()
+    url = page.locator(".enrolment .share-box .share-url").input_value()
+
+    context = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+    provider = context.new_page()
+    provider.goto(url, wait_until="networkidle")
+    cards = provider.locator("section.session")
+    expect(cards).to_have_count(SESSIONS_ON_PAGE)
+    provider.get_by_role("link", name="Meer tonen").click()
+    expect(cards).to_have_count(SESSIONS_ON_PAGE + 3)
+    assert provider.evaluate(SIDEWAYS, 360) == []
+    last = f"Kind{SESSIONS_ON_PAGE + 2:02d} P."
+    provider.get_by_role("button", name=re.compile(rf"^Aanwezig\W+{last}")).click()
+    expect(provider.get_by_text(f"Bewaard: Kind{SESSIONS_ON_PAGE + 2:02d} was er.")).to_be_visible()
+    expect(cards).to_have_count(SESSIONS_ON_PAGE + 3)
+    expect(provider.get_by_role("heading", name=last)).to_be_in_viewport()
+    # Each button's label whole, inside the card, at this width too.
+    for button in provider.locator(f"section.session:has-text('{last}') .button").all():
+        assert button.evaluate(
+            "e => e.scrollWidth <= e.clientWidth && e.getBoundingClientRect().right <="
+            " e.closest('section').getBoundingClientRect().right"
+        )
+    screenshot(provider, "portal-provider-week-360-back")
+    provider.screenshot(path=str(ARTIFACTS / "portal-provider-week-360-thumb.png"))  # in view
     context.close()
