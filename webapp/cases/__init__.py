@@ -490,7 +490,7 @@ def _assign_page(case: Case, form: AssignForm, status: int = 200) -> Response:
     """The team to choose from, TEAM_PAGE_SIZE at a time, found by name (`q`)."""
     typed = (request.args.get("q") or "").strip()[:100]
     team, page, next_page = first_pages(
-        lambda limit: team_page(team_for_assigning(typed), limit), TEAM_PAGE_SIZE
+        lambda limit: team_page(team_for_assigning(typed), limit, districts=True), TEAM_PAGE_SIZE
     )
     return render_page_or_block(
         "cases/assign.html",

@@ -879,21 +879,31 @@ class CaseEvent(BaseModel):
 TEAM_PAGE_SIZE = 20
 
 
-def team_page(query: Any, limit: int) -> list[User]:
-    """The first `limit` people of `query`, each with what helps choose one for a case (two
-    queries, both bounded by the people shown): their number of open cases (`open_cases`) and
-    the two districts where most of those clients live (`districts`)."""
+def team_page(query: Any, limit: int, districts: bool = False) -> list[User]:
+    """The first `limit` people of `query`, each with their number of open cases
+    (`open_cases`), counted along the (mediator, status) index; with `districts`, also the two
+    districts where most of those clients live (`districts`), which reads each open case's
+    client. Two queries, both bounded by the people shown."""
     people = list(query.limit(limit))
+    ids = [p.id for p in people]
     counts: dict[int, list[tuple[int, str]]] = {}
-    # Each open case's district looked up by its client's key: joined, PostgreSQL would read
-    # every client ever known to match the thousand cases of a page (a hash join).
-    district_of_case = Client.select(Client.district).where(Client.id == Case.client)
-    rows = (
-        Case.select(Case.mediator, district_of_case, fn.COUNT(Case.id))
-        .where(Case.mediator.in_([p.id for p in people]), Case.status == "open")
-        .group_by(Case.mediator, SQL("2"))
-        .tuples()
-    )
+    if districts:
+        # Each open case's district looked up by its client's key: joined, PostgreSQL would
+        # read every client ever known to match the thousand cases of a page (a hash join).
+        district_of_case = Client.select(Client.district).where(Client.id == Case.client)
+        rows = (
+            Case.select(Case.mediator, district_of_case, fn.COUNT(Case.id))
+            .where(Case.mediator.in_(ids), Case.status == "open")
+            .group_by(Case.mediator, SQL("2"))
+            .tuples()
+        )
+    else:
+        rows = (
+            Case.select(Case.mediator, SQL("''"), fn.COUNT(Case.id))
+            .where(Case.mediator.in_(ids), Case.status == "open")
+            .group_by(Case.mediator)
+            .tuples()
+        )
     for mediator_id, district, n in cast("Iterable[tuple[int, str, int]]", rows):
         counts.setdefault(mediator_id, []).append((-n, district))
     for person in people:
