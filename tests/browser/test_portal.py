@@ -236,22 +236,14 @@ def test_read_aloud_shows_only_with_a_voice_for_the_page_language(
     context.close()
 
 
-def test_a_provider_confirms_several_participants_on_one_link_at_320_px(
-    page, browser, live_server, mediator, other_mediator
-) -> None:
-    from tests.conftest import in_db, make_client
+def swimming_week_link(page, live_server, mediator, cases) -> str:
+    """The cases enrolled in one swimming lesson that began 20 minutes ago, and the week link
+    for all our participants there, made by the mediator on the first case's page."""
     from tests.test_activities import enrol, make_provider
-    from webapp import models
     from webapp.timeutil import utcnow
 
-    pool = make_provider(name="Zwembad Wezenberg")
-    swimming = make_activity(provider=pool, title="Zwemles")
+    swimming = make_activity(provider=make_provider(name="Zwembad Wezenberg"), title="Zwemles")
     started = utcnow() - dt.timedelta(minutes=20)
-    cases = [
-        make_case(mediator),
-        make_case(mediator, make_client(first_name="Youssef", last_name="Haddou")),
-        make_case(other_mediator, make_client(first_name="Oksana", last_name="Koval")),
-    ]
     for case in cases:
         steps_done_before(case, 6)
         enrol(case, swimming, case.mediator, starts=[started])
@@ -261,7 +253,21 @@ def test_a_provider_confirms_several_participants_on_one_link_at_320_px(
         "button", name="Eén link voor al onze deelnemers bij Zwembad Wezenberg"
     ).click()
     page.locator(".enrolment .share-box").wait_for()
-    url = page.locator(".enrolment .share-box .share-url").input_value()
+    return page.locator(".enrolment .share-box .share-url").input_value()
+
+
+def test_a_provider_confirms_several_participants_on_one_link_at_320_px(
+    page, browser, live_server, mediator, other_mediator
+) -> None:
+    from tests.conftest import in_db, make_client
+    from webapp import models
+
+    cases = [
+        make_case(mediator),
+        make_case(mediator, make_client(first_name="Youssef", last_name="Haddou")),
+        make_case(other_mediator, make_client(first_name="Oksana", last_name="Koval")),
+    ]
+    url = swimming_week_link(page, live_server, mediator, cases)
 
     context = browser.new_context(**{**PHONE, "viewport": {"width": 320, "height": 740}})
     provider = context.new_page()
@@ -299,27 +305,13 @@ def test_a_busy_week_shows_twenty_and_comes_back_where_the_provider_was_at_360_p
     """23 participants in the week: 20 cards, "Meer tonen" for the rest; confirming the last
     one brings the provider back to all 23, scrolled to that participant."""
     from tests.conftest import make_client
-    from tests.test_activities import enrol, make_provider
     from webapp.attendance import SESSIONS_ON_PAGE
-    from webapp.timeutil import utcnow
 
-    pool = make_provider(name="Zwembad Wezenberg")
-    swimming = make_activity(provider=pool, title="Zwemles")
-    started = utcnow() - dt.timedelta(minutes=20)
     cases = [
         make_case(mediator, make_client(first_name=f"Kind{i:02d}", last_name="Peeters"))
         for i in range(SESSIONS_ON_PAGE + 3)
     ]
-    for case in cases:
-        steps_done_before(case, 6)
-        enrol(case, swimming, mediator, starts=[started])
-    log_in(page, live_server, mediator)
-    page.goto(f"{live_server}/cases/{cases[0].id}")
-    page.get_by_role(
-        "button", name="Eén link voor al onze deelnemers bij Zwembad Wezenberg"
-    ).click()
-    page.locator(".enrolment .share-box").wait_for()
-    url = page.locator(".enrolment .share-box .share-url").input_value()
+    url = swimming_week_link(page, live_server, mediator, cases)
 
     context = browser.new_context(**{**PHONE, "viewport": {"width": 360, "height": 740}})
     provider = context.new_page()

@@ -885,25 +885,16 @@ def team_page(query: Any, limit: int, districts: bool = False) -> list[User]:
     districts where most of those clients live (`districts`), which reads each open case's
     client. Two queries, both bounded by the people shown."""
     people = list(query.limit(limit))
-    ids = [p.id for p in people]
+    # Each open case's district looked up by its client's key: joined, PostgreSQL would read
+    # every client ever known to match the thousand cases of a page (a hash join).
+    district_of_case = Client.select(Client.district).where(Client.id == Case.client)
+    rows = (
+        Case.select(Case.mediator, district_of_case if districts else SQL("''"), fn.COUNT(Case.id))
+        .where(Case.mediator.in_([p.id for p in people]), Case.status == "open")
+        .group_by(Case.mediator, *([SQL("2")] if districts else []))
+        .tuples()
+    )
     counts: dict[int, list[tuple[int, str]]] = {}
-    if districts:
-        # Each open case's district looked up by its client's key: joined, PostgreSQL would
-        # read every client ever known to match the thousand cases of a page (a hash join).
-        district_of_case = Client.select(Client.district).where(Client.id == Case.client)
-        rows = (
-            Case.select(Case.mediator, district_of_case, fn.COUNT(Case.id))
-            .where(Case.mediator.in_(ids), Case.status == "open")
-            .group_by(Case.mediator, SQL("2"))
-            .tuples()
-        )
-    else:
-        rows = (
-            Case.select(Case.mediator, SQL("''"), fn.COUNT(Case.id))
-            .where(Case.mediator.in_(ids), Case.status == "open")
-            .group_by(Case.mediator)
-            .tuples()
-        )
     for mediator_id, district, n in cast("Iterable[tuple[int, str, int]]", rows):
         counts.setdefault(mediator_id, []).append((-n, district))
     for person in people:

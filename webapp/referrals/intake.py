@@ -139,9 +139,7 @@ def _show(
         status=status,
         referral=referral,
         candidates=candidates,
-        # Only a new referral can be accepted: the form lists the whole team.
-        accept_form=accept_form
-        or (_accept_form(referral, candidates) if referral.is_new else None),
+        accept_form=accept_form,
         decline_form=decline_form or DeclineForm(),
         threshold_labels=[categories.get(k, k) for k in referral.threshold_keys],
         mailto=None
