@@ -7,15 +7,17 @@ where a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 from tests.conftest import PASSWORD
 from webapp import models
@@ -72,17 +74,54 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, **PHONE}
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1, served from a thread for the length of one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+class _Server(ThreadedWSGIServer):
+    """The app served a thread per connection, whose teardown waits for the requests still
+    running. Chromium may still be asking (a service worker, a prefetch) when a test ends; a
+    request thread left running then used a database connection the test's teardown closed,
+    and the worker process died (a segfault in sqlite3)."""
+
+    daemon_threads = False  # server_close() joins the request threads
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("127.0.0.1", 0, app)
+        self.connections: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def stop(self) -> None:
+        """Accept nothing more, end the kept-alive connections where they wait for a next
+        request (a request being answered still gets its answer), and wait for the threads."""
+        self.shutdown()
+        for connection in list(self.connections):
+            with suppress(OSError):  # closed meanwhile
+                connection.shutdown(socket.SHUT_RD)
+        self.server_close()
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, served from threads until the block ends."""
+    server = _Server(app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        server.shutdown()
+        server.stop()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1 for the length of one test."""
+    with served(app) as base:
+        yield base
 
 
 def log_in(page: Any, base_url: str, user: models.User, password: str = PASSWORD) -> None:

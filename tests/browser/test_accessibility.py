@@ -8,7 +8,6 @@ endpoint does not exist yet is skipped with that reason, decided at run time fro
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask, url_for
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from tests.browser.conftest import axe_violations, enter_code, screenshot
+from tests.browser.conftest import axe_violations, enter_code, screenshot, served
 from tests.conftest import CHEAP_HASH, PASSWORD, BuiltSchema
 from webapp import create_app, models
 from webapp.db import database
@@ -96,40 +94,40 @@ def demo(
         # The demo's real password hash is slow on purpose; a cheap one keeps these tests quick.
         models.User.update(password_hash=CHEAP_HASH).execute()
         ids = _ids()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    demo = Demo(
-        app=app,
-        base=f"http://127.0.0.1:{server.server_port}",
-        links={key: _path(match.group(1)) for key, match in links.items() if match},
-        ids=ids,
-    )
-    for who, email in (
-        ("mediator", "sara.elamrani@vrijbaan.demo"),
-        ("coordinator", "els.janssens@vrijbaan.demo"),
-    ):
-        context = browser.new_context(locale="nl-BE")
-        page = context.new_page()
-        page.goto(f"{demo.base}/login")
-        page.get_by_label("E-mailadres").fill(email)
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
-        if who == "coordinator":  # coordinators have an authenticator app
-            page.wait_for_url(f"{demo.base}/twofactor/code")
-            with database.connection_context():
-                user = models.User.by_email(email)
-            enter_code(page, demo.base, user)
-        page.wait_for_url(f"{demo.base}/")
-        demo.cookies[who] = context.cookies()
-        context.close()
-    try:
+    with served(app) as base:
+        demo = Demo(
+            app=app,
+            base=base,
+            links={key: _path(match.group(1)) for key, match in links.items() if match},
+            ids=ids,
+        )
+        for who, email in (
+            ("mediator", "sara.elamrani@vrijbaan.demo"),
+            ("coordinator", "els.janssens@vrijbaan.demo"),
+        ):
+            demo.cookies[who] = _logged_in_cookies(browser, demo, email, who == "coordinator")
         yield demo
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        if not database.is_closed():
-            database.close()
+    if not database.is_closed():
+        database.close()
+
+
+def _logged_in_cookies(browser: Any, demo: Demo, email: str, with_code: bool) -> Any:
+    """The cookies of a login through the real form (and the app's code for a coordinator)."""
+    context = browser.new_context(locale="nl-BE")
+    page = context.new_page()
+    page.goto(f"{demo.base}/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    if with_code:  # coordinators have an authenticator app
+        page.wait_for_url(f"{demo.base}/twofactor/code")
+        with database.connection_context():
+            user = models.User.by_email(email)
+        enter_code(page, demo.base, user)
+    page.wait_for_url(f"{demo.base}/")
+    cookies = context.cookies()
+    context.close()
+    return cookies
 
 
 def _vraag_received(d: Demo, language: str) -> str:
