@@ -130,11 +130,31 @@ def test_referral_pages_are_private_like_every_link_page(client, token) -> None:
         assert "noindex" in response.headers["X-Robots-Tag"]
 
 
-def test_a_referral_without_csrf_token_is_refused_and_stores_nothing(client, token) -> None:
+def test_a_referral_sent_without_its_session_comes_back_as_typed(client, token) -> None:
+    """The browser was closed between opening the form and sending it (its session cookie
+    went with it): nothing is stored, nothing typed is lost, and one more tap sends it."""
     response = client.post(f"/r/{token}", data=form_data(), csrf=False)
     assert response.status_code == 400
-    assert "Het formulier is verlopen" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "nog niet verstuurd: de pagina stond te lang open" in page
+    assert 'value="Yusuf"' in page and "mama en drie kinderen (6, 9 en 12)" in page
     assert in_db(lambda: models.Referral.select().count()) == 0
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    again = client.post(f"/r/{token}", data={**form_data(), "csrf_token": fresh}, csrf=False)
+    assert again.status_code == 303
+    assert in_db(lambda: models.Referral.select().count()) == 1
+    assert (
+        in_db(
+            lambda: models.SecurityEvent.select().where(models.SecurityEvent.kind == "csrf").count()
+        )
+        == 1
+    )
+
+
+def test_a_stale_form_on_an_unknown_link_is_still_not_found(client) -> None:
+    response = client.post("/r/unknown-token-123", data=form_data(), csrf=False)
+    assert response.status_code == 404
+    assert "Yusuf" not in response.get_data(as_text=True)
 
 
 def test_revoked_or_expired_link_is_410(client, organisation, token) -> None:

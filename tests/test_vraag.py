@@ -219,10 +219,20 @@ def test_email_only_is_fine_and_the_confirmation_says_we_mail(app) -> None:
     assert "We mailen je uiterlijk op" in page
 
 
-def test_post_without_csrf_token_is_refused(app) -> None:
-    response = visitor(app).post("/vraag", data=answers(), csrf=False)
+def test_a_request_sent_without_its_session_comes_back_as_typed(app) -> None:
+    """The phone's browser was closed between opening the form and sending it (the session
+    cookie went with it): nothing is stored, nothing typed is lost, one more tap sends it."""
+    guest = visitor(app)
+    response = guest.post("/vraag", data=answers(name="Fatima Çelik"), csrf=False)
     assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Kijk je antwoorden nog eens na en druk op Versturen." in page
+    assert 'value="Fatima Çelik"' in page and 'value="0486 11 22 33"' in page
     assert referrals() == []
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    again = guest.post("/vraag", data={**answers(), "csrf_token": fresh}, csrf=False)
+    assert again.status_code == 303
+    assert len(referrals()) == 1
 
 
 # Against programs ------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ def _render(error: HTTPException) -> tuple[str, int]:
     return render_template(template, **context), error.code or 500
 
 
-def _csrf(error: CSRFError) -> tuple[str, int]:
+def refused_csrf(error: CSRFError) -> tuple[str, int]:
+    """A state-changing request without its session's token: refused, and logged."""
     SecurityEvent.record("csrf", _user_id())
     error.description = "csrf"
     return _render(error)
@@ -66,7 +67,7 @@ class IdConverter(IntegerConverter):
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter  # before the blueprints add their URLs
     app.before_request(_no_files)
-    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(CSRFError, refused_csrf)
     app.register_error_handler(HTTPException, _render)
     app.register_error_handler(OverflowError, _impossible_value)
     app.register_error_handler(DataError, _impossible_value)

@@ -72,21 +72,29 @@ def _headers_of_link_pages(response: Response) -> Response:
 # -- opening a link ----------------------------------------------------------------------------
 
 
-def link_page(purpose: str, languages: dict[str, str]) -> Callable[..., Any]:
+def link_page(
+    purpose: str, languages: dict[str, str], stale_form: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
     """Decorate the view of a link page: it gets the usable `link` for its `token` as a keyword,
     or the visitor gets the problem page. A POST must carry the CSRF token in its form or the
     X-CSRFToken header: the global check also wants a Referer on HTTPS, which these pages never
-    send (Referrer-Policy: no-referrer keeps the token out of it). Every answer, an error page
+    send (Referrer-Policy: no-referrer keeps the token out of it). A POST without a valid token
+    gets a 400 page ("open the link again"), or, for a form with `stale_form`, that view's
+    answer (the form as sent, to send again: nothing is stored). Every answer, an error page
     too, gets `link_headers`."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(token: str, **values: Any) -> Response:
             g.link_page = True
-            if request.method == "POST":
-                check_csrf(purpose, languages)
+            stale = request.method == "POST" and not csrf_is_valid()
+            if stale:
+                SecurityEvent.record("csrf")
+                if stale_form is None:
+                    abort(link_error(400, languages, purpose))
             link = open_link(purpose, token, languages)
-            return make_response(view(token=token, link=link, **values))
+            answer_with = stale_form if stale and stale_form is not None else view
+            return make_response(answer_with(token=token, link=link, **values))
 
         csrf.exempt(wrapped)
         return wrapped
@@ -111,13 +119,14 @@ def open_link(purpose: str, token: str, languages: dict[str, str]) -> AccessLink
     return link
 
 
-def check_csrf(purpose: str, languages: dict[str, str]) -> None:
-    """The CSRF token of a link page's form, or a 400 page ("open the link again")."""
+def csrf_is_valid() -> bool:
+    """Whether a link page's POST carries the CSRF token of its session."""
     try:
         validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
     except ValidationError:
-        abort(link_error(400, languages, purpose))
+        return False
     g.csrf_valid = True  # as CSRFProtect marks it: a FlaskForm on the page need not check again
+    return True
 
 
 def link_error(code: int, languages: dict[str, str], purpose: str = "client") -> Response:

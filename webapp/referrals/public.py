@@ -42,11 +42,30 @@ def _categories() -> list[tuple[str, str]]:
     ]
 
 
-def _render_form(form: ReferralForm, link: AccessLink, token: str, status: int = 200) -> Any:
+def _render_form(
+    form: ReferralForm, link: AccessLink, token: str, status: int = 200, notice: str = ""
+) -> Any:
     html = render_template(
-        "referrals/form.html", form=form, organisation=link.organisation, token=token
+        "referrals/form.html",
+        form=form,
+        organisation=link.organisation,
+        token=token,
+        notice=notice,
     )
     return html, status
+
+
+def _sent_without_session(token: str, link: AccessLink) -> Any:
+    """The form came back without the session it was shown in (the browser was closed in
+    between, or the page stood open for days): nothing is stored; what was typed comes back
+    with a fresh token, to send with one more tap."""
+    link = _organisation_link(link)
+    form = ReferralForm(categories=_categories())
+    notice = _(
+        "Je doorverwijzing is nog niet verstuurd: de pagina stond te lang open. Kijk ze na en "
+        "druk opnieuw op Doorverwijzing versturen."
+    )
+    return _render_form(form, link, token, 400, notice)
 
 
 @bp.get("/r/<token>")
@@ -58,7 +77,7 @@ def form(token: str, link: AccessLink) -> Any:
 
 
 @bp.post("/r/<token>")
-@link_page("referral", REFERRER_LANGUAGES)
+@link_page("referral", REFERRER_LANGUAGES, stale_form=_sent_without_session)
 def submit(token: str, link: AccessLink) -> Any:
     """Store the referral once, whatever the number of taps, then show its reference number."""
     link = _organisation_link(link)

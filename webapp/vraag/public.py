@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import IntegrityError
 from werkzeug import Response
@@ -29,6 +30,7 @@ from werkzeug import Response
 # What the page shares with the client's page (languages, right to left) and the links the app
 # makes (PUBLIC_BASE_URL, QR codes): imported here only, so moving them is a one-place change.
 from webapp.activities.links import qr_svg
+from webapp.errors import refused_csrf
 from webapp.links import CLIENT_LANGUAGES, page_context, public_url, set_language
 from webapp.models import (
     CALL_MOMENTS,
@@ -171,6 +173,24 @@ def create() -> Response:
         Throttle.hit(key, ADDRESS_WINDOW)
         AuditEvent.record("create", referral)
     return _received(language, form, _call_by())
+
+
+@bp.errorhandler(CSRFError)
+def _session_gone(error: CSRFError) -> Response | tuple[str, int]:
+    """The form was sent without the session it was shown in: the phone's browser was closed
+    in between (a session cookie goes with it), or the page stood open for days. Nothing is
+    stored; what was typed comes back with a fresh token, and one more tap sends it."""
+    if request.endpoint != "vraag.create" or (request.content_length or 0) > MAX_BODY:
+        return refused_csrf(error)
+    SecurityEvent.record("csrf")
+    language = set_language(CLIENT_LANGUAGES)
+    form = VraagForm(language=language)
+    elapsed = seconds_open(form.opened.data)
+    if elapsed is None or elapsed < current_app.config.get("VRAAG_MIN_SECONDS", MIN_SECONDS):
+        form.opened.data = opened_stamp()
+    return _render(
+        form, language, 400, notice=_("Kijk je antwoorden nog eens na en druk op Versturen.")
+    )
 
 
 def _fields(form: VraagForm) -> dict[str, object]:
