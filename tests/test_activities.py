@@ -563,7 +563,7 @@ def test_case_offer_context_runs_a_constant_number_of_queries(app, mediator, cas
     with database.connection_context():
         fresh = models.Case.get_by_id(case.id)
         with count_queries() as queries:
-            context = case_offer_context(fresh)
+            context = case_offer_context(fresh, mediator.id)
     assert len(context["enrolments"]) == 6
     assert len(queries) <= 4
 

@@ -281,6 +281,32 @@ def test_the_week_link_is_logged_as_a_provider_link_and_get_changes_nothing(
     assert "Eén link voor al onze deelnemers bij Zwembad Wezenberg" in page
 
 
+def test_the_week_link_shows_on_the_case_and_stops_when_revoked(
+    provider_week, client, other_mediator
+) -> None:
+    """Sent to the wrong address, the week link (every participant at the provider) can be
+    stopped from any of the maker's cases there; another mediator's cases don't show it."""
+    p = provider_week
+    youssef = p["cases"]["Youssef"]
+    page = client.get(f"/cases/{youssef.id}").get_data(as_text=True)
+    assert "Jouw link voor al onze deelnemers bij Zwembad Wezenberg werkt tot" in page
+    assert "Link aanbieder intrekken" in page  # Youssef's enrolment has no link of its own
+    tom = client.application.test_client()  # Oksana's mediator: Sara's link is not his
+    tom.login(other_mediator)
+    oksana = tom.get(f"/cases/{p['cases']['Oksana'].id}").get_data(as_text=True)
+    assert "Jouw link voor al onze deelnemers" not in oksana
+    enrolment = in_db(lambda: models.Enrolment.get(models.Enrolment.case == youssef.id))
+    revoked = client.post(
+        f"/activities/cases/{youssef.id}/enrolments/{enrolment.id}/provider-link/revoke"
+    )
+    assert revoked.status_code in (200, 303)
+    assert p["visitor"].get(p["url"]).status_code == 410
+    page = client.get(f"/cases/{youssef.id}").get_data(as_text=True)
+    assert "Jouw link voor al onze deelnemers" not in page
+    assert "Link aanbieder intrekken" not in page
+    assert "link_revoked" in event_kinds(youssef)
+
+
 def test_a_busy_week_shows_twenty_at_a_time_and_each_can_be_confirmed(provider_week) -> None:
     """A provider with many of our participants: the first 20 sessions, "Meer tonen" for
     the rest (none is dropped), and a confirmation brings the provider back to the same

@@ -52,7 +52,7 @@ def case_offer_fragment(
         if announce:
             flash(announce)
         return redirect_to(url_for("cases.show", case_id=case.id) + "#case-offer")
-    context = case_offer_context(case)
+    context = case_offer_context(case, current_user.id)
     if piece == "enrolment":
         enrolment = next((e for e in context["enrolments"] if e.id == enrolment_id), None)
         if enrolment is None:

@@ -224,10 +224,19 @@ def create_provider_week_link(case_id: int, enrolment_id: int) -> Response:
 @bp.post("/cases/<int:case_id>/enrolments/<int:enrolment_id>/provider-link/revoke")
 @login_required
 def revoke_provider_link(case_id: int, enrolment_id: int) -> Response:
-    """Stop the provider's attendance link at once."""
+    """Stop the provider's attendance links at once: the enrolment's, and the week link for
+    that provider the user made (it shows every participant there: a link sent to the wrong
+    address must stop too)."""
     case = open_case(case_id)
     enrolment = Enrolment.get_for_case(case, enrolment_id)
-    links = list(AccessLink.current("provider").where(AccessLink.enrolment == enrolment))
+    week_link_of_user = (AccessLink.provider == enrolment.activity.provider_id) & (
+        AccessLink.created_by == current_user.id
+    )
+    links = list(
+        AccessLink.current("provider").where(
+            (AccessLink.enrolment == enrolment) | week_link_of_user
+        )
+    )
     for link in links:
         link.revoke()
         AuditEvent.record("revoke", link, object_type="accesslink")

@@ -197,7 +197,7 @@ def _page_context(case: Case) -> dict[str, Any]:
         "client": case.client,
         **case_task_context(case),
         "planned_visits": models.Visit.planned_for(case),
-        **case_offer_context(case),
+        **case_offer_context(case, current_user.id),
         **case_threshold_context(case),
         **_timeline_context(case),
     }

@@ -20,23 +20,28 @@ from webapp.models import (
 )
 
 
-def case_offer_context(case: Case) -> dict[str, Any]:
+def case_offer_context(case: Case, user_id: int) -> dict[str, Any]:
     """What the case page shows of the offer (templates/activities/_case_enrolments.html):
-    enrolments, their sessions, the client's link and the provider links (four queries)."""
+    enrolments, their sessions, the client's link, the provider links and the week links
+    `user_id` made for those providers (four queries)."""
     enrolments = enrolments_for_case(case)
     by_enrolment: dict[int, list[Session]] = defaultdict(list)
     provider_links: dict[int, AccessLink] = {}
+    week_links: dict[int, AccessLink] = {}  # the user's own, by provider
     if enrolments:
         for session in sessions_of_case(case.id):
             by_enrolment[session.enrolment_id].append(session)
-        for link in current_provider_links_of_case(case.id):
-            if link.enrolment_id is not None:  # always, for a provider link of an enrolment
+        for link in current_provider_links_of_case(case.id, user_id):
+            if link.enrolment_id is not None:
                 provider_links.setdefault(link.enrolment_id, link)
+            elif link.provider_id is not None:
+                week_links.setdefault(link.provider_id, link)
     client_link = current_client_link(case.client_id)
     return {
         "enrolments": enrolments,
         "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
         "provider_links": provider_links,
+        "week_links": week_links,
         "client_link": client_link,
     }
 

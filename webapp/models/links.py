@@ -9,7 +9,7 @@ import secrets
 from peewee import CharField, DateTimeField, Field, ForeignKeyField
 
 from webapp.db import BaseModel, Prepared
-from webapp.models.offer import Enrolment, Provider, Session
+from webapp.models.offer import Activity, Enrolment, Provider, Session
 from webapp.models.people import Client, User
 from webapp.models.referrals import ReferringOrganisation
 from webapp.timeutil import utcnow
@@ -128,15 +128,23 @@ def current_client_link(client_id: int) -> AccessLink | None:
     return _client_link.first(client_id, utcnow())
 
 
-_provider_links_of_case = Prepared(
-    lambda case_id, now: (
-        AccessLink.current("provider", now)
-        .join(Enrolment, on=(AccessLink.enrolment == Enrolment.id))
-        .where(Enrolment.case == case_id)
+def _provider_links_of(case_id: int, user_id: int, now: dt.datetime):  # type: ignore[no-untyped-def]
+    working = AccessLink.current("provider", now).order_by()
+    of_enrolments = working.join(Enrolment, on=(AccessLink.enrolment == Enrolment.id)).where(
+        Enrolment.case == case_id
     )
-)
+    providers = Activity.select(Activity.provider).join(Enrolment).where(Enrolment.case == case_id)
+    week_links = working.where(AccessLink.created_by == user_id, AccessLink.provider.in_(providers))
+    # Two queries in one, each along its own index (an OR of the two would read every link).
+    return of_enrolments.union_all(week_links)
 
 
-def current_provider_links_of_case(case_id: int) -> list[AccessLink]:
-    """The attendance links of the case's enrolments that still work, newest first."""
-    return list(_provider_links_of_case(case_id, utcnow()))
+_provider_links_of_case = Prepared(_provider_links_of)
+
+
+def current_provider_links_of_case(case_id: int, user_id: int) -> list[AccessLink]:
+    """The attendance links that still work for the case's enrolments, and the week links
+    `user_id` made for the providers of its activities (every participant's sessions there),
+    newest first."""
+    links = list(_provider_links_of_case(case_id, user_id, utcnow()))
+    return sorted(links, key=lambda link: (link.created_at, link.id), reverse=True)
