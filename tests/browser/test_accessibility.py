@@ -313,13 +313,6 @@ def open_page(page: Any, demo: Demo, spec: Page) -> str:
     return path
 
 
-@pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
-def test_axe_finds_nothing(page: Any, demo: Demo, spec: Page) -> None:
-    open_page(page, demo, spec)
-    screenshot(page, f"a11y-{spec.name}")
-    assert axe_violations(page) == []
-
-
 STICKING_OUT = """(width) => document.documentElement.scrollWidth <= width ? [] :
   [...document.querySelectorAll("body *")]
     .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.closest(".table-wrap"))
@@ -327,10 +320,17 @@ STICKING_OUT = """(width) => document.documentElement.scrollWidth <= width ? [] 
     .map((e) => `${e.tagName}.${e.className} ${(e.textContent || "").trim().slice(0, 30)}`)"""
 
 
+@pytest.mark.presentation
 @pytest.mark.parametrize("spec", PAGES, ids=[spec.name for spec in PAGES])
-def test_nothing_scrolls_sideways_at_320_px(page: Any, demo: Demo, spec: Page) -> None:
-    page.set_viewport_size({"width": 320, "height": 640})
+def test_axe_finds_nothing_and_nothing_scrolls_sideways_at_320_px(
+    page: Any, demo: Demo, spec: Page
+) -> None:
+    """One load, two checks: axe at the phone's width, then the same page at 320 px (the
+    layout follows the viewport, as on a phone turned or a smaller phone)."""
     open_page(page, demo, spec)
+    screenshot(page, f"a11y-{spec.name}")
+    assert axe_violations(page) == []
+    page.set_viewport_size({"width": 320, "height": 640})
     assert page.evaluate(STICKING_OUT, 320) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
@@ -483,6 +483,7 @@ TARGET_PAGES = [
 ]
 
 
+@pytest.mark.presentation
 @pytest.mark.parametrize("spec", TARGET_PAGES, ids=[spec.name for spec in TARGET_PAGES])
 def test_touch_targets_are_at_least_44_px(page: Any, demo: Demo, spec: Page) -> None:
     open_page(page, demo, spec)
@@ -506,6 +507,7 @@ TEXT_PAGES = [
 ]
 
 
+@pytest.mark.presentation
 @pytest.mark.parametrize("spec", TEXT_PAGES, ids=[spec.name for spec in TEXT_PAGES])
 def test_usable_at_200_percent_text(page: Any, demo: Demo, spec: Page) -> None:
     open_page(page, demo, spec)

@@ -379,6 +379,7 @@ def test_every_page_is_listed(demo: Demo) -> None:  # noqa: F811
     assert pages - {s.endpoint for s in SCREENS} == set()
 
 
+@pytest.mark.presentation
 @pytest.mark.parametrize("screen", SCREENS, ids=[s.name for s in SCREENS])
 def test_every_menu_and_panel_fits_the_screen(
     page: Any,
