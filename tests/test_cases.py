@@ -816,6 +816,13 @@ def test_assigning_in_a_big_team_shows_twenty_at_a_time_and_finds_by_name(
     assert len(second) == len(first)
     assert more.count('name="mediator"') == 28  # 25, Özlem, Sara and the coordinator
     assert "?page=3" not in more
+    # The person chosen before "Meer tonen" (htmx sends the choice along) stays chosen.
+    chosen = body(client.get(f"/cases/{case.id}/assign?page=2&mediator={colleagues[3].id}"))
+    assert re.search(rf'value="{colleagues[3].id}" checked', chosen)
+    assert f'value="{mediator.id}" checked' not in chosen
+    for nonsense in ("abc", str(2**70), "-1"):  # nothing chosen then but who follows it now
+        shown = body(client.get(f"/cases/{case.id}/assign?page=2&mediator={nonsense}"))
+        assert f'value="{mediator.id}" checked' in shown
     found = body(client.get(f"/cases/{case.id}/assign?q=OZLEM+celik"))
     assert found.count('name="mediator"') == 1 and "Özlem Çelik" in found
     assert "1 open dossier" in found and "Vooral in Merksem" in found

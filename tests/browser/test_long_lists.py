@@ -41,8 +41,9 @@ def test_the_list_to_erase_shows_a_page_at_a_time_at_320_px(
 def test_choosing_a_colleague_in_a_big_team_at_320_px(
     page: Any, live_server: str, coordinator, mediator
 ) -> None:
-    """Thirty colleagues: twenty radios, "Meer tonen" for the rest, and a search that finds
-    Özlem typed without her accents; the case goes to her in two thumbs."""
+    """Thirty colleagues: twenty radios, "Meer tonen" for the rest (keeping who was chosen),
+    and a search that finds Özlem typed without her accents; the case goes to her in two
+    thumbs."""
     for i in range(TEAM_PAGE_SIZE + 8):
         make_user(f"c{i:02d}@vrijbaan.test", f"Collega {i:02d}")
     ozlem = make_user("ozlem@vrijbaan.test", "Özlem Çelik", languages="tr")
@@ -53,8 +54,10 @@ def test_choosing_a_colleague_in_a_big_team_at_320_px(
     radios = page.locator('input[name="mediator"]')
     expect(radios).to_have_count(TEAM_PAGE_SIZE)
     screenshot(page, "assign-320")
+    page.get_by_label("Collega 03").check()
     page.get_by_role("link", name="Meer tonen").click()
     expect(radios).to_have_count(TEAM_PAGE_SIZE + 11)  # Sara, Özlem and the coordinator
+    expect(page.get_by_label("Collega 03")).to_be_checked()  # the choice made stays
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.get_by_label("Zoek een collega").fill("ozlem")
     page.get_by_role("button", name="Zoeken").click()

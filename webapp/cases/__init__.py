@@ -482,7 +482,9 @@ def assign_form(case_id: int) -> Response:
     """(Coordinator) choose another mediator for this case."""
     case = Case.get_for(current_user, case_id)
     form = AssignForm(version=case.version)
-    form.mediator.data = case.mediator_id
+    # Checked: the person chosen before "Meer tonen", else who follows the case now.
+    chosen = parse_int(request.args.get("mediator"))
+    form.mediator.data = chosen if chosen and chosen > 0 else case.mediator_id
     return _assign_page(case, form)
 
 
