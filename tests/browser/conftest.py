@@ -159,12 +159,17 @@ def enter_code(page: Any, base_url: str, user: models.User) -> None:
             page.goto(f"{base_url}/twofactor/code")
 
 
-def screenshot(page: Any, name: str) -> Path:
+# CI sets VRIJBAAN_SCREENSHOTS=0: nobody looks at them there, and at three device pixels per
+# CSS pixel the hundred-odd full-page screenshots of a run cost half a minute of it.
+KEEP_SCREENSHOTS = os.environ.get("VRIJBAAN_SCREENSHOTS", "1") != "0"
+
+
+def screenshot(page: Any, name: str) -> None:
     """Keep a full-page screenshot in test-artifacts/ to look at."""
+    if not KEEP_SCREENSHOTS:
+        return
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
