@@ -32,6 +32,9 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 5000,
     "synchronous": "normal",
+    # What a row held is zeroed in the file when the row is deleted or rewritten: erasing a
+    # client must not leave their name readable in free pages (see search.purge_erased_text).
+    "secure_delete": 1,
 }
 
 

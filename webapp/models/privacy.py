@@ -27,12 +27,21 @@ from peewee import (
 
 from webapp.db import BaseModel, create_row_trigger, database, tuples_of
 from webapp.models.audit import AuditEvent
-from webapp.models.cases import Case, CaseEvent, CaseStep, StepDefinition, Visit, step_label
+from webapp.models.cases import (
+    Case,
+    CaseEvent,
+    CaseStep,
+    OpenCaseSearch,
+    StepDefinition,
+    Visit,
+    step_label,
+)
 from webapp.models.links import AccessLink
 from webapp.models.messages import Message
 from webapp.models.offer import Activity, Enrolment, Session
 from webapp.models.people import ANONYMOUS_FIRST_NAME, Client, LoginSession, Throttle, User
 from webapp.models.referrals import Referral, ReferringOrganisation
+from webapp.models.search import purge_erased_text
 from webapp.models.security import SecurityEvent
 from webapp.models.tasks import Task
 from webapp.models.thresholds import CaseThreshold, ThresholdCategory, threshold_category_label
@@ -393,6 +402,8 @@ def apply_retention(now: dt.datetime | None = None) -> dict[str, int]:
         .where(SecurityEvent.at < months_before(now, months["security_log"]))
         .execute()
     )
+    # Today's erasures, this run's and the coordinators', gone from the search indexes too.
+    purge_erased_text(database, (Client, Referral, OpenCaseSearch))
     return done
 
 

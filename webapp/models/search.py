@@ -331,6 +331,22 @@ def create_search_indexes(database: Any, models: Iterable[Any]) -> list[str]:
     return created
 
 
+def purge_erased_text(database: Any, models: Iterable[Any]) -> None:
+    """Make what erasures and deletions took out of these models' search_text unreadable in the
+    SQLite file too (the retention run, every night). FTS5 keeps a deleted row's trigrams in its
+    index segments until they are merged: 'optimize' merges each index into one segment
+    without them. Freed pages are zeroed as rows go (the secure_delete pragma, db.py); the old
+    pages in the write-ahead log go last. PostgreSQL: (auto)vacuum reclaims dead rows and
+    their GIN index entries."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return
+    for model in models:
+        fts = fts_table(model)
+        if issubclass(model, SearchIndexed) and database.table_exists(fts):
+            database.execute_sql(f'INSERT INTO "{fts}"("{fts}") VALUES (\'optimize\')')  # noqa: S608
+    database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def _create_fts_table(database: Any, model: Any) -> str:
     table, fts = model._meta.table_name, fts_table(model)
     key = model._meta.primary_key.column_name  # an integer primary key: the rowid
