@@ -248,17 +248,20 @@
   }
 
   // The phone may say it is online a moment before its connection carries a request (or an
-  // "online" event may come while a send is still failing): a send that finds no network while
-  // the phone says it is online is tried again a few times, a little later each time.
-  const RETRY_DELAYS = [1000, 3000, 10000];
+  // "online" event may come while a send is still failing, or the signal comes and goes): a
+  // send that finds no network while the phone says it is online is tried again, a little
+  // later each time, then every half minute for as long as something waits to be sent.
+  const RETRY_DELAYS = [1000, 3000, 10000, 30000];
   let running = null;
   let retries = 0;
+  let retryTimer = null;
   function sync() {
     if (!running) {
+      clearTimeout(retryTimer);
       running = syncNow().catch(function () {}).then(function (stopped) {
         running = null;
-        if (stopped === "offline" && navigator.onLine && retries < RETRY_DELAYS.length) {
-          setTimeout(sync, RETRY_DELAYS[retries]);
+        if (stopped === "offline" && navigator.onLine) {
+          retryTimer = setTimeout(sync, RETRY_DELAYS[Math.min(retries, RETRY_DELAYS.length - 1)]);
           retries += 1;
         } else if (stopped !== "offline") {
           retries = 0;

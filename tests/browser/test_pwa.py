@@ -456,3 +456,43 @@ def test_a_send_that_finds_no_network_is_tried_again_without_a_tap(
     expect(page.get_by_role("region", name="Nog te versturen")).to_have_count(0, timeout=15000)
     assert failed == [f"{live_server}/cases/{case.id}/visits"]
     assert [v.notes for v in visits_of(case)] == ["Belt terug na de vakantie."]
+
+
+def test_a_signal_that_comes_and_goes_for_minutes_is_tried_until_it_carries(
+    page: Any, live_server: str, mediator: Any
+) -> None:
+    """On a bad street the phone says it is online but five sends in a row find no network:
+    the queue keeps trying by itself (1, 3, 10 seconds, then every half minute), no tap."""
+    case = make_case(mediator, make_client(first_name="Yasmina", last_name="Haddou"))
+    log_in(page, live_server, mediator)
+    service_worker_ready(page)
+    page.goto(f"{live_server}/cases/{case.id}")
+    go_offline(page)
+    page.get_by_role("link", name="Contact registreren").first.click()
+    page.wait_for_url(f"{live_server}/cases/{case.id}/visits/new")
+    fill_visit_form(page, "Belt terug na de vakantie.")
+    page.get_by_role("button", name="Contact bewaren").click()
+    queue = page.get_by_role("region", name="Nog te versturen")
+    expect(queue).to_contain_text("Yasmina")
+
+    attempts: list[str] = []
+
+    def five_sends_fail(route: Any) -> None:
+        if route.request.method == "POST" and len(attempts) < 5:
+            attempts.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.context.route(f"{live_server}/cases/{case.id}/visits", five_sends_fail)
+    page.clock.install()  # the page's timers, run forward below: no real half minutes
+    go_online(page)
+    for tried in range(1, 6):
+        for _ in range(100):  # the send of this try has failed
+            if len(attempts) >= tried:
+                break
+            page.wait_for_timeout(100)
+        assert len(attempts) == tried, attempts
+        page.clock.run_for(30_000)
+    expect(queue).to_have_count(0, timeout=15000)
+    assert [v.notes for v in visits_of(case)] == ["Belt terug na de vakantie."]
