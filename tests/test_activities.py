@@ -568,6 +568,36 @@ def test_case_offer_context_runs_a_constant_number_of_queries(app, mediator, cas
     assert len(queries) <= 4
 
 
+def test_a_long_enrolment_shows_its_last_and_next_sessions_and_counts_the_rest(
+    client, mediator, case
+) -> None:
+    """Forty Wednesdays behind, today's, twelve ahead: the case shows the last three begun
+    (today's included), the next three and "en nog 9 keer later", read in the same queries as
+    a short enrolment (the rest is counted in the database, not read)."""
+    ten = dt.datetime.combine(local_today(), dt.time(10))
+    weeks = [ten + dt.timedelta(days=7 * i) for i in range(-40, 13)]
+    long = enrol(case, make_activity(title="Zwemclub"), mediator, starts=[to_utc(w) for w in weeks])
+    short = enrol(case, make_activity(title="Bib"), mediator)  # two sessions, both coming
+    with database.connection_context():
+        fresh = models.Case.get_by_id(case.id)
+        with count_queries() as queries:
+            context = case_offer_context(fresh, mediator.id)
+    assert len(queries) <= 4
+    shown = context["enrolment_sessions"]
+
+    def days(sessions: list[models.Session]) -> list[dt.date]:
+        return [to_local(s.starts_at).date() for s in sessions]
+
+    assert days(shown[long.id]["past"]) == [w.date() for w in weeks[38:41]]
+    assert days(shown[long.id]["next"]) == [w.date() for w in weeks[41:44]]
+    assert shown[long.id]["later"] == 9
+    assert shown[short.id]["past"] == [] and len(shown[short.id]["next"]) == 2
+    assert shown[short.id]["later"] == 0
+    client.login(mediator)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "en nog 9 keer later" in page
+
+
 def test_today_shows_sessions_and_cant_come_messages(app, mediator, other_mediator) -> None:
     case = make_case(mediator)
     start = utcnow() + dt.timedelta(hours=2)

@@ -478,11 +478,14 @@ class Visitor:
             user = models.User.get(models.User.email == "m0@bench.test")
             self.mediator = user
             self.coordinator = models.User.get(models.User.email == "c@bench.test")
+            # An open case with an activity where there is one, so that both sizes show the
+            # same kind of case page (with its offer section: two queries more).
+            open_cases = models.Case.select().where(
+                models.Case.mediator == user, models.Case.status == "open"
+            )
             case = (
-                models.Case.select()
-                .where(models.Case.mediator == user, models.Case.status == "open")
-                .order_by(models.Case.id)
-                .first()
+                open_cases.join(models.Enrolment).order_by(models.Case.id).first()
+                or open_cases.order_by(models.Case.id).first()
             )
             self.case_id, self.client_id = case.id, case.client_id
             organisation = (

@@ -31,7 +31,7 @@ from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, fold, matches_all, search_words
 from webapp.models.tasks import Task
-from webapp.timeutil import local_today, to_local, utcnow
+from webapp.timeutil import local_today, to_local, to_utc, utcnow
 
 COST_ARRANGEMENTS = {
     "reduced": _l("kansentarief / UiTPAS"),
@@ -410,6 +410,9 @@ class Session(BaseModel):
     confirmed_via = CharField(max_length=10, default="")  # provider | mediator
     cant_come_at = DateTimeField(null=True, index=True)
     cant_come_message = CharField(max_length=300, default="")
+    # Read with the session by sessions_of_case (no column): how many of its enrolment's
+    # sessions are still to come, this one included.
+    coming_in_all: int
 
     class Meta:
         table_name = "activity_sessions"
@@ -601,13 +604,19 @@ def session_label(starts_at: dt.datetime) -> str:
     return f"{days[local.weekday()]} {local.day}/{local.month} {local:%H:%M}"
 
 
-def split_sessions(sessions: list[Session], shown: int = 3) -> dict[str, object]:
-    """For the case page: the last sessions that have begun (today's included), the next ones,
-    and how many more follow."""
-    today = local_today()
-    past = [s for s in sessions if to_local(s.starts_at).date() <= today]
-    coming = [s for s in sessions if to_local(s.starts_at).date() > today]
-    return {"past": past[-shown:], "next": coming[:shown], "later": len(coming[shown:])}
+# The case page shows of each enrolment its last sessions begun (today's included) and its
+# next ones, this many of each, and how many more follow.
+SESSIONS_SHOWN = 3
+
+
+def split_sessions(sessions: list[Session]) -> dict[str, object]:
+    """For the case page: one enrolment's sessions as `sessions_of_case` gives them, as the
+    last begun, the next ones and how many more follow."""
+    tomorrow = local_today() + dt.timedelta(days=1)
+    past = [s for s in sessions if to_local(s.starts_at).date() < tomorrow]
+    coming = [s for s in sessions if to_local(s.starts_at).date() >= tomorrow]
+    later = coming[0].coming_in_all - len(coming) if coming else 0
+    return {"past": past, "next": coming, "later": later}
 
 
 # Vandaag lists the first sessions of today and tomorrow; a team's busy day has hundreds.
@@ -682,16 +691,47 @@ _enrolments_of_case = Prepared(
     )
 )
 
-_sessions_of_case = Prepared(
-    lambda case_id: (
-        Session.select(Session)
+
+def _shown_sessions_of(case_id: int, tomorrow: dt.datetime):  # type: ignore[no-untyped-def]
+    # Each enrolment's sessions in two parts, begun and to come, ranked from the last: of the
+    # begun ones the first SESSIONS_SHOWN, of those to come the last SESSIONS_SHOWN by rank.
+    # Only the ids are ranked (a narrow sort); the shown sessions are then read whole.
+    part = [Session.enrolment, Session.starts_at < tomorrow]
+    ranked = (
+        Session.select(
+            Session.id,
+            Session.starts_at,
+            fn.ROW_NUMBER()
+            .over(partition_by=part, order_by=[Session.starts_at.desc(), Session.id.desc()])
+            .alias("from_last"),
+            fn.COUNT(Session.id).over(partition_by=part).alias("in_part"),
+        )
         .join(Enrolment)
         .where(Enrolment.case == case_id)
-        .order_by(Session.starts_at, Session.id)
+        .alias("ranked")
     )
-)
+    return (
+        Session.select(Session, ranked.c.in_part.alias("coming_in_all"))
+        .join(ranked, on=(Session.id == ranked.c.id))
+        .where(
+            ((ranked.c.starts_at < tomorrow) & (ranked.c.from_last <= SESSIONS_SHOWN))
+            | (
+                (ranked.c.starts_at >= tomorrow)
+                & (ranked.c.from_last > ranked.c.in_part - SESSIONS_SHOWN)
+            )
+        )
+        .order_by(Session.starts_at, Session.id)
+        .objects()  # coming_in_all on the session itself
+    )
+
+
+# Read by rank in the database: an enrolment of ten years has five hundred sessions.
+_sessions_of_case = Prepared(_shown_sessions_of)
 
 
 def sessions_of_case(case_id: int) -> list[Session]:
-    """Every session of the case's enrolments, earliest first (one query)."""
-    return list(_sessions_of_case(case_id))
+    """Of each enrolment of the case, the last SESSIONS_SHOWN sessions begun (today's
+    included) and the next SESSIONS_SHOWN, earliest first, each coming one with how many come
+    in all (`coming_in_all`): one query, however long the enrolments run."""
+    tomorrow = to_utc(dt.datetime.combine(local_today() + dt.timedelta(days=1), dt.time()))
+    return list(_sessions_of_case(case_id, tomorrow))
