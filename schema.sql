@@ -34,10 +34,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS "case_step_case_id_step_id" ON "case_step" ("c
 CREATE INDEX IF NOT EXISTS "case_step_case_id_status" ON "case_step" ("case_id", "status");
 CREATE TABLE IF NOT EXISTS "visit" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "mediator_id" INTEGER NOT NULL, "contact_type" VARCHAR(20) NOT NULL, "occurred_at" DATETIME NOT NULL, "duration_minutes" INTEGER NOT NULL, "place" VARCHAR(120) NOT NULL, "contact_made" INTEGER NOT NULL, "planned" INTEGER NOT NULL, "notes" TEXT NOT NULL, "idempotency_key" VARCHAR(64) NOT NULL, "created_at" DATETIME NOT NULL, "version" INTEGER, "recorded_at" DATETIME, "removed_at" DATETIME, "removed_reason" VARCHAR(20), "remind_client" INTEGER, FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("mediator_id") REFERENCES "users" ("id"));
 CREATE INDEX IF NOT EXISTS "visit_case_id" ON "visit" ("case_id");
-CREATE INDEX IF NOT EXISTS "visit_mediator_id" ON "visit" ("mediator_id");
 CREATE INDEX IF NOT EXISTS "visit_occurred_at" ON "visit" ("occurred_at");
 CREATE UNIQUE INDEX IF NOT EXISTS "visit_idempotency_key" ON "visit" ("idempotency_key");
 CREATE INDEX IF NOT EXISTS "visit_case_id_occurred_at" ON "visit" ("case_id", "occurred_at");
+CREATE INDEX IF NOT EXISTS "visit_mediator_id_occurred_at" ON "visit" ("mediator_id", "occurred_at");
 CREATE TABLE IF NOT EXISTS "case_event" ("id" INTEGER NOT NULL PRIMARY KEY, "case_id" INTEGER NOT NULL, "at" DATETIME NOT NULL, "actor_id" INTEGER, "kind" VARCHAR(30) NOT NULL, "step_id" INTEGER, "visit_id" INTEGER, "detail" VARCHAR(500) NOT NULL, "outside_actor" VARCHAR(120), FOREIGN KEY ("case_id") REFERENCES "cases" ("id") ON DELETE CASCADE, FOREIGN KEY ("actor_id") REFERENCES "users" ("id"), FOREIGN KEY ("step_id") REFERENCES "step_definition" ("id"), FOREIGN KEY ("visit_id") REFERENCES "visit" ("id") ON DELETE CASCADE);
 CREATE INDEX IF NOT EXISTS "case_event_case_id" ON "case_event" ("case_id");
 CREATE INDEX IF NOT EXISTS "case_event_actor_id" ON "case_event" ("actor_id");

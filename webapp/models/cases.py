@@ -712,7 +712,7 @@ class Visit(BaseModel):
 
     case = ForeignKeyField(Case, backref="visits", on_delete="CASCADE")
     case_id: Field[int]
-    mediator = ForeignKeyField(User, index=True)
+    mediator = ForeignKeyField(User, index=False)  # (mediator, occurred_at) below
     mediator_id: Field[int]
     contact_type = CharField(max_length=20)
     occurred_at = DateTimeField(index=True)
@@ -735,7 +735,7 @@ class Visit(BaseModel):
     remind_client = BooleanField(null=True, default=False)  # a planned one: SMS the day before
 
     class Meta:
-        indexes = ((("case", "occurred_at"), False),)
+        indexes = ((("case", "occurred_at"), False), (("mediator", "occurred_at"), False))
 
     @classmethod
     def by_key(cls, key: str) -> Visit | None:
