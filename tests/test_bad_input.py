@@ -52,7 +52,7 @@ HOSTILE_IN_PATH = ["0", str(2**31), str(2**63), "9" * 40, "²", "x" * 300, "%00"
 # Query keys the views read, and keys that would collide with url_for()'s own arguments.
 QUERY_KEYS = [
     "page", "before", "q", "status", "who", "step", "scope", "lang", "next", "start", "end",
-    "provider", "archief", "domain", "district", "reduced", "age", "version", "key",
+    "provider", "archief", "domain", "district", "reduced", "age", "version", "key", "mediator",
     "endpoint", "_external", "_anchor", "_method", "_scheme",
 ]  # fmt: skip
 # Would end the sweep's own session, or take away the coordinator's own app (after which every
