@@ -426,11 +426,8 @@ def test_offline_visit_form_fits_a_small_phone(
     screenshot(page, "pwa-offline-visit-form-320")
 
 
-def test_a_send_that_finds_no_network_is_tried_again_without_a_tap(
-    page: Any, live_server: str, mediator: Any
-) -> None:
-    """A phone says it is online a moment before its connection carries anything: the first
-    send fails as if offline, and the queue tries again by itself."""
+def visit_waiting_in_the_queue(page: Any, live_server: str, mediator: Any) -> models.Case:
+    """A visit to Yasmina recorded offline, waiting in the phone's queue; still offline."""
     case = make_case(mediator, make_client(first_name="Yasmina", last_name="Haddou"))
     log_in(page, live_server, mediator)
     service_worker_ready(page)
@@ -441,6 +438,15 @@ def test_a_send_that_finds_no_network_is_tried_again_without_a_tap(
     fill_visit_form(page, "Belt terug na de vakantie.")
     page.get_by_role("button", name="Contact bewaren").click()
     expect(page.get_by_role("region", name="Nog te versturen")).to_contain_text("Yasmina")
+    return case
+
+
+def test_a_send_that_finds_no_network_is_tried_again_without_a_tap(
+    page: Any, live_server: str, mediator: Any
+) -> None:
+    """A phone says it is online a moment before its connection carries anything: the first
+    send fails as if offline, and the queue tries again by itself."""
+    case = visit_waiting_in_the_queue(page, live_server, mediator)
 
     failed: list[str] = []
 
@@ -463,17 +469,8 @@ def test_a_signal_that_comes_and_goes_for_minutes_is_tried_until_it_carries(
 ) -> None:
     """On a bad street the phone says it is online but five sends in a row find no network:
     the queue keeps trying by itself (1, 3, 10 seconds, then every half minute), no tap."""
-    case = make_case(mediator, make_client(first_name="Yasmina", last_name="Haddou"))
-    log_in(page, live_server, mediator)
-    service_worker_ready(page)
-    page.goto(f"{live_server}/cases/{case.id}")
-    go_offline(page)
-    page.get_by_role("link", name="Contact registreren").first.click()
-    page.wait_for_url(f"{live_server}/cases/{case.id}/visits/new")
-    fill_visit_form(page, "Belt terug na de vakantie.")
-    page.get_by_role("button", name="Contact bewaren").click()
+    case = visit_waiting_in_the_queue(page, live_server, mediator)
     queue = page.get_by_role("region", name="Nog te versturen")
-    expect(queue).to_contain_text("Yasmina")
 
     attempts: list[str] = []
 

@@ -140,14 +140,10 @@ def create() -> Response:
         return _received(language, form, _call_by())
     if not form.validate_on_submit():
         return _render(form, language, 422)
-    elapsed = seconds_open(form.opened.data)
-    if elapsed is None or elapsed < current_app.config.get("VRAAG_MIN_SECONDS", MIN_SECONDS):
-        # Too fast for a person, or a form from another day: what was typed stays, with a new
-        # stamp, and one more tap sends it. A program learns no more than from any other error.
-        form.opened.data = opened_stamp()
-        return _render(
-            form, language, 422, notice=_("Kijk je antwoorden nog eens na en druk op Versturen.")
-        )
+    if not _open_long_enough(form):
+        # Too fast for a person, or a form from another day. A program learns no more than from
+        # any other error.
+        return _look_again(form, language, 422)
     existing = Referral.by_key(form.idempotency_key.data)
     if existing is not None:
         return _received(language, form, _call_by())
@@ -184,12 +180,25 @@ def _session_gone(error: CSRFError) -> Response | tuple[str, int]:
         return refused_csrf(error)
     SecurityEvent.record("csrf")
     language = set_language(CLIENT_LANGUAGES)
-    form = VraagForm(language=language)
+    return _look_again(VraagForm(language=language), language, 400)
+
+
+def _open_long_enough(form: VraagForm) -> bool:
+    """Whether the form's signed stamp says a person had it open long enough (and not since
+    another day)."""
     elapsed = seconds_open(form.opened.data)
-    if elapsed is None or elapsed < current_app.config.get("VRAAG_MIN_SECONDS", MIN_SECONDS):
+    return elapsed is not None and elapsed >= current_app.config.get(
+        "VRAAG_MIN_SECONDS", MIN_SECONDS
+    )
+
+
+def _look_again(form: VraagForm, language: str, status: int) -> Response:
+    """What was typed, back on the form to send with one more tap: with a new stamp when the
+    old one does not pass, so that the next tap does."""
+    if not _open_long_enough(form):
         form.opened.data = opened_stamp()
     return _render(
-        form, language, 400, notice=_("Kijk je antwoorden nog eens na en druk op Versturen.")
+        form, language, status, notice=_("Kijk je antwoorden nog eens na en druk op Versturen.")
     )
 
 
