@@ -141,3 +141,36 @@ def test_what_an_english_screen_stores_for_colleagues_is_dutch(client, mediator,
     )
     assert details["threshold_added"] == "financieel · open"
     assert details["closed"].startswith("gestopt") and "uurrooster" in details["closed"]
+
+
+def test_a_language_changed_during_a_request_is_spoken_at_once(app) -> None:
+    """The request's catalogue is kept once found: it must follow force_locale and refresh(),
+    in Python and in the templates."""
+    from flask import g, render_template_string
+    from flask_babel import force_locale, refresh
+    from flask_babel import gettext as _
+
+    with app.test_request_context(headers=DUTCH):
+        assert _("vandaag") == "vandaag"
+        assert render_template_string("{{ _('vandaag') }}") == "vandaag"
+        with force_locale("en"):
+            assert _("vandaag") == "today"
+            assert render_template_string("{{ _('vandaag') }}") == "today"
+        assert _("vandaag") == "vandaag"
+        assert render_template_string("{{ _('vandaag') }}") == "vandaag"
+        g.page_language = "en"  # as a link page in the client's language sets it
+        refresh()
+        assert render_template_string("{{ _('vandaag') }}") == "today"
+        assert _("vandaag") == "today"
+
+
+def test_the_confirmation_of_a_new_language_is_in_that_language(client, mediator) -> None:
+    client.login(mediator)
+    client.get("/account", headers=DUTCH)
+
+    page = client.post(
+        "/account/language", data={"ui_language": "en"}, headers=DUTCH, follow_redirects=True
+    ).get_data(as_text=True)
+
+    assert "The language has been saved." in page
+    assert '<html lang="en"' in page
