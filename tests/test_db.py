@@ -109,3 +109,43 @@ def test_a_prepared_query_refuses_an_argument_that_is_no_parameter(app) -> None:
     )
     with pytest.raises(ValueError, match="did not reach the SQL"):
         in_db(lambda: frozen(utcnow()))
+
+
+def test_queries_sent_together_give_their_rows_when_read(app, mediator, other_mediator) -> None:
+    """Inside together() a page sends its queries first and reads them after: each gives the
+    rows it gives alone, a query read in between included; on PostgreSQL none has its answer
+    before the first read, and the first read brings every answer sent before it."""
+    from webapp.db import Prepared, Rows, together
+
+    mine, theirs = make_case(mediator), make_case(other_mediator)
+    of_mediator = Prepared(
+        lambda mediator_id: (
+            models.Case.select(models.Case, models.Client)
+            .join(models.Client)
+            .where(models.Case.mediator == mediator_id)
+        )
+    )
+    postgres = app.config["DATABASE_URL"].startswith("postgres")
+
+    def run() -> None:
+        with together():
+            first: Rows[models.Case] = of_mediator.rows(mediator.id)
+            second = of_mediator.rows(other_mediator.id)
+            cursors = [first._query._cursor_wrapper.cursor, second._query._cursor_wrapper.cursor]
+            if postgres:
+                assert all(cursor.pgresult is None for cursor in cursors)  # asked, not waited
+            # Queries of peewee's own, read at once in the middle of the block.
+            assert models.User.get_by_id(other_mediator.id).name == other_mediator.name
+            renamed = models.User.update(phone="0470 12 34 56").where(
+                models.User.id.in_([mediator.id, other_mediator.id])
+            )
+            assert renamed.execute() == 2  # how many rows changed, known before it is read
+            if postgres:
+                assert all(cursor.pgresult is not None for cursor in cursors)
+            third = of_mediator.rows(mediator.id)
+            assert [(c.id, c.client.last_name) for c in first] == [(mine.id, mine.client.last_name)]
+        assert [c.id for c in second] == [theirs.id]
+        assert [c.id for c in third] == [mine.id] and len(third) == 1 and third.first() == mine
+        assert of_mediator.rows(-1).first() is None
+
+    in_db(run)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from flask import Flask
 from peewee import (
@@ -116,6 +117,10 @@ class Prepared:
         """The first row, or None (build the query with .limit(1))."""
         return next(iter(self(*args)), None)
 
+    def rows(self, *args: Any, finish: Callable[[list[Any]], list[Any]] | None = None) -> Rows[Any]:
+        """The query run with these values, its rows read when first used (see Rows)."""
+        return Rows(self(*args), finish)
+
     def _compile(self, db: Any, args: tuple[Any, ...]) -> tuple[str, list[Any], Any, Any]:
         placeholders = [_placeholder(i, arg) for i, arg in enumerate(args)]
         template = self.build(*placeholders)
@@ -141,6 +146,98 @@ def _placeholder(index: int, example: Any) -> Any:
     if isinstance(example, int) and not isinstance(example, bool):
         return -7_000_000_000_000 - index
     raise TypeError(f"Prepared queries take ints, strings and times, not {type(example)}")
+
+
+T = TypeVar("T")
+
+
+class Rows(Sequence[T], Generic[T]):
+    """The rows of a query that has been sent, read when they are first used, as a list to
+    whoever uses them; `finish` works on them once read (sorts them, sets a relation). Within
+    `together()`, a page can so send its queries before it reads any of them."""
+
+    def __init__(self, query: Any, finish: Callable[[list[Any]], list[Any]] | None = None) -> None:
+        self._query = query
+        self._finish = finish
+        self._rows: list[T] | None = None
+
+    def _read(self) -> list[T]:
+        if self._rows is None:
+            rows = list(self._query)
+            self._rows = self._finish(rows) if self._finish else rows
+        return self._rows
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return self._read()[index]
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._read())
+
+    def first(self) -> T | None:
+        return self[0] if self else None
+
+
+# The psycopg pipeline of the `together()` block running in this context, if any.
+_pipeline: ContextVar[Any] = ContextVar("pipeline", default=None)
+
+
+@contextmanager
+def together() -> Iterator[None]:
+    """The queries sent inside go to PostgreSQL one after the other without waiting for each
+    answer (psycopg's pipeline mode); the first that is read waits for the answers of all sent
+    before it, at once. A page that sends its queries first and reads them after (Rows) so pays
+    one round trip, not one per query: 0.16 ms each on one machine, a dozen on the case page.
+    Nothing changes on SQLite, which answers in the process. Reads only: an error comes when
+    the answer is read, as psycopg's own exception."""
+    if not isinstance(database.obj, _SendsTogether) or _pipeline.get() is not None:
+        yield
+        return
+    database.connect(reuse_if_open=True)
+    with database.connection().pipeline() as pipeline:
+        token = _pipeline.set(pipeline)
+        try:
+            yield
+        finally:
+            _pipeline.reset(token)
+
+
+class _SentCursor:
+    """A cursor whose query went out in a pipeline. psycopg waits for the answer when a row is
+    fetched; this cursor also does before telling how many rows a change touched or which
+    columns came (before it, psycopg would answer for no query yet)."""
+
+    def __init__(self, cursor: Any, pipeline: Any) -> None:
+        self._cursor = cursor
+        self._pipeline = pipeline
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("execute", "close", "pgresult") and self._cursor.pgresult is None:
+            self._pipeline.sync()
+        return getattr(self._cursor, name)
+
+
+class _SendsTogether:
+    """PostgreSQL, whose cursors inside `together()` wait for their answers when read."""
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        cursor = super().cursor(named_cursor)  # type: ignore[misc]
+        pipeline = _pipeline.get()
+        return cursor if pipeline is None else _SentCursor(cursor, pipeline)
+
+
+class _PostgresqlDatabase(_SendsTogether, PostgresqlDatabase):
+    pass
+
+
+class _PooledPostgresqlDatabase(_SendsTogether, PooledPostgresqlDatabase):
+    pass
 
 
 @contextmanager
@@ -260,9 +357,11 @@ def open_database(url: str | None, instance_path: str) -> object:
             stale_timeout=stale,
         )
     if scheme in ("postgres", "postgresql") and size > 0:
-        return PooledPostgresqlDatabase(
+        return _PooledPostgresqlDatabase(
             **parse(url), max_connections=size, stale_timeout=stale, timeout=POOL_WAIT_SECONDS
         )
+    if scheme in ("postgres", "postgresql"):
+        return _PostgresqlDatabase(**parse(url))
     return connect(url, pragmas=SQLITE_PRAGMAS) if scheme == "sqlite" else connect(url)
 
 

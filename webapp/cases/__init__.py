@@ -3,6 +3,7 @@ timeline, editing the client, closing, reopening and (for coordinators) reassign
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, request, url_for
@@ -23,6 +24,7 @@ from webapp.cases.forms import (
     parse_version,
 )
 from webapp.cases.sections import case_offer_context, case_threshold_context
+from webapp.db import together
 from webapp.forms import options, parse_int
 from webapp.htmx import (
     first_pages,
@@ -184,27 +186,37 @@ def create() -> Response:
     return redirect_to(url_for("cases.show", case_id=case.id))
 
 
-def _tracker_context(case: Case, **extra: Any) -> dict[str, Any]:
-    steps = case.steps()
+def _tracker_context(
+    case: Case, steps: Sequence[CaseStep] | None = None, **extra: Any
+) -> dict[str, Any]:
+    steps = case.steps() if steps is None else steps
     current = next((s for s in steps if s.status == "todo"), None)
     done = sum(1 for s in steps if s.status != "todo")
     return {"case": case, "steps": steps, "current": current, "done_count": done, **extra}
 
 
 def _page_context(case: Case) -> dict[str, Any]:
-    return {
-        **_tracker_context(case),
-        "client": case.client,
-        **case_task_context(case),
-        "planned_visits": models.Visit.planned_for(case),
-        **case_offer_context(case, current_user.id),
-        **case_threshold_context(case),
-        **_timeline_context(case),
-    }
+    """Every section of the case page. The queries that need no answer of another are sent
+    first and read after (db.together): on PostgreSQL, four round trips instead of twelve."""
+    with together():
+        steps = case.steps()
+        tasks = case_task_context(case)
+        planned = models.Visit.planned_for(case)
+        timeline = CaseEvent.timeline(case)
+        return {
+            "client": case.client,
+            **tasks,
+            "planned_visits": planned,
+            **case_threshold_context(case),
+            **case_offer_context(case, current_user.id),
+            **_timeline_context(case, timeline),
+            **_tracker_context(case, steps),
+        }
 
 
-def _timeline_context(case: Case) -> dict[str, Any]:
-    timeline = list(CaseEvent.timeline(case))
+def _timeline_context(case: Case, sent: Any = None) -> dict[str, Any]:
+    """The timeline (`sent`: its query, already sent) and the to-dos of its contacts."""
+    timeline = list(CaseEvent.timeline(case) if sent is None else sent)
     return {
         "timeline": timeline,
         "event_labels": EVENT_LABELS,

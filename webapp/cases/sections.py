@@ -23,26 +23,29 @@ from webapp.models import (
 def case_offer_context(case: Case, user_id: int) -> dict[str, Any]:
     """What the case page shows of the offer (templates/activities/_case_enrolments.html):
     enrolments, their sessions, the client's link, the provider links and the week links
-    `user_id` made for those providers (four queries)."""
+    `user_id` made for those providers (four queries; each pair sent before either is read, see
+    db.together)."""
     enrolments = enrolments_for_case(case)
+    client_link = current_client_link(case.client_id)
     by_enrolment: dict[int, list[Session]] = defaultdict(list)
     provider_links: dict[int, AccessLink] = {}
     week_links: dict[int, AccessLink] = {}  # the user's own, by provider
     if enrolments:
-        for session in sessions_of_case(case.id):
+        sessions = sessions_of_case(case.id)
+        links = current_provider_links_of_case(case.id, user_id)
+        for session in sessions:
             by_enrolment[session.enrolment_id].append(session)
-        for link in current_provider_links_of_case(case.id, user_id):
+        for link in links:
             if link.enrolment_id is not None:
                 provider_links.setdefault(link.enrolment_id, link)
             elif link.provider_id is not None:
                 week_links.setdefault(link.provider_id, link)
-    client_link = current_client_link(case.client_id)
     return {
         "enrolments": enrolments,
         "enrolment_sessions": {eid: split_sessions(ss) for eid, ss in by_enrolment.items()},
         "provider_links": provider_links,
         "week_links": week_links,
-        "client_link": client_link,
+        "client_link": client_link.first(),
     }
 
 

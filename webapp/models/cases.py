@@ -27,6 +27,7 @@ from peewee import (
 from webapp.db import (
     BaseModel,
     Prepared,
+    Rows,
     among,
     create_row_trigger,
     database,
@@ -279,9 +280,10 @@ class Case(BaseModel):
             abort(409, description=gettext("Dit dossier is afgerond. Heropen het eerst."))
         return case
 
-    def steps(self) -> list[CaseStep]:
-        """The case's steps in order, each with its definition and who changed it last."""
-        return list(_steps_of_case(self.id))
+    def steps(self) -> Rows[CaseStep]:
+        """The case's steps in order, each with its definition and who changed it last (one
+        query, read when first used: see db.together)."""
+        return _steps_of_case.rows(self.id)
 
     def refresh_position(self) -> None:
         """Store the position of the current step: the first that is neither done nor skipped."""
@@ -770,9 +772,9 @@ class Visit(BaseModel):
         )
 
     @classmethod
-    def planned_for(cls, case: Case) -> list[Visit]:
-        """The planned contacts of a case, earliest first (one query)."""
-        return list(_planned_of_case(case.id))
+    def planned_for(cls, case: Case) -> Rows[Visit]:
+        """The planned contacts of a case, earliest first (one query, read when first used)."""
+        return _planned_of_case.rows(case.id)
 
     @classmethod
     def most_used_types(cls, user: User, days: int = 90, n: int = 4) -> list[str]:

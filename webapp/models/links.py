@@ -8,7 +8,7 @@ import secrets
 
 from peewee import CharField, DateTimeField, Field, ForeignKeyField
 
-from webapp.db import BaseModel, Prepared
+from webapp.db import BaseModel, Prepared, Rows
 from webapp.models.offer import Activity, Enrolment, Provider, Session
 from webapp.models.people import Client, User
 from webapp.models.referrals import ReferringOrganisation
@@ -123,9 +123,10 @@ _client_link = Prepared(
 )
 
 
-def current_client_link(client_id: int) -> AccessLink | None:
-    """The client's link that is neither revoked nor expired, the newest (one query)."""
-    return _client_link.first(client_id, utcnow())
+def current_client_link(client_id: int) -> Rows[AccessLink]:
+    """The client's link that is neither revoked nor expired, the newest: one row or none (one
+    query, read when first used)."""
+    return _client_link.rows(client_id, utcnow())
 
 
 def _provider_links_of(case_id: int, user_id: int, now: dt.datetime):  # type: ignore[no-untyped-def]
@@ -142,9 +143,12 @@ def _provider_links_of(case_id: int, user_id: int, now: dt.datetime):  # type: i
 _provider_links_of_case = Prepared(_provider_links_of)
 
 
-def current_provider_links_of_case(case_id: int, user_id: int) -> list[AccessLink]:
+def current_provider_links_of_case(case_id: int, user_id: int) -> Rows[AccessLink]:
     """The attendance links that still work for the case's enrolments, and the week links
     `user_id` made for the providers of its activities (every participant's sessions there),
-    newest first."""
-    links = list(_provider_links_of_case(case_id, user_id, utcnow()))
-    return sorted(links, key=lambda link: (link.created_at, link.id), reverse=True)
+    newest first (one query, read when first used)."""
+
+    def newest_first(links: list[AccessLink]) -> list[AccessLink]:
+        return sorted(links, key=lambda link: (link.created_at, link.id), reverse=True)
+
+    return _provider_links_of_case.rows(case_id, user_id, utcnow(), finish=newest_first)

@@ -26,7 +26,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, Prepared, database
+from webapp.db import BaseModel, Prepared, Rows, database
 from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, fold, matches_all, search_words
@@ -623,12 +623,16 @@ def split_sessions(sessions: list[Session]) -> dict[str, object]:
 TODAY_SESSIONS_LIMIT = 20
 
 
-def enrolments_for_case(case: Case) -> list[Enrolment]:
-    """The case's enrolments with their activity and provider, running ones first (one query)."""
-    enrolments = list(_enrolments_of_case(case.id))
-    for enrolment in enrolments:
-        enrolment.case = case
-    return enrolments
+def enrolments_for_case(case: Case) -> Rows[Enrolment]:
+    """The case's enrolments with their activity and provider, running ones first (one query,
+    read when first used)."""
+
+    def of_this_case(enrolments: list[Enrolment]) -> list[Enrolment]:
+        for enrolment in enrolments:
+            enrolment.case = case
+        return enrolments
+
+    return _enrolments_of_case.rows(case.id, finish=of_this_case)
 
 
 def sessions_between(
@@ -729,9 +733,10 @@ def _shown_sessions_of(case_id: int, tomorrow: dt.datetime):  # type: ignore[no-
 _sessions_of_case = Prepared(_shown_sessions_of)
 
 
-def sessions_of_case(case_id: int) -> list[Session]:
+def sessions_of_case(case_id: int) -> Rows[Session]:
     """Of each enrolment of the case, the last SESSIONS_SHOWN sessions begun (today's
     included) and the next SESSIONS_SHOWN, earliest first, each coming one with how many come
-    in all (`coming_in_all`): one query, however long the enrolments run."""
+    in all (`coming_in_all`): one query, however long the enrolments run, read when first
+    used."""
     tomorrow = to_utc(dt.datetime.combine(local_today() + dt.timedelta(days=1), dt.time()))
-    return list(_sessions_of_case(case_id, tomorrow))
+    return _sessions_of_case.rows(case_id, tomorrow)

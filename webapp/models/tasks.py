@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import CharField, DateField, DateTimeField, Field, ForeignKeyField
 
-from webapp.db import BaseModel, Prepared, database, likely
+from webapp.db import BaseModel, Prepared, Rows, database, likely
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
@@ -90,9 +90,9 @@ class Task(BaseModel):
         return query.order_by(cls.due.asc(nulls="LAST"), cls.id)
 
     @classmethod
-    def open_for_case(cls, case: Case) -> list[Task]:
-        """Every open to-do of a case, the most urgent first (one query)."""
-        return list(_open_tasks_of_case(case.id))
+    def open_for_case(cls, case: Case) -> Rows[Task]:
+        """Every open to-do of a case, the most urgent first (one query, read when first used)."""
+        return _open_tasks_of_case.rows(case.id)
 
     @classmethod
     def first_open_for(cls, case_ids: list[int]) -> dict[int, Task]:

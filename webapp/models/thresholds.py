@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import BooleanField, CharField, DateTimeField, Field, ForeignKeyField, IntegerField
 from peewee import Case as SQLCase
 
-from webapp.db import BaseModel, Prepared
+from webapp.db import BaseModel, Prepared, Rows
 from webapp.models.cases import N_, Case, shown_label
 from webapp.models.people import User
 from webapp.timeutil import utcnow
@@ -118,9 +118,10 @@ class CaseThreshold(BaseModel):
         return bool(changed)
 
 
-def thresholds_for_case(case: Case) -> list[CaseThreshold]:
-    """The case's thresholds with their category, open ones first (one query)."""
-    return list(_thresholds_of_case(case.id))
+def thresholds_for_case(case: Case) -> Rows[CaseThreshold]:
+    """The case's thresholds with their category, open ones first (one query, read when first
+    used)."""
+    return _thresholds_of_case.rows(case.id)
 
 
 _thresholds_of_case = Prepared(
