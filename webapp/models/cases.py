@@ -871,10 +871,24 @@ class CaseEvent(BaseModel):
         return str(_l("cliënt of partner"))
 
     @classmethod
-    def timeline(cls, case: Case, limit: int = 50):  # type: ignore[no-untyped-def]
-        """The newest events of a case with their actor, step and visit, in one query."""
-        return _timeline_of_case(case.id, limit)
+    def timeline(cls, case: Case) -> Rows[CaseEvent]:
+        """The newest TIMELINE_SHOWN events of a case with their actor, step and visit (one
+        query, read when first used)."""
+        return _timeline_of_case.rows(case.id, TIMELINE_SHOWN)
 
+    @classmethod
+    def newest(cls, case_id: int) -> Any:
+        """The ids of the visits among the events the timeline shows (a subquery)."""
+        return (
+            cls.select(cls.visit)
+            .where(cls.case == case_id)
+            .order_by(cls.at.desc(), cls.id.desc())
+            .limit(TIMELINE_SHOWN)
+        )
+
+
+# The case page's timeline shows this many newest events.
+TIMELINE_SHOWN = 50
 
 # The Users list and the Assign page show the team this many people at a time ("Meer tonen"):
 # a city network has hundreds, and a phone shows a dozen.

@@ -108,14 +108,10 @@ class Task(BaseModel):
         return found
 
     @classmethod
-    def for_visits(cls, visit_ids: list[int]) -> dict[int, list[Task]]:
-        """The to-dos each of these visits planned, for the timeline (one query)."""
-        found: dict[int, list[Task]] = {}
-        if not visit_ids:
-            return found
-        for task in cls.select().where(cls.visit.in_(visit_ids)).order_by(cls.id):
-            found.setdefault(task.visit_id, []).append(task)  # type: ignore[arg-type]  # set: asked for
-        return found
+    def on_timeline(cls, case: Case) -> Rows[Task]:
+        """The to-dos planned at the contacts the case's timeline shows, oldest first (one
+        query, which needs no answer of the timeline's: sent with it, read when first used)."""
+        return _tasks_on_timeline.rows(case.id)
 
     @classmethod
     def open_on_open_cases(cls, mediator: User | None):  # type: ignore[no-untyped-def]
@@ -218,6 +214,9 @@ def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: Us
     return Task.add(case, text, due, by, source="referral" if wish else "intake")
 
 
+_tasks_on_timeline = Prepared(
+    lambda case_id: Task.select().where(Task.visit.in_(CaseEvent.newest(case_id))).order_by(Task.id)
+)
 _open_tasks_of_case = Prepared(
     lambda case_id: Task._ordered(Task.select().where(Task.case == case_id, Task.done_at.is_null()))
 )
