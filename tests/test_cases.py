@@ -200,6 +200,54 @@ def test_team_search_lists_the_open_matches_of_every_mediator_by_name(
     assert str(coordinator.id) not in [value for value, _name in options]
 
 
+def test_in_a_big_team_a_colleague_is_chosen_by_name_on_a_page_of_their_own(
+    client, mediator, other_mediator, coordinator
+) -> None:
+    """Up to 30 colleagues, "Van wie" lists them all; a city network of hundreds would be a
+    list of hundreds on a phone: then a colleague is found by name, 20 at a time."""
+    from webapp.cases import COLLEAGUES_IN_CHOICE
+
+    make_case(other_mediator, make_client(first_name="Ivan", last_name="Petrov"))
+    make_case(mediator, make_client(first_name="Fatima", last_name="Zahra"))
+    client.login(coordinator)
+
+    def options(page: str) -> list[str]:
+        who = page.split('id="who"')[1].split("</select>")[0]
+        return re.findall(r'<option value="([^"]+)"', who)
+
+    small = body(client.get("/cases/?who=all"))
+    assert len(options(small)) == 4 and "Een collega kiezen" not in small
+    for n in range(COLLEAGUES_IN_CHOICE):
+        make_user(f"collega{n}@vrijbaan.test", f"Collega {n:02d} Janssens")
+
+    team = body(client.get("/cases/?who=all"))
+    assert options(team) == ["mine", "all"] and "Een collega kiezen" in team
+    assert "Ivan" in team and "Fatima" in team
+
+    chooser = body(client.get("/cases/collegas"))
+    names = re.findall(r'<span class="title">([^<]+)</span>', chooser)
+    assert len(names) == 20 and names[0] == "Collega 00 Janssens" and "Meer tonen" in chooser
+    everyone = body(client.get("/cases/collegas?page=2"))
+    # Everyone who can follow cases: 30 colleagues, Sara, Tom and the coordinator.
+    assert len(re.findall(r'<span class="title">', everyone)) == 33 and "Meer tonen" not in everyone
+    found = body(client.get("/cases/collegas?q=peeters"))
+    assert re.findall(r'<span class="title">([^<]+)</span>', found) == ["Tom Peeters"]
+    assert "1 open dossier" in found and f'href="/cases/?who={other_mediator.id}"' in found
+    assert "Niemand gevonden voor ‘zzz’." in body(client.get("/cases/collegas?q=zzz"))
+
+    theirs = body(client.get(f"/cases/?who={other_mediator.id}"))
+    assert options(theirs) == ["mine", "all", str(other_mediator.id)]
+    assert f'<option value="{other_mediator.id}" selected>Tom Peeters</option>' in theirs
+    assert "Ivan" in theirs and "Fatima" not in theirs
+    # Someone who is not an active colleague is no choice: the coordinator's own list.
+    assert "Je volgt zelf geen dossiers" in body(client.get("/cases/?who=99999"))
+
+
+def test_only_a_coordinator_chooses_whose_cases(client, mediator) -> None:
+    client.login(mediator)
+    assert client.get("/cases/collegas").status_code == 403
+
+
 def test_mediator_cannot_use_the_coordinators_filter(client, mediator, other_mediator) -> None:
     make_case(other_mediator, make_client(first_name="Ivan", last_name="Petrov"))
     make_case(mediator, make_client(first_name="Fatima", last_name="Zahra"))

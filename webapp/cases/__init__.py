@@ -78,14 +78,8 @@ def index() -> Response:
     """My cases (a coordinator may look at everyone's), with search, filters and paging."""
     user = current_user._get_current_object()
     steps = list(StepDefinition.ordered())
-    # The "Van wie" choice: one option per mediator (hundreds in a big city), so only the
-    # two columns it shows, as plain rows rather than model objects.
-    mediators = (
-        list(User.mediators().select(User.id, User.name).namedtuples())
-        if user.is_coordinator
-        else []
-    )
-    form = CaseloadFilters(request.args, steps, mediators)
+    mediators, choose_elsewhere = _whose_choice(user)
+    form = CaseloadFilters(request.args, steps, mediators, team=user.is_coordinator)
     query = Case.caseload(
         user,
         q=form.q.data,
@@ -106,10 +100,44 @@ def index() -> Response:
         steps=steps,
         total_steps=len(steps),
         mediators=mediators,
+        choose_elsewhere=choose_elsewhere,
         filters=filters,
         args=form.link_args(),
         page=page,
         more=more,
+    )
+
+
+# A coordinator's "Van wie" lists every colleague up to this many; a city network of hundreds
+# finds one by name on a page of its own ("Een collega kiezen", cases.colleagues).
+COLLEAGUES_IN_CHOICE = 30
+
+
+def _whose_choice(user: User) -> tuple[list[Any], bool]:
+    """The colleagues the "Van wie" choice lists (only the columns it shows, as plain rows), and
+    whether the team is too big for that, so that one is chosen on a page of their own: then
+    only the colleague already chosen is listed."""
+    if not user.is_coordinator:
+        return [], False
+    team = User.mediators().select(User.id, User.name)
+    mediators = list(team.limit(COLLEAGUES_IN_CHOICE + 1).namedtuples())
+    if len(mediators) <= COLLEAGUES_IN_CHOICE:
+        return mediators, False
+    chosen = parse_int(request.args.get("who")) or 0
+    return list(team.where(User.id == chosen).namedtuples()), True
+
+
+@bp.get("/collegas")
+@coordinator_required
+def colleagues() -> Response:
+    """(Coordinator) whose cases to look at, in a team too big for one list: found by name,
+    TEAM_PAGE_SIZE at a time, each with their open cases."""
+    typed = (request.args.get("q") or "").strip()[:100]
+    team, page, next_page = first_pages(
+        lambda limit: team_page(team_for_assigning(typed), limit), TEAM_PAGE_SIZE
+    )
+    return render_page_or_block(
+        "cases/colleagues.html", "list", team=team, q=typed, page=page, next_page=next_page
     )
 
 

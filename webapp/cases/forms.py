@@ -287,12 +287,12 @@ class CaseloadFilters(QueryForm):
     who = SelectField(default="mine")
     page = IntegerField(filters=[_page_number], default=1)
 
-    def __init__(self, args: Any, steps: list[Any], mediators: list[Any]) -> None:
-        """`mediators`: whose cases the user may look at besides their own (a coordinator's
-        choice; empty for a mediator, who sees only "mine")."""
+    def __init__(self, args: Any, steps: list[Any], mediators: list[Any], team: bool) -> None:
+        """`team`: the user may look at everyone's cases (a coordinator), and at those of each
+        of `mediators`; a mediator sees only "mine"."""
         super().__init__(args)
         self.step.choices = options((s.position, s.position) for s in steps)
-        whose = ["mine", "all", *(str(m.id) for m in mediators)] if mediators else ["mine"]
+        whose = ["mine", "all", *(str(m.id) for m in mediators)] if team else ["mine"]
         self.who.choices = options((w, w) for w in whose)
         self.read()
 
