@@ -119,12 +119,18 @@ def _whose_choice(user: User) -> tuple[list[Any], bool]:
     only the colleague already chosen is listed."""
     if not user.is_coordinator:
         return [], False
-    team = User.mediators().select(User.id, User.name)
-    mediators = list(team.limit(COLLEAGUES_IN_CHOICE + 1).namedtuples())
-    if len(mediators) <= COLLEAGUES_IN_CHOICE:
-        return mediators, False
     chosen = parse_int(request.args.get("who")) or 0
-    return list(team.where(User.id == chosen).namedtuples()), True
+    # One query at any size: the chosen colleague first, then the team by name.
+    rows = list(
+        User.mediators()
+        .select(User.id, User.name)
+        .order_by((User.id == chosen).desc(), User.name, User.id)
+        .limit(COLLEAGUES_IN_CHOICE + 1)
+        .namedtuples()
+    )
+    if len(rows) <= COLLEAGUES_IN_CHOICE:
+        return sorted(rows, key=lambda m: (m.name, m.id)), False
+    return [m for m in rows[:1] if m.id == chosen], True
 
 
 @bp.get("/collegas")

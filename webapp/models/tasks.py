@@ -215,7 +215,13 @@ def first_contact_task(case: Case, wish: str, promised_from: dt.datetime, by: Us
 
 
 _tasks_on_timeline = Prepared(
-    lambda case_id: Task.select().where(Task.visit.in_(CaseEvent.newest(case_id))).order_by(Task.id)
+    lambda case_id: (
+        # The case's to-dos (along its index; SQLite would otherwise walk every to-do in id
+        # order), of the contacts among its newest events.
+        Task.select()
+        .where(Task.case == case_id, Task.visit.in_(CaseEvent.newest(case_id)))
+        .order_by(Task.id)
+    )
 )
 _open_tasks_of_case = Prepared(
     lambda case_id: Task._ordered(Task.select().where(Task.case == case_id, Task.done_at.is_null()))
