@@ -199,6 +199,7 @@ PAGES = [
         lambda d: d.path("referrals.show", referral_id=d.ids["referral"]),
         needs=("referral",),
     ),
+    Page("colleagues", "coordinator", "cases.colleagues", lambda d: d.path("cases.colleagues")),
     Page("users", "coordinator", "admin.index", lambda d: d.path("admin.index")),
     Page(
         "user",

@@ -160,6 +160,7 @@ SCREENS = [
         lambda d, i: d.path("cases.assign_form", case_id=i["case"]),
     ),
     Screen("audit", C, "cases.audit", lambda d, i: d.path("cases.audit", case_id=i["case"])),
+    Screen("colleagues", C, "cases.colleagues", lambda d, i: d.path("cases.colleagues")),
     Screen(
         "anonymise",
         C,
