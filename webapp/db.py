@@ -216,6 +216,11 @@ class Rows(Sequence[T], Generic[T]):
         return self[0] if self else None
 
 
+def sent(query: Any, finish: Callable[[list[Any]], list[Any]] | None = None) -> Rows[Any]:
+    """A peewee query run now, its rows read when first used (see Rows and together())."""
+    return Rows(query.execute(), finish)
+
+
 # The psycopg pipeline of the `together()` block running in this context, if any.
 _pipeline: ContextVar[Any] = ContextVar("pipeline", default=None)
 

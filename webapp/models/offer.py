@@ -26,7 +26,7 @@ from peewee import (
     fn,
 )
 
-from webapp.db import BaseModel, Prepared, Rows, database
+from webapp.db import BaseModel, Prepared, Rows, database, sent
 from webapp.models.cases import STOP_REASONS, Case, CaseEvent, in_team_language
 from webapp.models.people import Client, User
 from webapp.models.search import Searchable, fold, matches_all, search_words
@@ -637,9 +637,10 @@ def enrolments_for_case(case: Case) -> Rows[Enrolment]:
 
 def sessions_between(
     user: User | None, start: object, end: object, limit: int | None = None
-) -> list[Session]:
+) -> Rows[Session]:
     """Sessions starting in [start, end) on the cases of `user` (all cases when None), with their
-    enrolment, activity, case and client, the first `limit` of them — for Vandaag (one query)."""
+    enrolment, activity, case and client, the first `limit` of them — for Vandaag (one query,
+    read when first used)."""
     query = (
         Session.select(Session, Enrolment, Activity, Case, Client)
         .join(Enrolment)
@@ -658,12 +659,12 @@ def sessions_between(
     )
     if user is not None:
         query = query.where(Case.mediator == user)
-    return list(query)
+    return sent(query)
 
 
-def cant_come_messages(user: User | None, days: int = 7, limit: int = 20) -> list[Session]:
+def cant_come_messages(user: User | None, days: int = 7, limit: int = 20) -> Rows[Session]:
     """Sessions a client said they cannot come to, told in the last days and not long past,
-    newest first, with activity, case and client (one query)."""
+    newest first, with activity, case and client (one query, read when first used)."""
     now = utcnow()
     query = (
         Session.select(Session, Enrolment, Activity, Case, Client)
@@ -682,7 +683,7 @@ def cant_come_messages(user: User | None, days: int = 7, limit: int = 20) -> lis
     )
     if user is not None:
         query = query.where(Case.mediator == user)
-    return list(query)
+    return sent(query)
 
 
 _enrolments_of_case = Prepared(

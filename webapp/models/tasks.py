@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from peewee import CharField, DateField, DateTimeField, Field, ForeignKeyField
 
-from webapp.db import BaseModel, Prepared, Rows, database, likely
+from webapp.db import BaseModel, Prepared, Rows, database, likely, sent
 from webapp.models.cases import Case, CaseEvent, Visit, in_team_language
 from webapp.models.people import Client, User
 from webapp.timeutil import local_today, to_local, utcnow
@@ -134,17 +134,18 @@ class Task(BaseModel):
         return cls._ordered(query)
 
     @classmethod
-    def due_by(cls, mediator: User | None, day: dt.date, limit: int) -> list[Task]:
+    def due_by(cls, mediator: User | None, day: dt.date, limit: int) -> Rows[Task]:
         """Open to-dos due on or before `day` on open cases, and the new ones someone else gave
-        the mediator whatever their date, the new ones first (two queries, each `limit` rows
-        read along an index: the team's hundreds of due to-dos are never sorted)."""
+        the mediator whatever their date, the new ones first, at most `limit` (two queries,
+        each `limit` rows read along an index: the team's hundreds of due to-dos are never
+        sorted; both sent before either is read)."""
         given = (cls.created_by.is_null() | (cls.created_by != Case.mediator)) & (
             cls.created_at >= utcnow() - NEW_FOR
         )
         # What is new comes first: it is what the mediator does not know about yet.
-        new = list(cls.open_on_open_cases(mediator).where(given).limit(limit))
-        due = cls.open_on_open_cases(mediator).where(cls.due <= day, ~given)
-        return [*new, *due.limit(limit - len(new))][:limit] if len(new) < limit else new
+        new = sent(cls.open_on_open_cases(mediator).where(given).limit(limit))
+        due = sent(cls.open_on_open_cases(mediator).where(cls.due <= day, ~given).limit(limit))
+        return Rows(new, finish=lambda new_ones: [*new_ones, *due][:limit])
 
     @classmethod
     def get_for(cls, user: User, task_id: int) -> Task:
