@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 
 import pytest
@@ -396,3 +397,50 @@ def test_another_mediators_visit_is_not_found(client, mediator, other_mediator, 
     assert client.get(f"/visits/{planned.id}/edit").status_code == 404
     assert client.post(f"/visits/{planned.id}", data=visit_data()).status_code == 404
     assert client.get("/visits/999999/edit").status_code == 404
+
+
+def test_the_form_offers_first_the_types_of_the_mediators_latest_contacts(
+    client, mediator, case
+) -> None:
+    """The usual contact types come first: those the mediator recorded most among their newest
+    contacts, never planned ones to come nor contacts of more than 90 days ago."""
+    from webapp.models.cases import USUAL_TYPES_FROM
+
+    now = utcnow()
+
+    def contacts(kind: str, n: int, start: dt.timedelta, planned: bool = False) -> None:
+        rows = [
+            {
+                "case": case.id,
+                "mediator": mediator.id,
+                "contact_type": kind,
+                "occurred_at": now - start - dt.timedelta(minutes=i),
+                "planned": planned,
+                "idempotency_key": uuid.uuid4().hex,
+            }
+            for i in range(n)
+        ]
+        in_db(lambda: models.Visit.insert_many(rows).execute())
+
+    contacts("telefonisch", 3, dt.timedelta(days=1))
+    contacts("administratie", 2, dt.timedelta(days=2))
+    contacts("fax", 5, dt.timedelta(days=3))  # a type no longer offered (an old import)
+    contacts("loket", 9, -dt.timedelta(days=3), planned=True)  # planned, still to come
+    contacts("casusoverleg", 9, dt.timedelta(days=120))  # too long ago
+    client.login(mediator)
+
+    def first_types() -> list[str]:
+        page = client.get(f"/cases/{case.id}/visits/new").get_data(as_text=True)
+        shown = page.split("<legend>")[1].split('class="more-types"')[0]
+        return re.findall(r'name="contact_type"[^>]*value="([^"]+)"', shown) or re.findall(
+            r'value="([^"]+)"[^>]*name="contact_type"', shown
+        )
+
+    assert first_types()[:2] == ["telefonisch", "administratie"]
+    assert "loket" not in first_types() and "casusoverleg" not in first_types()
+    assert "fax" not in first_types()
+    # Only the newest contacts count: a busy mediator's older habits give way.
+    contacts("groepsactiviteit", USUAL_TYPES_FROM + 50, dt.timedelta(days=10))
+    assert first_types()[0] == "groepsactiviteit"
+    contacts("bericht", USUAL_TYPES_FROM, dt.timedelta(hours=1))
+    assert first_types()[0] == "bericht" and "groepsactiviteit" not in first_types()

@@ -229,7 +229,7 @@ def type_defaults(case: Case) -> dict[str, list[Any]]:
 def type_order(used: list[str], chosen: str | None) -> tuple[list[str], list[str]]:
     """The contact types shown first (the most used first, then the usual ones) and the rest, behind
     'meer'. A type already chosen (a plan, a correction, a form sent back) is always in sight."""
-    top = list(used[:TOP_TYPES])
+    top = [key for key in used if key in CONTACT_TYPES][:TOP_TYPES]  # none no longer offered
     for key in FIRST_TYPES:
         if len(top) >= TOP_TYPES:
             break
