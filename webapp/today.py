@@ -116,22 +116,23 @@ def index() -> Response:
     # all of them (db.together), not one each.
     with together():
         tasks = Task.due_by(mediator, today + TASKS_AHEAD, TASKS_LIMIT + 1)
-        sections = {
-            "planned": sent(Visit.planned_between(mediator, start, end, PLANNED_LIMIT)),
-            "recent": recent_cases(mediator),
-            "cards": expiring_cards(mediator, today),
-            "steps": sent(StepDefinition.select(StepDefinition.id)),
-            **today_offer_context(mediator, start, end),
-        }
+        planned = sent(Visit.planned_between(mediator, start, end, PLANNED_LIMIT))
+        recent = recent_cases(mediator)
+        cards = expiring_cards(mediator, today)
+        steps = sent(StepDefinition.select(StepDefinition.id))
+        offer = today_offer_context(mediator, start, end)
         return render_page_or_block(
             "today/index.html",
             "today",
             team=team,
             today=today,
+            planned=planned,
             planned_limit=PLANNED_LIMIT,
             tasks=tasks[:TASKS_LIMIT],
             more_tasks=len(tasks) > TASKS_LIMIT,
-            total_steps=len(sections.pop("steps")),
-            **sections,
+            recent=recent,
+            cards=cards,
+            total_steps=len(steps),
+            **offer,
             **today_referral_context(user),
         )

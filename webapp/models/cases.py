@@ -888,7 +888,7 @@ class CaseEvent(BaseModel):
         return _timeline_of_case.rows(case.id, TIMELINE_SHOWN)
 
     @classmethod
-    def newest(cls, case_id: int) -> Any:
+    def visits_on_timeline(cls, case_id: int) -> Any:
         """The ids of the visits among the events the timeline shows (a subquery)."""
         return (
             cls.select(cls.visit)

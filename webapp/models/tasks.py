@@ -220,7 +220,7 @@ _tasks_on_timeline = Prepared(
         # The case's to-dos (along its index; SQLite would otherwise walk every to-do in id
         # order), of the contacts among its newest events.
         Task.select()
-        .where(Task.case == case_id, Task.visit.in_(CaseEvent.newest(case_id)))
+        .where(Task.case == case_id, Task.visit.in_(CaseEvent.visits_on_timeline(case_id)))
         .order_by(Task.id)
     )
 )
